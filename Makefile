@@ -1,0 +1,41 @@
+# The front door. `make` builds, `make check` runs every test (also under
+# ASan+UBSan), `make demo` shows a simulated host being laid out, `make bench`
+# prints the benchmark table, `make install` installs.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PREFIX     ?= /usr/local
+MESON_OPTS ?=
+
+.PHONY: all deps build build-asan check demo bench install clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --prefix=$(PREFIX) $(MESON_OPTS)
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+build-asan: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+
+check: build build-asan
+	@scripts/run-tests $(BUILD) $(ASAN_BUILD)
+
+demo: build
+	@scripts/demo $(BUILD)
+
+bench: build
+	@bench/run $(BUILD)
+
+install: build
+	meson install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "sysfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *vdm__ctx_prefix(const struct vdm_ctx *ctx);
+
+int vdm_path(struct vdm_ctx *ctx, char *buf, size_t len, const char *rel)
+{
+	while (*rel == '/')
+		rel++;
+	int n = snprintf(buf, len, "%s/%s", vdm__ctx_prefix(ctx), rel);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int vdm_sysfs_read(struct vdm_ctx *ctx, const char *rel, char *buf, size_t len)
+{
+	char path[VDM_PATH_MAX];
+	int rc = vdm_path(ctx, path, sizeof(path), rel);
+	if (rc < 0)
+		return rc;
+	vdm_ctx_stats(ctx)->reads++;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		vdm_dbg(ctx, "read %s: %s", path, strerror(errno));
+		return rc;
+	}
+	size_t got = 0;
+	while (got + 1 < len) {
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			vdm_dbg(ctx, "read %s: %s", path, strerror(errno));
+			close(fd);
+			return rc;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\0'))
+		got--;
+	buf[got] = '\0';
+	return (int)got;
+}
+
+int vdm_sysfs_read_u64(struct vdm_ctx *ctx, const char *rel, uint64_t *out)
+{
+	char buf[64];
+	int rc = vdm_sysfs_read(ctx, rel, buf, sizeof(buf));
+	if (rc < 0)
+		return rc;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(buf, &end, 0);
+	if (errno || end == buf || *end || buf[0] == '-') {
+		vdm_dbg(ctx, "read %s: not a number: '%s'", rel, buf);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int vdm_sysfs_read_int(struct vdm_ctx *ctx, const char *rel, int *out)
+{
+	char buf[64];
+	int rc = vdm_sysfs_read(ctx, rel, buf, sizeof(buf));
+	if (rc < 0)
+		return rc;
+	char *end;
+	errno = 0;
+	long v = strtol(buf, &end, 0);
+	if (errno || end == buf || *end || v < -2147483647L || v > 2147483647L) {
+		vdm_dbg(ctx, "read %s: not a number: '%s'", rel, buf);
+		return -EINVAL;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int vdm_sysfs_write(struct vdm_ctx *ctx, const char *rel, const char *data)
+{
+	char path[VDM_PATH_MAX];
+	int rc = vdm_path(ctx, path, sizeof(path), rel);
+	if (rc < 0)
+		return rc;
+	vdm_ctx_stats(ctx)->writes++;
+	vdm_dbg(ctx, "write '%s' to %s", data, path);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		vdm_dbg(ctx, "open %s: %s", path, strerror(errno));
+		return rc;
+	}
+	size_t len = strlen(data);
+	ssize_t n;
+	do
+		n = write(fd, data, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		rc = -errno;
+	else if ((size_t)n != len)
+		rc = -EIO;
+	if (rc < 0)
+		vdm_dbg(ctx, "write %s: %s", path, strerror(-rc));
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
+int vdm_sysfs_readlink(struct vdm_ctx *ctx, const char *rel, char *buf, size_t len)
+{
+	char path[VDM_PATH_MAX];
+	int rc = vdm_path(ctx, path, sizeof(path), rel);
+	if (rc < 0)
+		return rc;
+	vdm_ctx_stats(ctx)->links++;
+	ssize_t n = readlink(path, buf, len - 1);
+	if (n < 0) {
+		rc = -errno;
+		vdm_dbg(ctx, "readlink %s: %s", path, strerror(errno));
+		return rc;
+	}
+	if ((size_t)n >= len - 1)
+		return -ENAMETOOLONG;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int vdm_sysfs_link_base(struct vdm_ctx *ctx, const char *rel, char *buf, size_t len)
+{
+	char target[VDM_PATH_MAX];
+	int rc = vdm_sysfs_readlink(ctx, rel, target, sizeof(target));
+	if (rc < 0)
+		return rc;
+	while (rc > 1 && target[rc - 1] == '/')
+		target[--rc] = '\0';
+	const char *base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	size_t bl = strlen(base);
+	if (bl >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, base, bl + 1);
+	return (int)bl;
+}
+
+bool vdm_sysfs_exists(struct vdm_ctx *ctx, const char *rel)
+{
+	char path[VDM_PATH_MAX];
+	struct stat st;
+	if (vdm_path(ctx, path, sizeof(path), rel) < 0)
+		return false;
+	return lstat(path, &st) == 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void vdm_names_free(char **names, int n)
+{
+	if (!names)
+		return;
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int vdm_sysfs_list(struct vdm_ctx *ctx, const char *rel, char ***names)
+{
+	char path[VDM_PATH_MAX];
+	int rc = vdm_path(ctx, path, sizeof(path), rel);
+	*names = NULL;
+	if (rc < 0)
+		return rc;
+	vdm_ctx_stats(ctx)->dirs++;
+	DIR *d = opendir(path);
+	if (!d) {
+		rc = -errno;
+		vdm_dbg(ctx, "list %s: %s", path, strerror(errno));
+		return rc;
+	}
+	char **v = NULL;
+	int n = 0, cap = 0;
+	struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = vdm_xrealloc(v, (size_t)cap, sizeof(*v));
+		}
+		v[n++] = vdm_xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n)
+		qsort(v, (size_t)n, sizeof(*v), cmp_names);
+	*names = v;
+	return n;
+}
+
+int vdm_pci_addr_parse(const char *s, uint32_t *out)
+{
+	unsigned dom, bus, dev, fn;
+	int end = 0;
+	if (sscanf(s, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &end) != 4 || s[end] ||
+	    dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+		return -EINVAL;
+	*out = (dom << 16) | (bus << 8) | (dev << 3) | fn;
+	return 0;
+}
