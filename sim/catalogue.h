@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The GPU models vgpu-sim can simulate and their time-sliced vGPU types. */
+#ifndef VGPU_SIM_CATALOGUE_H
+#define VGPU_SIM_CATALOGUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct sim_type_spec {
+	unsigned id;             /* numeric type id: directory nvidia-<id> */
+	const char *suffix;      /* "1Q", "2B4", "40C": name is <prefix>-<suffix> */
+	unsigned max_instances;  /* per physical GPU */
+};
+
+struct sim_model_spec {
+	const char *prefix;       /* vGPU type prefix as config files name it: "T4" */
+	const char *marketing;    /* "Tesla T4" */
+	uint16_t device_id;
+	uint16_t subsys_vendor;
+	uint16_t subsys_device;   /* of the PF; VFs report 0x0000 (A2 capture) */
+	uint8_t revision;
+	uint32_t class_code;
+	unsigned fb_gb;
+	unsigned num_vfs;         /* 0: no SR-IOV, the PF is the mdev parent */
+	unsigned gpus_per_board;  /* > 1: a board of GPUs behind a PCIe switch */
+	unsigned pcie_gen;        /* 3 or 4: link speed files */
+	const char *name_prefix;  /* "GRID " or "NVIDIA " */
+	const struct sim_type_spec *types;
+	size_t ntypes;
+};
+
+size_t sim_catalogue_count(void);
+const struct sim_model_spec *sim_catalogue_get(size_t i);
+/* Case-insensitive lookup by prefix; NULL if unknown. */
+const struct sim_model_spec *sim_catalogue_find(const char *prefix);
+
+/* Frame buffer of a type in MiB (suffix "0Q" = 512 MiB). */
+unsigned sim_type_fb_mib(const struct sim_type_spec *t);
+/* Series letter: 'A', 'B', 'C' or 'Q'. */
+char sim_type_series(const struct sim_type_spec *t);
+/* Contents of the type's name and description files (with "\n"). */
+void sim_type_name(const struct sim_model_spec *m, const struct sim_type_spec *t, struct strbuf *out);
+void sim_type_description(const struct sim_type_spec *t, struct strbuf *out);
+
+#endif

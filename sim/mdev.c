@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * mdev parents, their supported types, and vGPU instances: the `create` and
+ * `remove` files and the capacity rules behind `available_instances`
+ * (sysfs-interfaces.md 1.3-1.5 and 2).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+#define UUID_LEN 36
+#define VGPU_PARAMS_MAX 1024 /* SIMULATED limit for nvidia/vgpu_params (-E2BIG) */
+#define MDEV_DRIVER "nvidia-vgpu-vfio"
+
+/* ---- capacity rules (the only place that knows them) ------------------------ */
+
+static bool compatible(enum sim_mix_policy policy, const struct sim_type_spec *have,
+		       const struct sim_type_spec *want)
+{
+	switch (policy) {
+	case SIM_MIX_SAME_TYPE:
+		return have->id == want->id;
+	case SIM_MIX_SAME_SIZE:
+		return sim_type_fb_mib(have) == sim_type_fb_mib(want);
+	}
+	return false;
+}
+
+/* How many more vGPUs of type want the whole GPU accepts. */
+static unsigned gpu_room(const struct sim *s, const struct sim_gpu *g, const struct sim_type_spec *want)
+{
+	unsigned used = 0;
+
+	for (size_t i = 0; i < s->vgpus.n; i++) {
+		const struct sim_vgpu *v = s->vgpus.v[i];
+		if (v->type->parent->gpu != g)
+			continue;
+		if (!compatible(g->policy, v->type->spec, want))
+			return 0;
+		used++;
+	}
+	return used >= want->max_instances ? 0 : want->max_instances - used;
+}
+
+unsigned mdev_available(const struct sim *s, const struct sim_mdev_type *t)
+{
+	const struct sim_parent *p = t->parent;
+	unsigned room = gpu_room(s, p->gpu, t->spec);
+
+	if (p->gpu->vfs.n) /* SR-IOV: each VF holds at most one vGPU */
+		return p->nvgpus == 0 && room > 0 ? 1 : 0;
+	return room;
+}
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+static void count(struct sim *s, enum sim_counter ok, enum sim_counter fail, int rc)
+{
+	s->counters[rc ? fail : ok]++;
+}
+
+/* 8-4-4-4-12 hex digits, any case; out gets the lowercase form. */
+static bool parse_uuid(const char *buf, char out[UUID_LEN + 1])
+{
+	for (int i = 0; i < UUID_LEN; i++) {
+		char c = buf[i];
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)c)) {
+			return false;
+		}
+		out[i] = (char)tolower((unsigned char)c);
+	}
+	out[UUID_LEN] = '\0';
+	return true;
+}
+
+static struct sim_vgpu *find_vgpu(const struct sim *s, const char *uuid)
+{
+	for (size_t i = 0; i < s->vgpus.n; i++) {
+		struct sim_vgpu *v = s->vgpus.v[i];
+		if (strcmp(v->uuid, uuid) == 0)
+			return v;
+	}
+	return NULL;
+}
+
+/* Like the kernel's kstrtoul(buf, 0, &val) on a sysfs buffer. */
+static int parse_kstrtoul(const char *buf, size_t len, unsigned long *out)
+{
+	size_t i = 0;
+	unsigned base = 10;
+	unsigned long v = 0;
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (i < len && buf[i] == '+')
+		i++;
+	if (i + 2 < len && buf[i] == '0' && tolower((unsigned char)buf[i + 1]) == 'x' &&
+	    isxdigit((unsigned char)buf[i + 2])) {
+		base = 16;
+		i += 2;
+	} else if (i < len && buf[i] == '0') {
+		base = 8;
+	}
+	if (i == len)
+		return -EINVAL;
+	for (; i < len; i++) {
+		int c = tolower((unsigned char)buf[i]);
+		unsigned d;
+		if (isdigit(c))
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else
+			return -EINVAL;
+		if (d >= base)
+			return -EINVAL;
+		if (v > (ULONG_MAX - d) / base)
+			return -ERANGE;
+		v = v * base + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* ---- vGPU instances ------------------------------------------------------------- */
+
+static int remove_store(struct node *n, const char *buf, size_t len);
+
+static const struct file_ops remove_ops = { .store = remove_store };
+
+static int params_show(struct node *n, struct strbuf *out)
+{
+	const struct sim_vgpu *v = n->data;
+
+	if (v->params)
+		sb_puts(out, v->params);
+	return 0;
+}
+
+static int params_store(struct node *n, const char *buf, size_t len)
+{
+	struct sim_vgpu *v = n->data;
+
+	if (len > VGPU_PARAMS_MAX)
+		return -E2BIG;
+	free(v->params);
+	v->params = xmalloc(len + 1);
+	memcpy(v->params, buf, len);
+	v->params[len] = '\0';
+	return 0;
+}
+
+static const struct file_ops params_ops = { .show = params_show, .store = params_store };
+
+static void vgpu_create(struct sim *s, struct sim_mdev_type *t, const char *uuid)
+{
+	struct tree *tr = &s->tree;
+	struct sim_vgpu *v = xcalloc(1, sizeof(*v));
+
+	memcpy(v->uuid, uuid, sizeof(v->uuid));
+	v->type = t;
+	v->dir = tree_mkdir(tr, t->parent->fn->dir, uuid);
+	tree_link(tr, v->dir, "mdev_type", t->dir);
+	tree_link(tr, v->dir, "driver", s->mdev_driver);
+	tree_link(tr, v->dir, "subsystem", s->mdev_devices->parent);
+	v->group_dir = sim_new_iommu_group(s, &v->iommu_group);
+	tree_link(tr, v->dir, "iommu_group", v->group_dir);
+	tree_link(tr, node_child(v->group_dir, "devices"), uuid, v->dir);
+	tree_file(tr, v->dir, "remove", 0200, &remove_ops, v);
+	tree_text(tr, v->dir, "uevent", "DRIVER=%s\n", MDEV_DRIVER);
+	struct node *nv = tree_mkdir(tr, v->dir, "nvidia");
+	tree_file(tr, nv, "vgpu_params", 0644, &params_ops, v);
+	tree_text(tr, nv, "vm_name", "%s", "");
+	struct node *pw = tree_mkdir(tr, v->dir, "power");
+	tree_text(tr, pw, "runtime_status", "active\n");
+
+	v->bus_link = tree_link(tr, s->mdev_devices, uuid, v->dir);
+	v->type_link = tree_link(tr, t->devices, uuid, v->dir);
+	v->driver_link = tree_link(tr, s->mdev_driver, uuid, v->dir);
+	t->parent->nvgpus++;
+	pv_push(&s->vgpus, v);
+}
+
+static void vgpu_destroy(struct sim *s, struct sim_vgpu *v)
+{
+	struct tree *tr = &s->tree;
+
+	tree_remove(tr, v->bus_link);
+	tree_remove(tr, v->type_link);
+	tree_remove(tr, v->driver_link);
+	tree_remove(tr, v->group_dir);
+	tree_remove(tr, v->dir);
+	v->type->parent->nvgpus--;
+	pv_remove(&s->vgpus, v);
+	free(v->params);
+	free(v);
+}
+
+static int remove_store(struct node *n, const char *buf, size_t len)
+{
+	struct sim_vgpu *v = n->data;
+	struct sim *s = v->type->parent->sim;
+	unsigned long val = 0;
+	int rc = control_take_fault(s, SIM_FAULT_REMOVE);
+
+	if (!rc)
+		rc = parse_kstrtoul(buf, len, &val);
+	if (!rc && val)
+		vgpu_destroy(s, v); /* frees n too */
+	count(s, SIM_C_REMOVE_OK, SIM_C_REMOVE_FAIL, rc);
+	return rc;
+}
+
+/* ---- types ---------------------------------------------------------------------- */
+
+static int available_show(struct node *n, struct strbuf *out)
+{
+	const struct sim_mdev_type *t = n->data;
+
+	sb_printf(out, "%u\n", mdev_available(t->parent->sim, t));
+	return 0;
+}
+
+static const struct file_ops available_ops = { .show = available_show };
+
+static int create_store(struct node *n, const char *buf, size_t len)
+{
+	struct sim_mdev_type *t = n->data;
+	struct sim *s = t->parent->sim;
+	char uuid[UUID_LEN + 1];
+	int rc = control_take_fault(s, SIM_FAULT_CREATE);
+
+	if (rc != 0)
+		goto out;
+	if (!(len == UUID_LEN || (len == UUID_LEN + 1 && buf[UUID_LEN] == '\n')))
+		rc = -EINVAL;
+	else if (!parse_uuid(buf, uuid))
+		rc = -EINVAL;
+	else if (find_vgpu(s, uuid))
+		rc = -EEXIST;
+	else if (mdev_available(s, t) == 0)
+		rc = -EIO; /* what the NVIDIA driver returns for any RM failure */
+	else
+		vgpu_create(s, t, uuid);
+out:
+	count(s, SIM_C_CREATE_OK, SIM_C_CREATE_FAIL, rc);
+	return rc;
+}
+
+static const struct file_ops create_ops = { .store = create_store };
+
+static void add_type(struct sim *s, struct sim_parent *p, struct node *msd, const struct sim_type_spec *spec)
+{
+	struct tree *tr = &s->tree;
+	struct sim_mdev_type *t = xcalloc(1, sizeof(*t));
+	char dirname[32];
+	struct strbuf sb = { 0 };
+
+	t->parent = p;
+	t->spec = spec;
+	snprintf(dirname, sizeof(dirname), "nvidia-%u", spec->id);
+	t->dir = tree_mkdir(tr, msd, dirname);
+	sim_type_name(p->gpu->spec, spec, &sb);
+	tree_text(tr, t->dir, "name", "%s", sb.buf);
+	sb_reset(&sb);
+	sim_type_description(spec, &sb);
+	tree_text(tr, t->dir, "description", "%s", sb.buf);
+	sb_free(&sb);
+	tree_text(tr, t->dir, "device_api", "vfio-pci\n");
+	tree_file(tr, t->dir, "available_instances", 0444, &available_ops, t);
+	tree_file(tr, t->dir, "create", 0200, &create_ops, t);
+	t->devices = tree_mkdir(tr, t->dir, "devices");
+	pv_push(&p->types, t);
+}
+
+void mdev_add_parent(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn)
+{
+	struct sim_parent *p = xcalloc(1, sizeof(*p));
+	const struct sim_model_spec *m = gpu->spec;
+
+	p->sim = s;
+	p->gpu = gpu;
+	p->fn = fn;
+	struct node *msd = tree_mkdir(&s->tree, fn->dir, "mdev_supported_types");
+	for (size_t i = 0; i < m->ntypes; i++)
+		add_type(s, p, msd, &m->types[i]);
+	tree_link(&s->tree, s->mdev_bus_class, fn->bdf, fn->dir);
+	pv_push(&gpu->parents, p);
+	pv_push(&s->parents, p);
+}
+
+void mdev_free_all(struct sim *s)
+{
+	for (size_t i = 0; i < s->vgpus.n; i++) {
+		struct sim_vgpu *v = s->vgpus.v[i];
+		free(v->params);
+		free(v);
+	}
+	pv_free(&s->vgpus);
+	for (size_t i = 0; i < s->parents.n; i++) {
+		struct sim_parent *p = s->parents.v[i];
+		for (size_t j = 0; j < p->types.n; j++)
+			free(p->types.v[j]);
+		pv_free(&p->types);
+		free(p);
+	}
+	pv_free(&s->parents);
+}
