@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#ifndef VGPUDM_CLI_H
+#define VGPUDM_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "ctx.h"
+
+/* Exit codes (README, "Exit codes"). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,   /* not applied, invalid config or usage, apply failed and rolled back */
+};
+
+/* What every command gets: the library context made from global options. */
+struct cli {
+	struct vdm_ctx *ctx;
+	const char *prog;
+	bool debug;
+};
+
+/* Log like upstream's logrus text output: "INFO[0000] message" on stderr. */
+void cli_log(struct vdm_ctx *ctx, int prio, const char *msg, void *userdata);
+void cli_fatal(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_info(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Options: Go-flag style, as upstream's CLI accepts them: -f X, -f=X,
+ * --config-file X, --config-file=X, -config-file X; a bool as -a or -a=false.
+ * Parsing stops at the first non-option or "--". The environment variable, if
+ * any, gives the default. */
+enum opt_kind { OPT_STRING, OPT_BOOL };
+struct opt {
+	const char *name;       /* long name */
+	char shortname;         /* 0 if none */
+	enum opt_kind kind;
+	const char *env;        /* NULL if none */
+	const char *argname;    /* for help: "FILE" */
+	const char *help;
+	void *dest;             /* const char ** or bool * */
+};
+/* Returns index of the first non-option argument, or -1 after printing an error. */
+int opts_parse(struct cli *c, const char *cmd, const struct opt *opts, int argc, char **argv);
+void opts_help(FILE *f, const struct opt *opts);
+bool parse_bool(const char *s, bool *out);
+
+struct command {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+	const char *summary;
+};
+
+int cmd_apply(struct cli *c, int argc, char **argv);
+int cmd_assert(struct cli *c, int argc, char **argv);
+int cmd_list(struct cli *c, int argc, char **argv);
+
+#endif

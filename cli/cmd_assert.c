@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
+
+#include "config.h"
+#include "host.h"
+#include "plan.h"
+
+static const char summary[] =
+	"Assert that a specific vGPU device configuration is currently applied to the node";
+
+int cmd_assert(struct cli *c, int argc, char **argv)
+{
+	struct config_flags f = {0};
+	const struct opt opts[] = {
+		CONFIG_OPT_FILE(&f),
+		CONFIG_OPT_LABEL(&f, "The name of the vgpu-config from the config file to assert is "
+				     "applied to the node"),
+		{"valid-config", 'a', OPT_BOOL, "VGPU_DM_VALID_CONFIG", NULL,
+		 "Only assert that the config file is valid and the selected config is present in it",
+		 &f.valid_only},
+		CONFIG_OPT_DEBUG(&f),
+		CONFIG_OPT_HELP(&f),
+		OPT_END,
+	};
+	int rc = config_parse_flags(c, "assert", opts, argc, argv, &f);
+	if (rc) {
+		if (rc > 0)
+			config_flags_help(stdout, c, "assert", summary, opts);
+		return rc > 0 ? EXIT_OK : EXIT_FAIL;
+	}
+
+	struct vdm_spec *spec;
+	const struct vdm_config *cfg;
+	if (config_load(c, &f, &spec, &cfg) < 0)
+		return EXIT_FAIL;
+	if (f.valid_only) {
+		cli_info(c, "Selected vGPU device configuration is valid");
+		vdm_spec_free(spec);
+		return EXIT_OK;
+	}
+
+	struct vdm_host *host = NULL;
+	struct vdm_plan *plan = NULL;
+	char *err = NULL;
+	bool applied = false;
+	vdm_dbg(c->ctx, "Asserting vGPU device configuration...");
+	if (vdm_host_scan(c->ctx, &host, &err) == 0 &&
+	    vdm_plan_build(host, spec, cfg, 0, &plan, &err) == 0) {
+		applied = vdm_plan_applied(plan);
+		if (!applied)
+			err = vdm_plan_mismatch(plan);
+	}
+	if (err)
+		vdm_dbg(c->ctx, "%s", err);
+	free(err);
+	vdm_plan_free(plan);
+	vdm_host_free(host);
+	vdm_spec_free(spec);
+	if (!applied) {
+		cli_fatal(c, "Assertion failure: selected configuration not currently applied");
+		return EXIT_FAIL;
+	}
+	cli_info(c, "Selected vGPU device configuration is currently applied");
+	return EXIT_OK;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+bool parse_bool(const char *s, bool *out)
+{
+	static const char *const t[] = {"1", "t", "T", "true", "TRUE", "True"};
+	static const char *const f[] = {"0", "f", "F", "false", "FALSE", "False"};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (!strcmp(s, t[i])) {
+			*out = true;
+			return true;
+		}
+		if (!strcmp(s, f[i])) {
+			*out = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+static const struct opt *find(const struct opt *opts, const char *name, size_t len)
+{
+	for (const struct opt *o = opts; o->name; o++) {
+		if (len == 1 && o->shortname == name[0])
+			return o;
+		if (strlen(o->name) == len && !strncmp(o->name, name, len))
+			return o;
+	}
+	return NULL;
+}
+
+static bool set_value(struct cli *c, const struct opt *o, const char *val, const char *from)
+{
+	if (o->kind == OPT_STRING) {
+		*(const char **)o->dest = val;
+		return true;
+	}
+	if (!parse_bool(val, (bool *)o->dest)) {
+		cli_fatal(c, "invalid boolean value \"%s\" for %s: parse error", val, from);
+		return false;
+	}
+	return true;
+}
+
+int opts_parse(struct cli *c, const char *cmd, const struct opt *opts, int argc, char **argv)
+{
+	for (const struct opt *o = opts; o->name; o++) {
+		const char *v = o->env ? getenv(o->env) : NULL;
+		if (v && *v && !set_value(c, o, v, o->env))
+			return -1;
+	}
+	int i = 0;
+	while (i < argc) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0)
+			return i + 1;
+		if (a[0] != '-' || a[1] == '\0')
+			return i;
+		const char *name = a + 1 + (a[1] == '-');
+		const char *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+		const struct opt *o = len ? find(opts, name, len) : NULL;
+		if (!o) {
+			cli_fatal(c, "flag provided but not defined: -%.*s (see '%s %s --help')", (int)len,
+				  name, c->prog, cmd);
+			return -1;
+		}
+		i++;
+		if (eq) {
+			if (!set_value(c, o, eq + 1, a))
+				return -1;
+		} else if (o->kind == OPT_BOOL) {
+			*(bool *)o->dest = true;
+		} else {
+			if (i >= argc) {
+				cli_fatal(c, "flag needs an argument: %s", a);
+				return -1;
+			}
+			*(const char **)o->dest = argv[i++];
+		}
+	}
+	return i;
+}
+
+void opts_help(FILE *f, const struct opt *opts)
+{
+	for (const struct opt *o = opts; o->name; o++) {
+		char lhs[64];
+		if (o->shortname)
+			snprintf(lhs, sizeof(lhs), "--%s %s, -%c %s", o->name, o->argname ? o->argname : "",
+				 o->shortname, o->argname ? o->argname : "");
+		else
+			snprintf(lhs, sizeof(lhs), "--%s %s", o->name, o->argname ? o->argname : "");
+		fprintf(f, "   %-36s %s", lhs, o->help);
+		if (o->env)
+			fprintf(f, " [$%s]", o->env);
+		fputc('\n', f);
+	}
+}

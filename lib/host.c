@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "host.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sysfs.h"
+
+#define PCI_VENDOR_NVIDIA 0x10de
+
+static const struct vdm_backend *const backends[] = {
+	&vdm_backend_mdev,
+};
+
+const char *vdm_framework_name(enum vdm_framework fw)
+{
+	switch (fw) {
+	case VDM_FW_MDEV:
+		return "mdev";
+	case VDM_FW_NONE:
+		break;
+	}
+	return "none";
+}
+
+void vdm_gpu_label(const struct vdm_gpu *gpu, char *buf, size_t len)
+{
+	snprintf(buf, len, "GPU %d (%s)", gpu->index, gpu->addr);
+}
+
+static int read_u16(struct vdm_ctx *ctx, const char *dev, const char *attr, uint16_t *out, bool optional)
+{
+	char rel[VDM_PATH_MAX];
+	uint64_t v;
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/%s", dev, attr);
+	int rc = vdm_sysfs_read_u64(ctx, rel, &v);
+	if (rc == -ENOENT && optional) {
+		*out = 0;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (v > 0xffff)
+		return -EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int cmp_gpu(const void *a, const void *b)
+{
+	const struct vdm_gpu *x = a, *y = b;
+	return x->addr_key < y->addr_key ? -1 : x->addr_key > y->addr_key;
+}
+
+/* Is this PCI function an NVIDIA GPU physical function? 1 yes, 0 no. */
+static int probe_gpu(struct vdm_ctx *ctx, const char *dev, struct vdm_gpu *g)
+{
+	char rel[VDM_PATH_MAX];
+	uint64_t vendor, klass;
+
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/vendor", dev);
+	if (vdm_sysfs_read_u64(ctx, rel, &vendor) < 0 || vendor != PCI_VENDOR_NVIDIA)
+		return 0;
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/class", dev);
+	if (vdm_sysfs_read_u64(ctx, rel, &klass) < 0)
+		return 0;
+	/* VGA-compatible (0x0300xx) and 3D controllers (0x0302xx). */
+	if ((klass >> 8) != 0x0300 && (klass >> 8) != 0x0302)
+		return 0;
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/physfn", dev);
+	if (vdm_sysfs_exists(ctx, rel))
+		return 0; /* a VF: belongs to its PF */
+	if (vdm_pci_addr_parse(dev, &g->addr_key) < 0 || strlen(dev) >= sizeof(g->addr))
+		return 0;
+	snprintf(g->addr, sizeof(g->addr), "%s", dev);
+	g->id.vendor = (uint16_t)vendor;
+	g->id.has_subsys = true;
+	if (read_u16(ctx, dev, "device", &g->id.device, false) < 0 ||
+	    read_u16(ctx, dev, "subsystem_vendor", &g->id.subsys_vendor, true) < 0 ||
+	    read_u16(ctx, dev, "subsystem_device", &g->id.subsys_device, true) < 0) {
+		vdm_warn(ctx, "NVIDIA device %s: unreadable PCI identity, ignored", dev);
+		return 0;
+	}
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/sriov_totalvfs", dev);
+	if (vdm_sysfs_read_int(ctx, rel, &g->total_vfs) == 0) {
+		g->sriov = true;
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/sriov_numvfs", dev);
+		if (vdm_sysfs_read_int(ctx, rel, &g->num_vfs) < 0)
+			g->num_vfs = 0;
+	}
+	return 1;
+}
+
+static char *gpu_model(const struct vdm_gpu *g)
+{
+	for (size_t i = 0; i < g->n_types; i++) {
+		struct vdm_vgpu_type t;
+		if (vdm_vgpu_type_parse(g->types[i].name, &t, NULL) == 0)
+			return vdm_xstrdup(t.gpu);
+	}
+	return vdm_xstrdup("");
+}
+
+int vdm_host_scan(struct vdm_ctx *ctx, struct vdm_host **out, char **err)
+{
+	struct vdm_host *h = vdm_xcalloc(1, sizeof(*h));
+	char **devs;
+	int n, rc;
+
+	h->ctx = ctx;
+	*out = NULL;
+	n = vdm_sysfs_list(ctx, "sys/bus/pci/devices", &devs);
+	if (n < 0) {
+		char path[VDM_PATH_MAX];
+		vdm_path(ctx, path, sizeof(path), "sys/bus/pci/devices");
+		*err = vdm_strdupf("cannot read %s: %s", path, strerror(-n));
+		free(h);
+		return n;
+	}
+	h->gpus = vdm_xcalloc((size_t)n, sizeof(*h->gpus));
+	for (int i = 0; i < n; i++)
+		if (probe_gpu(ctx, devs[i], &h->gpus[h->n_gpus]) == 1)
+			h->n_gpus++;
+	vdm_names_free(devs, n);
+	qsort(h->gpus, h->n_gpus, sizeof(*h->gpus), cmp_gpu);
+	for (size_t i = 0; i < h->n_gpus; i++)
+		h->gpus[i].index = (int)i;
+
+	for (size_t b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
+		rc = backends[b]->scan(h);
+		if (rc < 0) {
+			*err = vdm_strdupf("%s scan failed: %s", backends[b]->name, strerror(-rc));
+			vdm_host_free(h);
+			return rc;
+		}
+	}
+	for (size_t i = 0; i < h->n_gpus; i++) {
+		struct vdm_gpu *g = &h->gpus[i];
+		g->model = gpu_model(g);
+		vdm_gpu_sort_vgpus(g);
+		vdm_dbg(ctx, "GPU %d: %s device 0x%04x framework %s, %zu types, %zu parents, %zu vGPUs",
+			g->index, g->addr, g->id.device, vdm_framework_name(g->fw), g->n_types,
+			g->n_parents, g->n_vgpus);
+	}
+	*out = h;
+	return 0;
+}
+
+void vdm_host_free(struct vdm_host *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->n_gpus; i++) {
+		struct vdm_gpu *g = &h->gpus[i];
+		for (size_t t = 0; t < g->n_types; t++) {
+			free(g->types[t].id);
+			free(g->types[t].name);
+			free(g->types[t].full_name);
+		}
+		free(g->types);
+		for (size_t p = 0; p < g->n_parents; p++)
+			free(g->parents[p].avail);
+		free(g->parents);
+		for (size_t v = 0; v < g->n_vgpus; v++)
+			free(g->vgpus[v].type_id);
+		free(g->vgpus);
+		free(g->model);
+	}
+	free(h->gpus);
+	free(h);
+}
+
+struct vdm_gpu *vdm_host_gpu_by_addr(struct vdm_host *h, const char *addr)
+{
+	for (size_t i = 0; i < h->n_gpus; i++)
+		if (!strcmp(h->gpus[i].addr, addr))
+			return &h->gpus[i];
+	return NULL;
+}
+
+struct vdm_parent *vdm_gpu_add_parent(struct vdm_gpu *g, const char *addr)
+{
+	g->parents = vdm_xrealloc(g->parents, g->n_parents + 1, sizeof(*g->parents));
+	struct vdm_parent *p = &g->parents[g->n_parents++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->addr, sizeof(p->addr), "%s", addr);
+	p->gpu = g;
+	return p;
+}
+
+struct vdm_vgpu *vdm_gpu_add_vgpu(struct vdm_gpu *g)
+{
+	g->vgpus = vdm_xrealloc(g->vgpus, g->n_vgpus + 1, sizeof(*g->vgpus));
+	struct vdm_vgpu *v = &g->vgpus[g->n_vgpus++];
+	memset(v, 0, sizeof(*v));
+	v->type = -1;
+	return v;
+}
+
+static int cmp_vgpu(const void *a, const void *b)
+{
+	const struct vdm_vgpu *x = a, *y = b;
+	uint32_t ka = 0, kb = 0;
+	vdm_pci_addr_parse(x->parent->addr, &ka);
+	vdm_pci_addr_parse(y->parent->addr, &kb);
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	return strcmp(x->uuid, y->uuid);
+}
+
+void vdm_gpu_sort_vgpus(struct vdm_gpu *g)
+{
+	if (g->n_vgpus > 1)
+		qsort(g->vgpus, g->n_vgpus, sizeof(*g->vgpus), cmp_vgpu);
+}
+
+int vdm_gpu_find_type(const struct vdm_gpu *g, const char *name)
+{
+	for (size_t i = 0; i < g->n_types; i++)
+		if (!strcmp(g->types[i].name, name))
+			return (int)i;
+	char base[128];
+	if (vdm_vgpu_type_base_name(name, base, sizeof(base)) == 0 && strcmp(base, name))
+		for (size_t i = 0; i < g->n_types; i++)
+			if (!strcmp(g->types[i].name, base))
+				return (int)i;
+	return -1;
+}
+
+int vdm_gpu_count_type(const struct vdm_gpu *g, int type)
+{
+	int n = 0;
+	for (size_t i = 0; i < g->n_vgpus; i++)
+		if (g->vgpus[i].type == type)
+			n++;
+	return n;
+}
+
+int vdm_parent_available(struct vdm_host *h, struct vdm_parent *p, int type)
+{
+	if (type < 0 || (size_t)type >= p->gpu->n_types)
+		return -EINVAL;
+	if (!p->avail) {
+		p->avail = vdm_xcalloc(p->gpu->n_types, sizeof(int));
+		for (size_t i = 0; i < p->gpu->n_types; i++)
+			p->avail[i] = -1;
+	}
+	if (p->avail[type] < 0) {
+		int rc = p->gpu->be->available(h, p, type);
+		if (rc < 0)
+			return rc;
+		p->avail[type] = rc;
+	}
+	return p->avail[type];
+}
+
+int vdm_gpu_free_instances(struct vdm_host *h, struct vdm_gpu *g, int type)
+{
+	int sum = 0;
+	for (size_t p = 0; p < g->n_parents; p++) {
+		int a = vdm_parent_available(h, &g->parents[p], type);
+		if (a > 0)
+			sum += a;
+	}
+	/* Each VF reports whether it can take one more; the GPU as a whole
+	 * still holds at most max_instances of a size. */
+	const struct vdm_vtype *vt = &g->types[type];
+	if (vt->max_instances >= 0) {
+		int same = 0;
+		for (size_t v = 0; v < g->n_vgpus; v++) {
+			int t = g->vgpus[v].type;
+			if (t == type || (t >= 0 && vt->fb_mib > 0 && g->types[t].fb_mib == vt->fb_mib))
+				same++;
+		}
+		int cap = vt->max_instances - same;
+		if (sum > cap)
+			sum = cap < 0 ? 0 : cap;
+	}
+	return sum;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * host: one scan of the host's sysfs into an in-memory model. GPUs are the
+ * NVIDIA physical functions in PCI-address order (their position is the GPU
+ * index config files use). Each GPU has the vGPU types its driver offers, the
+ * devices vGPUs are created on ("parents": the PF itself, or its SR-IOV VFs)
+ * and the vGPUs that exist now. A backend per framework fills and changes it.
+ */
+#ifndef VGPUDM_HOST_H
+#define VGPUDM_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "ctx.h"
+#include "spec.h"
+
+#define VDM_ADDR_LEN 32   /* "dddd:bb:dd.f" plus room */
+#define VDM_UUID_LEN 37
+
+enum vdm_framework {
+	VDM_FW_NONE = 0,  /* no vGPU manager sees this GPU */
+	VDM_FW_MDEV,      /* mediated devices (kernels < 6.8) */
+};
+
+struct vdm_gpu;
+struct vdm_host;
+
+/* One vGPU type a GPU offers. */
+struct vdm_vtype {
+	char *id;         /* backend's handle: "nvidia-230" for mdev */
+	char *name;       /* type name as configs write it: "T4-1Q" */
+	char *full_name;  /* as the driver prints it: "GRID T4-1Q" */
+	int max_instances;/* per GPU, from the driver's description; -1 unknown */
+	int fb_mib;       /* frame buffer per vGPU in MiB; -1 unknown */
+};
+
+/* A device vGPUs are created on. */
+struct vdm_parent {
+	char addr[VDM_ADDR_LEN];
+	struct vdm_gpu *gpu;
+	int n_vgpus;       /* vGPUs on it now */
+	int *avail;        /* per type (gpu->types order); -1 = not read yet */
+};
+
+struct vdm_vgpu {
+	char uuid[VDM_UUID_LEN];
+	int type;                  /* index in gpu->types, -1 if the driver no longer lists it */
+	char *type_id;             /* backend handle ("nvidia-230") */
+	struct vdm_parent *parent;
+};
+
+struct vdm_backend;
+
+struct vdm_gpu {
+	int index;
+	char addr[VDM_ADDR_LEN];
+	uint32_t addr_key;         /* numeric address, for ordering */
+	struct vdm_devid id;       /* always has_subsys = true */
+	char *model;               /* type-name prefix: "T4", "A100D"; "" if no types */
+	enum vdm_framework fw;
+	const struct vdm_backend *be;
+	bool sriov;                /* PF with SR-IOV capability */
+	int total_vfs, num_vfs;
+	struct vdm_vtype *types;
+	size_t n_types;
+	struct vdm_parent *parents;
+	size_t n_parents;
+	struct vdm_vgpu *vgpus;   /* sorted by parent address then UUID */
+	size_t n_vgpus;
+};
+
+struct vdm_host {
+	struct vdm_ctx *ctx;
+	struct vdm_gpu *gpus;
+	size_t n_gpus;
+};
+
+/* A framework's implementation. */
+struct vdm_backend {
+	const char *name;
+	/* Fill types, parents and vGPUs of the GPUs this backend owns. */
+	int (*scan)(struct vdm_host *host);
+	/* How many more vGPUs of a type the parent takes now, or -errno. */
+	int (*available)(struct vdm_host *host, struct vdm_parent *p, int type);
+	/* Create a vGPU with this UUID; returns 0 or -errno. */
+	int (*create)(struct vdm_host *host, struct vdm_parent *p, int type, const char *uuid);
+	/* Destroy an existing vGPU; returns 0 or -errno. */
+	int (*destroy)(struct vdm_host *host, const struct vdm_vgpu *v);
+};
+
+extern const struct vdm_backend vdm_backend_mdev;
+
+/* Scan the host. Returns 0 or -errno (with *err describing it). */
+int vdm_host_scan(struct vdm_ctx *ctx, struct vdm_host **out, char **err);
+void vdm_host_free(struct vdm_host *host);
+
+const char *vdm_framework_name(enum vdm_framework fw);
+/* Index of a type on a GPU by config name; a MIG attribute suffix the GPU
+ * does not list is matched against the base name. -1 if none. */
+int vdm_gpu_find_type(const struct vdm_gpu *gpu, const char *name);
+int vdm_parent_available(struct vdm_host *host, struct vdm_parent *p, int type);
+/* Free instances of a type on a GPU now: the sum over its parents. */
+int vdm_gpu_free_instances(struct vdm_host *host, struct vdm_gpu *gpu, int type);
+/* Number of vGPUs of a type on a GPU. */
+int vdm_gpu_count_type(const struct vdm_gpu *gpu, int type);
+/* "GPU 0 (0000:3b:00.0)" */
+void vdm_gpu_label(const struct vdm_gpu *gpu, char *buf, size_t len);
+
+/* A parent that is an SR-IOV virtual function holds one vGPU. */
+static inline bool vdm_parent_is_vf(const struct vdm_parent *p)
+{
+	return p->addr[0] && strcmp(p->addr, p->gpu->addr) != 0;
+}
+
+/* Internal helpers for backends. */
+struct vdm_gpu *vdm_host_gpu_by_addr(struct vdm_host *host, const char *addr);
+struct vdm_parent *vdm_gpu_add_parent(struct vdm_gpu *gpu, const char *addr);
+struct vdm_vgpu *vdm_gpu_add_vgpu(struct vdm_gpu *gpu);
+void vdm_gpu_sort_vgpus(struct vdm_gpu *gpu);
+
+#endif

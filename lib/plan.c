@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "plan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "sysfs.h"
+
+/* ---- small string builder for messages ---- */
+
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+static void sb_addf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_addf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *piece = vdm_vstrdupf(fmt, ap);
+	va_end(ap);
+	size_t pl = strlen(piece);
+	if (b->len + pl + 1 > b->cap) {
+		b->cap = (b->len + pl + 1) * 2;
+		b->s = vdm_xrealloc(b->s, b->cap, 1);
+	}
+	memcpy(b->s + b->len, piece, pl + 1);
+	b->len += pl;
+	free(piece);
+}
+
+static char *sb_take(struct sbuf *b)
+{
+	return b->s ? b->s : vdm_xstrdup("");
+}
+
+int *vdm_gpu_current_counts(const struct vdm_gpu *g)
+{
+	int *c = vdm_xcalloc(g->n_types ? g->n_types : 1, sizeof(int));
+	for (size_t i = 0; i < g->n_vgpus; i++)
+		if (g->vgpus[i].type >= 0)
+			c[g->vgpus[i].type]++;
+	return c;
+}
+
+char *vdm_counts_str(const struct vdm_gpu *g, const int *counts)
+{
+	struct sbuf b = {0};
+	for (size_t t = 0; t < g->n_types; t++)
+		if (counts[t] > 0)
+			sb_addf(&b, "%s%d x %s", b.len ? ", " : "", counts[t], g->types[t].name);
+	if (!b.len)
+		sb_addf(&b, "no vGPUs");
+	return sb_take(&b);
+}
+
+/* ---- selection ---- */
+
+static bool entry_supported(const struct vdm_gpu *g, const struct vdm_entry *e)
+{
+	for (size_t i = 0; i < e->n_types; i++)
+		if (vdm_gpu_find_type(g, e->types[i].type) < 0)
+			return false;
+	return true;
+}
+
+/* The entry that decides a GPU's layout. Several entries may select one GPU
+ * (the upstream example's "default" label lists device 0x1E78 twice, once per
+ * board variant): the last one whose types the GPU offers wins, else the last. */
+static const struct vdm_entry *select_entry(struct vdm_ctx *ctx, const struct vdm_gpu *g,
+					    const struct vdm_config *cfg)
+{
+	const struct vdm_entry *last = NULL, *last_ok = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < cfg->n_entries; i++) {
+		const struct vdm_entry *e = &cfg->entries[i];
+		if (!vdm_entry_selects(e, g->index, &g->id))
+			continue;
+		n++;
+		last = e;
+		if (entry_supported(g, e))
+			last_ok = e;
+	}
+	if (n > 1)
+		vdm_dbg(ctx, "GPU %d: %zu entries select it; using the one at line %d", g->index, n,
+			(last_ok ? last_ok : last)->pos.line);
+	return last_ok ? last_ok : last;
+}
+
+static char *supported_list(const struct vdm_gpu *g)
+{
+	struct sbuf b = {0};
+	for (size_t t = 0; t < g->n_types; t++)
+		sb_addf(&b, "%s%s", t ? ", " : "", g->types[t].name);
+	return sb_take(&b);
+}
+
+static int no_manager_error(const struct vdm_gpu *g, char **err)
+{
+	char lbl[64];
+	vdm_gpu_label(g, lbl, sizeof(lbl));
+	if (g->sriov && g->num_vfs == 0)
+		*err = vdm_strdupf("%s: no vGPU can be created: its SR-IOV virtual functions are not "
+				   "enabled (run: /usr/lib/nvidia/sriov-manage -e %s)", lbl, g->addr);
+	else
+		*err = vdm_strdupf("%s: no vGPU parent device found for it (no entry in "
+				   "/sys/class/mdev_bus): is the NVIDIA vGPU Manager installed and loaded?",
+				   lbl);
+	return -ENODEV;
+}
+
+/* Desired counts per type of the GPU from the entry. */
+static int resolve_want(const struct vdm_spec *spec, struct vdm_gpu_plan *gp, char **err)
+{
+	const struct vdm_gpu *g = gp->gpu;
+	const struct vdm_entry *e = gp->entry;
+	char lbl[64];
+	vdm_gpu_label(g, lbl, sizeof(lbl));
+	gp->want = vdm_xcalloc(g->n_types ? g->n_types : 1, sizeof(int));
+	if (e->n_types && g->fw == VDM_FW_NONE)
+		return no_manager_error(g, err);
+	for (size_t i = 0; i < e->n_types; i++) {
+		const struct vdm_type_count *tc = &e->types[i];
+		int t = vdm_gpu_find_type(g, tc->type);
+		if (t < 0) {
+			char *list = supported_list(g);
+			*err = vdm_strdupf("%s:%d:%d: vGPU type %s is not supported on %s (device 0x%04X); "
+					   "it supports: %s", spec->source, tc->pos.line, tc->pos.col,
+					   tc->type, lbl, g->id.device, *list ? list : "no types");
+			free(list);
+			return -EINVAL;
+		}
+		if (gp->want[t]) {
+			*err = vdm_strdupf("%s:%d:%d: %s names the same vGPU type on %s as another key "
+					   "of this entry (%s)", spec->source, tc->pos.line, tc->pos.col,
+					   tc->type, lbl, g->types[t].name);
+			return -EINVAL;
+		}
+		gp->want[t] = tc->count;
+	}
+	return 0;
+}
+
+/* ---- diff ---- */
+
+static struct vdm_op *add_op(struct vdm_gpu_plan *gp, enum vdm_op_kind kind, struct vdm_parent *p,
+			     int type, const char *uuid)
+{
+	gp->ops = vdm_xrealloc(gp->ops, gp->n_ops + 1, sizeof(*gp->ops));
+	struct vdm_op *op = &gp->ops[gp->n_ops++];
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	op->parent = p;
+	op->type = type;
+	if (uuid)
+		snprintf(op->uuid, sizeof(op->uuid), "%s", uuid);
+	return op;
+}
+
+/* Keep the first vGPUs of each wanted type (in parent-address order), remove
+ * the rest; creates are added later by place_creates. */
+static void diff_gpu(struct vdm_gpu_plan *gp)
+{
+	const struct vdm_gpu *g = gp->gpu;
+	int *kept = vdm_xcalloc(g->n_types ? g->n_types : 1, sizeof(int));
+	for (size_t i = 0; i < g->n_vgpus; i++) {
+		const struct vdm_vgpu *v = &g->vgpus[i];
+		if (v->type >= 0 && kept[v->type] < gp->want[v->type]) {
+			kept[v->type]++;
+			continue;
+		}
+		add_op(gp, VDM_OP_REMOVE, v->parent, v->type, v->uuid);
+		gp->n_remove++;
+	}
+	for (size_t i = 0; i < g->n_vgpus; i++) {
+		const struct vdm_vgpu *v = &g->vgpus[i];
+		bool removed = false;
+		for (size_t o = 0; o < gp->n_ops; o++)
+			if (!strcmp(gp->ops[o].uuid, v->uuid))
+				removed = true;
+		if (!removed) {
+			add_op(gp, VDM_OP_KEEP, v->parent, v->type, v->uuid);
+			gp->n_keep++;
+		}
+	}
+	gp->matches = gp->n_remove == 0;
+	for (size_t t = 0; t < g->n_types; t++)
+		if (kept[t] != gp->want[t])
+			gp->matches = false;
+	free(kept);
+}
+
+/* ---- capacity and placement (apply only) ---- */
+
+static int removed_on(const struct vdm_gpu_plan *gp, const struct vdm_parent *p)
+{
+	int n = 0;
+	for (size_t o = 0; o < gp->n_ops; o++)
+		if (gp->ops[o].kind == VDM_OP_REMOVE && gp->ops[o].parent == p)
+			n++;
+	return n;
+}
+
+static void new_uuid(char out[VDM_UUID_LEN])
+{
+	uuid_t u;
+	uuid_generate_random(u);
+	uuid_unparse_lower(u, out);
+}
+
+static int check_capacity(const struct vdm_gpu_plan *gp, char **err)
+{
+	const struct vdm_gpu *g = gp->gpu;
+	char lbl[64];
+	long fb_total = -1, fb_want = 0;
+	int n_want = 0;
+	vdm_gpu_label(g, lbl, sizeof(lbl));
+	for (size_t t = 0; t < g->n_types; t++) {
+		const struct vdm_vtype *vt = &g->types[t];
+		if (vt->max_instances > 0 && vt->fb_mib > 0 &&
+		    (long)vt->max_instances * vt->fb_mib > fb_total)
+			fb_total = (long)vt->max_instances * vt->fb_mib;
+	}
+	for (size_t t = 0; t < g->n_types; t++) {
+		const struct vdm_vtype *vt = &g->types[t];
+		int w = gp->want[t];
+		if (!w)
+			continue;
+		n_want += w;
+		if (vt->max_instances >= 0 && w > vt->max_instances) {
+			*err = vdm_strdupf("%s: %d x %s requested, but the GPU holds at most %d",
+					   lbl, w, vt->name, vt->max_instances);
+			return -ENOSPC;
+		}
+		if (vt->fb_mib > 0)
+			fb_want += (long)w * vt->fb_mib;
+	}
+	if (fb_total > 0 && fb_want > fb_total) {
+		char *s = vdm_counts_str(g, gp->want);
+		*err = vdm_strdupf("%s: %s needs %ld MiB of frame buffer, but the GPU has %ld MiB",
+				   lbl, s, fb_want, fb_total);
+		free(s);
+		return -ENOSPC;
+	}
+	if (g->n_parents && vdm_parent_is_vf(&g->parents[0]) && (size_t)n_want > g->n_parents) {
+		*err = vdm_strdupf("%s: %d vGPUs requested, but the GPU has %zu virtual functions "
+				   "(one vGPU each)", lbl, n_want, g->n_parents);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* Choose a parent for every vGPU to create. When nothing is removed on the
+ * GPU, the driver's available_instances are current and are checked too. */
+static int place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err)
+{
+	struct vdm_gpu *g = gp->gpu;
+	char lbl[64];
+	vdm_gpu_label(g, lbl, sizeof(lbl));
+	int *have = vdm_xcalloc(g->n_types ? g->n_types : 1, sizeof(int));
+	int *used = vdm_xcalloc(g->n_parents ? g->n_parents : 1, sizeof(int));
+	bool live = gp->n_remove == 0;
+	int rc = 0;
+
+	for (size_t o = 0; o < gp->n_ops; o++)
+		if (gp->ops[o].kind == VDM_OP_KEEP)
+			have[gp->ops[o].type]++;
+	for (size_t p = 0; p < g->n_parents; p++)
+		used[p] = g->parents[p].n_vgpus - removed_on(gp, &g->parents[p]);
+
+	for (size_t t = 0; t < g->n_types && rc == 0; t++) {
+		for (int k = have[t]; k < gp->want[t] && rc == 0; k++) {
+			struct vdm_parent *chosen = NULL;
+			for (size_t p = 0; p < g->n_parents && !chosen; p++) {
+				struct vdm_parent *par = &g->parents[p];
+				if (vdm_parent_is_vf(par) && used[p] > 0)
+					continue; /* a VF holds one vGPU */
+				if (live) {
+					int avail = vdm_parent_available(h, par, (int)t);
+					int placed = 0;
+					for (size_t o = 0; o < gp->n_ops; o++)
+						if (gp->ops[o].kind == VDM_OP_CREATE && gp->ops[o].parent == par &&
+						    gp->ops[o].type == (int)t)
+							placed++;
+					if (avail <= placed)
+						continue;
+				}
+				chosen = par;
+				used[p]++;
+			}
+			if (!chosen) {
+				char *cur = vdm_counts_str(g, have);
+				*err = vdm_strdupf("%s: cannot create %d x %s next to %s: the driver reports "
+						   "no room for more (available_instances)", lbl,
+						   gp->want[t] - have[t], g->types[t].name, cur);
+				free(cur);
+				rc = -ENOSPC;
+				break;
+			}
+			char uuid[VDM_UUID_LEN];
+			new_uuid(uuid);
+			add_op(gp, VDM_OP_CREATE, chosen, (int)t, uuid);
+			gp->n_create++;
+		}
+	}
+	free(have);
+	free(used);
+	return rc;
+}
+
+/* ---- the plan ---- */
+
+int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct vdm_config *cfg,
+		   unsigned flags, struct vdm_plan **out, char **err)
+{
+	struct vdm_plan *plan = vdm_xcalloc(1, sizeof(*plan));
+	int rc = 0;
+	plan->host = h;
+	plan->n_gpus = h->n_gpus;
+	plan->gpus = vdm_xcalloc(h->n_gpus ? h->n_gpus : 1, sizeof(*plan->gpus));
+	*out = NULL;
+
+	if (h->n_gpus == 0) {
+		char path[VDM_PATH_MAX];
+		vdm_path(h->ctx, path, sizeof(path), "sys/bus/pci/devices");
+		*err = vdm_strdupf("no NVIDIA GPU found (no NVIDIA display or 3D controller in %s)", path);
+		vdm_plan_free(plan);
+		return -ENODEV;
+	}
+	for (size_t e = 0; e < cfg->n_entries; e++)
+		for (size_t d = 0; d < cfg->entries[e].n_devices; d++)
+			if ((size_t)cfg->entries[e].devices[d] >= h->n_gpus)
+				vdm_warn(h->ctx, "%s:%d:%d: GPU index %d does not exist on this host (%zu GPUs)",
+					 spec->source, cfg->entries[e].pos.line, cfg->entries[e].pos.col,
+					 cfg->entries[e].devices[d], h->n_gpus);
+
+	for (size_t i = 0; i < h->n_gpus && rc == 0; i++) {
+		struct vdm_gpu_plan *gp = &plan->gpus[i];
+		gp->gpu = &h->gpus[i];
+		gp->entry = select_entry(h->ctx, gp->gpu, cfg);
+		if (!gp->entry) {
+			gp->matches = true;
+			continue;
+		}
+		plan->n_selected++;
+		rc = resolve_want(spec, gp, err);
+		if (rc == 0)
+			diff_gpu(gp);
+		if (rc == 0 && (flags & VDM_PLAN_CHECK) && !gp->matches) {
+			rc = check_capacity(gp, err);
+			if (rc == 0)
+				rc = place_creates(h, gp, err);
+		}
+	}
+	if (rc == 0 && plan->n_selected == 0)
+		vdm_warn(h->ctx, "config '%s' selects none of this host's %zu GPUs", cfg->label, h->n_gpus);
+	if (rc < 0) {
+		vdm_plan_free(plan);
+		return rc;
+	}
+	*out = plan;
+	return 0;
+}
+
+void vdm_plan_free(struct vdm_plan *plan)
+{
+	if (!plan)
+		return;
+	for (size_t i = 0; i < plan->n_gpus; i++) {
+		free(plan->gpus[i].want);
+		free(plan->gpus[i].ops);
+	}
+	free(plan->gpus);
+	free(plan);
+}
+
+bool vdm_plan_applied(const struct vdm_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_gpus; i++)
+		if (!plan->gpus[i].matches)
+			return false;
+	return true;
+}
+
+char *vdm_plan_mismatch(const struct vdm_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_gpus; i++) {
+		const struct vdm_gpu_plan *gp = &plan->gpus[i];
+		if (gp->matches)
+			continue;
+		char lbl[64];
+		vdm_gpu_label(gp->gpu, lbl, sizeof(lbl));
+		int *cur = vdm_gpu_current_counts(gp->gpu);
+		char *have = vdm_counts_str(gp->gpu, cur);
+		char *want = vdm_counts_str(gp->gpu, gp->want);
+		size_t unknown = 0;
+		for (size_t v = 0; v < gp->gpu->n_vgpus; v++)
+			if (gp->gpu->vgpus[v].type < 0)
+				unknown++;
+		char *msg = vdm_strdupf("%s has %s%s, the config wants %s", lbl, have,
+					unknown ? " (and vGPUs of types the driver no longer lists)" : "",
+					want);
+		free(cur);
+		free(have);
+		free(want);
+		return msg;
+	}
+	return NULL;
+}
