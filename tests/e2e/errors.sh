@@ -1,0 +1,108 @@
+#!/bin/bash
+# Every refusal: one clear line naming what and where, exit 1, host unchanged.
+. "$(dirname "$0")/lib.sh"
+sim_start --gpu T4 --gpu T4
+CFG="$T_TMP/c.yaml"
+cat >"$CFG" <<'YAML'
+version: v1
+vgpu-configs:
+  four:
+    - devices: all
+      vgpu-devices:
+        T4-4Q: 4
+  eight:
+    - devices: all
+      vgpu-devices:
+        T4-8Q: 2
+  unsupported:
+    - devices: [1]
+      vgpu-devices:
+        T4-3Q: 2
+  too-many:
+    - devices: all
+      vgpu-devices:
+        T4-2Q: 9
+  mixed-types:
+    - devices: [0]
+      vgpu-devices:
+        T4-4Q: 2
+        T4-2Q: 4
+YAML
+dm apply -f "$CFG" -c four
+expect_rc 0 "set-up: apply four"
+start=$(vgpus)
+unchanged() { expect_eq "$(vgpus)" "$start" "$1: host unchanged"; }
+
+dm apply -f "$CFG" -c unsupported
+expect_rc 1 "type the GPU does not offer"
+expect_err "^FATA\[[0-9]{4}\] .*c\.yaml:14:9: vGPU type T4-3Q is not supported on GPU 1 \(0000:[0-9a-f:.]+\) \(device 0x1EB8\); it supports: .*T4-1Q" "unsupported type message names file:line:col, GPU and supported types"
+[ "$(wc -l <"$ERR")" -eq 1 ] && pass "one line" || fail "unsupported type: more than one line"
+unchanged "unsupported type"
+
+dm apply -f "$CFG" -c too-many
+expect_rc 1 "more instances than the GPU holds"
+expect_err "GPU 0 \(0000:[0-9a-f:.]+\): 9 x T4-2Q requested, but the GPU holds at most 8" "too-many message"
+unchanged "too many"
+
+printf 'version: v1\nvgpu-configs:\n  x:\n    - devices: all\n      vgpu-devices:\n        T4-8q: 2\n' >"$T_TMP/bad.yaml"
+dm apply -f "$T_TMP/bad.yaml"
+expect_rc 1 "invalid type name"
+expect_err "bad\.yaml:6:9: .*T4-8q" "invalid type name: file:line:col"
+unchanged "invalid type"
+
+printf 'version: v1\nvgpu-configs:\n  x: [\n' >"$T_TMP/broken.yaml"
+dm assert -f "$T_TMP/broken.yaml"
+expect_rc 1 "broken YAML"
+expect_err "broken\.yaml:[0-9]+:[0-9]+: " "broken YAML: file:line:col"
+
+printf 'version: v1\nvgpu-configs:\n  x:\n    - devices: all\n      vgpu-devices: {T4-1Q: 0}\n' | dm apply -f -
+expect_rc 1 "count 0 on stdin"
+expect_err "<stdin>:5:[0-9]+: " "stdin errors name <stdin>:line:col"
+unchanged "bad input"
+
+# The driver refuses the second type on a pre-Ampere GPU: rolled back.
+dm apply -f "$CFG" -c mixed-types
+expect_rc 1 "two types on a T4 the driver refuses"
+expect_err "creating T4-2Q vGPU .* failed: Input/output error.*restored to its previous state" "driver refusal is reported with the rollback outcome"
+unchanged "refused mix"
+
+# Injected faults mid-apply: every step, host back as it was.
+for n in 1 2 3 4; do
+	echo "create $n EIO" >"$ROOT/.vgpu-sim/faults"
+	dm apply -f "$CFG" -c eight
+	expect_rc 1 "create #$n fails"
+	expect_err "restored to its previous state" "create #$n: rolled back"
+	unchanged "create #$n fault"
+	echo clear >"$ROOT/.vgpu-sim/faults"
+done
+for n in 1 5 8; do
+	echo "remove $n EBUSY" >"$ROOT/.vgpu-sim/faults"
+	dm apply -f "$CFG" -c eight
+	expect_rc 1 "remove #$n fails"
+	if [ "$n" -eq 1 ]; then
+		expect_err "removing T4-4Q vGPU .* failed: Device or resource busy.*nothing had been changed" "remove #1: reported, nothing changed"
+	else
+		expect_err "removing T4-4Q vGPU .* failed: Device or resource busy.*restored to its previous state" "remove #$n: rolled back"
+	fi
+	unchanged "remove #$n fault"
+	echo clear >"$ROOT/.vgpu-sim/faults"
+done
+dm apply -f "$CFG" -c eight
+expect_rc 0 "with no fault the same apply succeeds"
+
+# Hosts that cannot take vGPUs at all.
+mkdir -p "$T_TMP/empty/sys/bus/pci/devices"
+VGPU_DM_SYSFS_ROOT="$T_TMP/empty" "$VGPU_DM" apply -f "$CFG" -c four >"$OUT" 2>"$ERR"; RC=$?
+expect_rc 1 "no NVIDIA GPU"
+expect_err "no NVIDIA GPU found" "no GPU message"
+VGPU_DM_SYSFS_ROOT="$T_TMP/nonexistent" "$VGPU_DM" apply -f "$CFG" -c four >"$OUT" 2>"$ERR"; RC=$?
+expect_rc 1 "root without sysfs"
+expect_err "nonexistent/sys/bus/pci/devices: No such file or directory" "missing sysfs message"
+
+g="$T_TMP/nomgr/sys/bus/pci/devices/0000:3b:00.0"
+mkdir -p "$g"
+printf '0x10de\n' >"$g/vendor"; printf '0x1eb8\n' >"$g/device"; printf '0x030200\n' >"$g/class"
+VGPU_DM_SYSFS_ROOT="$T_TMP/nomgr" "$VGPU_DM" apply -f "$CFG" -c four >"$OUT" 2>"$ERR"; RC=$?
+expect_rc 1 "GPU without vGPU manager"
+expect_err "GPU 0 \(0000:3b:00.0\): no vGPU parent device found .* NVIDIA vGPU Manager" "no manager message"
+finish

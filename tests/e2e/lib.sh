@@ -1,0 +1,90 @@
+# Shared by the end-to-end tests: start a simulated host, run the tool, check.
+# Each test script sources this, calls sim_start with vgpu-sim options, then
+# runs checks; any failed check makes the script exit non-zero at the end.
+set -uo pipefail
+export LC_ALL=C
+
+: "${VGPU_DM:?VGPU_DM must name the nvidia-vgpu-dm binary}"
+: "${VGPU_SIM:?VGPU_SIM must name the vgpu-sim binary}"
+: "${VGPUDM_SRCDIR:=.}"
+SHARED="${VGPUDM_SHARED:-$VGPUDM_SRCDIR/../shared/reference}"
+EXAMPLES="$VGPUDM_SRCDIR/examples"
+
+T_FAILS=0
+T_CHECKS=0
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/vgpudm-e2e.XXXXXX")
+ROOT="$T_TMP/host"
+OUT="$T_TMP/out"
+ERR="$T_TMP/err"
+RC=0
+
+cleanup() {
+	if mountpoint -q "$ROOT" 2>/dev/null; then
+		fusermount3 -u "$ROOT" 2>/dev/null || fusermount3 -uz "$ROOT" 2>/dev/null
+	fi
+	rm -rf "$T_TMP"
+}
+trap cleanup EXIT
+
+sim_start() {
+	mkdir -p "$ROOT"
+	if ! "$VGPU_SIM" "$@" "$ROOT"; then
+		echo "FATAL: vgpu-sim $* failed to start" >&2
+		exit 1
+	fi
+}
+
+# Run the tool against the simulated host; stdout in $OUT, stderr in $ERR, status in $RC.
+dm() {
+	VGPU_DM_SYSFS_ROOT="$ROOT" "$VGPU_DM" "$@" >"$OUT" 2>"$ERR"
+	RC=$?
+	return 0
+}
+
+pass() { T_CHECKS=$((T_CHECKS + 1)); echo "ok - $*"; }
+fail() {
+	T_CHECKS=$((T_CHECKS + 1)); T_FAILS=$((T_FAILS + 1))
+	echo "not ok - $*"
+	echo "  stdout: $(head -c 2000 "$OUT" 2>/dev/null)"
+	echo "  stderr: $(head -c 2000 "$ERR" 2>/dev/null)"
+}
+
+expect_rc() { # expect_rc N description
+	if [ "$RC" -eq "$1" ]; then pass "$2 (exit $1)"; else fail "$2: exit $RC, expected $1"; fi
+}
+expect_err() { # expect_err REGEX description
+	if grep -Eq -- "$1" "$ERR"; then pass "$2"; else fail "$2: stderr lacks /$1/"; fi
+}
+expect_out() {
+	if grep -Eq -- "$1" "$OUT"; then pass "$2"; else fail "$2: stdout lacks /$1/"; fi
+}
+expect_eq() { # expect_eq ACTUAL EXPECTED description
+	if [ "$1" == "$2" ]; then pass "$3"; else fail "$3: got '$1', expected '$2'"; fi
+}
+
+# The vGPUs on the host as sorted "uuid type-id parent" lines.
+vgpus() {
+	local d
+	for d in "$ROOT"/sys/bus/mdev/devices/*; do
+		[ -e "$d" ] || continue
+		echo "$(basename "$d") $(basename "$(readlink "$d/mdev_type")") $(basename "$(dirname "$(readlink "$d")")")"
+	done | sort
+}
+# Count vGPUs per type name: "2 T4-8Q" lines, sorted.
+vgpu_types() {
+	local d
+	for d in "$ROOT"/sys/bus/mdev/devices/*; do
+		[ -e "$d" ] || continue
+		awk '{print $NF}' "$d/mdev_type/name"
+	done | sort | uniq -c | awk '{print $1, $2}'
+}
+sim_counter() { # sim_counter NAME
+	awk -v n="$1" '$1 == n {print $2}' "$ROOT/.vgpu-sim/counters"
+}
+sim_reset() { echo reset >"$ROOT/.vgpu-sim/counters"; }
+
+finish() {
+	echo "$((T_CHECKS - T_FAILS)) of $T_CHECKS checks passed"
+	[ "$T_FAILS" -eq 0 ]
+	exit $?
+}
