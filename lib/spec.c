@@ -22,8 +22,10 @@
 
 #include "spec.h"
 
-#define SPEC_MAX_INPUT        (16u << 20) /* bytes */
+#define SPEC_MAX_INPUT   (16u << 20) /* bytes */
 #define MAX_MERGE_DEPTH  16
+#define MAX_NESTING      64          /* libyaml slows down quadratically */
+#define MAX_ANCHORS      10000       /* libyaml looks anchors up linearly */
 #define EXTRA_VISITS     1000000     /* node visits allowed beyond 2 per node */
 #define QUOTE_MAX        64          /* bytes of a value shown in a message */
 #define QBUF_SIZE        (32 + 4 * QUOTE_MAX + 8)
@@ -364,7 +366,7 @@ static int check_duplicates(struct ctx *c, const struct kvs *all)
 static int flatten(struct ctx *c, yaml_node_t *map, int depth, struct kvs *out);
 
 static int merge_into(struct ctx *c, yaml_node_t *src, yaml_node_t *errnode, int depth,
-		      unsigned prio, size_t order, struct kvs *all)
+		      unsigned prio, size_t *order, struct kvs *all)
 {
 	struct kvs sub = { 0 };
 	int r = 0;
@@ -378,7 +380,7 @@ static int merge_into(struct ctx *c, yaml_node_t *src, yaml_node_t *errnode, int
 	}
 	for (size_t i = 0; i < sub.n && r == 0; i++) {
 		sub.v[i].prio = prio;
-		sub.v[i].order = order;
+		sub.v[i].order = (*order)++;
 		sub.v[i].merge = false;
 		r = kvs_push(c, all, &sub.v[i]);
 	}
@@ -430,11 +432,11 @@ static int flatten(struct ctx *c, yaml_node_t *map, int depth, struct kvs *out)
 				     it < kv.val->data.sequence.items.top; it++) {
 					yaml_node_t *m = node(c, *it);
 
-					if (merge_into(c, m, m, depth, ++rank, order++, &all) < 0)
+					if (merge_into(c, m, m, depth, ++rank, &order, &all) < 0)
 						goto fail;
 				}
 			} else if (merge_into(c, kv.val, is_empty_plain(kv.val) ? kv.key : kv.val,
-					      depth, ++rank, order++, &all) < 0) {
+					      depth, ++rank, &order, &all) < 0) {
 				goto fail;
 			}
 		}
@@ -588,7 +590,7 @@ static int parse_types(struct ctx *c, const struct kv *kv, struct vdm_entry *e)
 		struct vdm_type_count *tc = &e->types[i];
 		struct vdm_vgpu_type vt;
 		const char *why;
-		int count = 0;
+		int count = 0, rc;
 
 		if (spend(c, t->val) < 0)
 			goto out;
@@ -602,18 +604,15 @@ static int parse_types(struct ctx *c, const struct kv *kv, struct vdm_entry *e)
 			failf(c, npos(t->key), "cannot mix time-sliced and MIG-backed vGPU types on one GPU");
 			goto out;
 		}
-		switch (plain_uint(t->val, &count)) {
-		case 0:
-			if (count > 0)
-				break;
-			/* fall through */
-		case 1:
-			failf(c, vpos(t), "count for %s must be a positive integer, got %s",
-			      qkey(c, t), desc(c, t->val));
-			goto out;
-		default:
+		rc = plain_uint(t->val, &count);
+		if (rc == 2) {
 			failf(c, vpos(t), "count for %s is too large (maximum %d), got %s",
 			      qkey(c, t), INT_MAX, desc(c, t->val));
+			goto out;
+		}
+		if (rc != 0 || count == 0) {
+			failf(c, vpos(t), "count for %s must be a positive integer, got %s",
+			      qkey(c, t), desc(c, t->val));
 			goto out;
 		}
 		tc->type = strndup(t->k, t->klen);
@@ -839,12 +838,70 @@ static void yaml_error(struct ctx *c, const yaml_parser_t *p, const char *buf, s
 	}
 }
 
+/*
+ * A first pass over the events: syntax errors, a second document, and input
+ * that would make libyaml's loader crawl (deep nesting, many anchors).
+ */
+static int prescan(struct ctx *c, const char *buf, size_t len)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, docs = 0, anchors = 0;
+	int r = 0;
+
+	if (!yaml_parser_initialize(&p))
+		return oom(c);
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	for (;;) {
+		yaml_event_type_t type;
+		yaml_mark_t mark;
+		bool anchored = false;
+
+		if (!yaml_parser_parse(&p, &ev)) {
+			yaml_error(c, &p, buf, len);
+			r = -1;
+			break;
+		}
+		type = ev.type;
+		mark = ev.start_mark;
+		if (type == YAML_SCALAR_EVENT)
+			anchored = ev.data.scalar.anchor != NULL;
+		else if (type == YAML_SEQUENCE_START_EVENT)
+			anchored = ev.data.sequence_start.anchor != NULL;
+		else if (type == YAML_MAPPING_START_EVENT)
+			anchored = ev.data.mapping_start.anchor != NULL;
+		yaml_event_delete(&ev);
+
+		if (type == YAML_STREAM_END_EVENT)
+			break;
+		if (type == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
+			r = failf(c, mark_pos(mark), "expected a single document, found another");
+			break;
+		}
+		if (anchored && ++anchors > MAX_ANCHORS) {
+			r = failf(c, mark_pos(mark), "too many anchors (more than %d)", MAX_ANCHORS);
+			break;
+		}
+		if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
+			if (++depth > MAX_NESTING) {
+				r = failf(c, mark_pos(mark), "nesting is too deep (more than %d levels)",
+					  MAX_NESTING);
+				break;
+			}
+		} else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+	}
+	yaml_parser_delete(&p);
+	return r;
+}
+
 struct vdm_spec *vdm_spec_parse(const char *source, const char *buf, size_t len, char **err)
 {
 	struct ctx *c;
 	struct vdm_spec *spec = NULL;
 	yaml_parser_t parser;
-	yaml_document_t doc, extra;
+	yaml_document_t doc;
 	yaml_node_t *root;
 	bool have_doc = false;
 
@@ -859,11 +916,17 @@ struct vdm_spec *vdm_spec_parse(const char *source, const char *buf, size_t len,
 		fail_nopos(c, "input is larger than the 16 MiB limit");
 		goto out;
 	}
+	if (!buf) {
+		buf = "";
+		len = 0;
+	}
+	if (prescan(c, buf, len) < 0)
+		goto out;
 	if (!yaml_parser_initialize(&parser)) {
 		oom(c);
 		goto out;
 	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)(buf ? buf : ""), buf ? len : 0);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		yaml_error(c, &parser, buf, len);
 		goto out_parser;
@@ -876,17 +939,7 @@ struct vdm_spec *vdm_spec_parse(const char *source, const char *buf, size_t len,
 		failf(c, start, "empty document");
 		goto out_parser;
 	}
-	if (!yaml_parser_load(&parser, &extra)) {
-		yaml_error(c, &parser, buf, len);
-		goto out_parser;
-	}
-	if (yaml_document_get_root_node(&extra)) {
-		failf(c, mark_pos(extra.start_mark), "expected a single document, found another");
-		yaml_document_delete(&extra);
-		goto out_parser;
-	}
-	yaml_document_delete(&extra);
-
+	/* prescan() made sure that no second document follows. */
 	c->budget = 2 * (size_t)(doc.nodes.top - doc.nodes.start) + EXTRA_VISITS;
 	spec = calloc(1, sizeof(*spec));
 	if (!spec || !(spec->source = strdup(c->source))) {
@@ -914,9 +967,9 @@ out:
 
 struct vdm_spec *vdm_spec_load(const char *path, char **err)
 {
-	bool is_stdin = strcmp(path, "-") == 0;
-	const char *name = is_stdin ? "<stdin>" : path;
-	FILE *f = is_stdin ? stdin : fopen(path, "re");
+	bool is_stdin = path && strcmp(path, "-") == 0;
+	const char *name = is_stdin ? "<stdin>" : path ? path : "(null)";
+	FILE *f = is_stdin ? stdin : path ? fopen(path, "re") : NULL;
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 	struct vdm_spec *spec = NULL;
@@ -926,7 +979,7 @@ struct vdm_spec *vdm_spec_load(const char *path, char **err)
 	if (err)
 		*err = NULL;
 	if (!f) {
-		errnum = errno;
+		errnum = path ? errno : EINVAL;
 		goto fail;
 	}
 	for (;;) {

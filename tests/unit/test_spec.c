@@ -435,6 +435,20 @@ static void test_inline_valid(void **state)
 	assert_types(&c->entries[0], 1, "T4-1Q", 2);
 	vdm_spec_free(s);
 
+	/* merged keys keep their order, in place of the "<<"; an explicit key
+	 * stays where it is written */
+	s = parse_ok(V1 "  a:\n  - devices: all\n    vgpu-devices:\n      T4-1B: 9\n"
+		     "      <<: [{T4-1Q: 1, T4-2Q: 2, T4-4Q: 3, T4-8Q: 4, T4-16Q: 5, T4-1A: 6, T4-2A: 7},\n"
+		     "           {T4-16Q: 50, T4-4A: 8}]\n"
+		     "      T4-2B: 10\n"
+		     "      T4-2Q: 20\n");
+	c = find(s, "a");
+	assert_types(&c->entries[0], 10, "T4-1B", 9, "T4-1Q", 1, "T4-4Q", 3, "T4-8Q", 4, "T4-16Q", 5,
+		     "T4-1A", 6, "T4-2A", 7, "T4-4A", 8, "T4-2B", 10, "T4-2Q", 20);
+	assert_int_equal(c->entries[0].types[9].pos.line, 10);
+	assert_int_equal(c->entries[0].types[4].pos.line, 7); /* the first T4-16Q wins */
+	vdm_spec_free(s);
+
 	/* an error pointer is optional, also on success */
 	{
 		const char *doc = "version: v1\nvgpu-configs: {a: [{devices: all, vgpu-devices: {}}]}\n";
@@ -455,6 +469,7 @@ struct bad_case {
 	const char *want;
 };
 
+#define B10 "[[[[[[[[[["
 #define ENTRY(body) V1 "  a:\n  - " body
 #define TYPES(body) ENTRY("devices: all\n    vgpu-devices:\n") body
 
@@ -471,7 +486,9 @@ static const struct bad_case bad[] = {
 	{ "empty second document", "version: v1\n---\n", 0,
 	  "t.yaml:2:1: expected a single document, found another" },
 	{ "syntax error in second document", "version: v1\n---\n[\n", 0,
-	  "t.yaml:4:1: did not find expected node content" },
+	  "t.yaml:2:1: expected a single document, found another" },
+	{ "nesting too deep", V1 "  a: " B10 B10 B10 B10 B10 B10 B10 B10 "\n", 0,
+	  "t.yaml:3:68: nesting is too deep (more than 64 levels)" },
 	{ "unclosed flow", V1 "  a: [\n", 0, "t.yaml:4:1: did not find expected node content" },
 	{ "unclosed flow mapping", V1 "  a: [{devices: all, vgpu-devices: {}]\n", 0,
 	  "t.yaml:3:38: did not find expected ',' or '}' (while parsing a flow mapping at line 3, column 7)" },
@@ -718,6 +735,7 @@ static const struct bad_case bad[] = {
 	  "t.yaml:4:5: unexpected field '<<'" },
 	{ "merge of nothing", ENTRY("<<:\n    devices: all\n    vgpu-devices: {}\n"), 0,
 	  "t.yaml:4:5: '<<' expects a mapping or a list of mappings, got an empty value" },
+	{ "merge cycle", ENTRY("&m {<<: *m}\n"), 0, "t.yaml:4:9: merge keys nested too deeply" },
 	{ "unexpected field from a merge", ENTRY("<<: {foo: 1}\n    devices: all\n    vgpu-devices: {}\n"), 0,
 	  "t.yaml:4:10: unexpected field 'foo'" },
 
@@ -790,6 +808,34 @@ static void test_alias_bomb(void **state)
 	assert_null(s);
 	assert_non_null(err);
 	assert_string_equal(err, "t.yaml:4:101: too many nodes after expanding aliases");
+	free(err);
+	free(doc);
+}
+
+/* libyaml compares every anchor with every earlier one: at most 10000. */
+static void test_anchor_limit(void **state)
+{
+	const char *line = "  - &a%05d {devices: all, vgpu-devices: {}}\n";
+	size_t cap = 64 + 10001 * 48, n;
+	char *doc = malloc(cap);
+	char *err = NULL;
+	struct vdm_spec *s;
+
+	(void)state;
+	assert_non_null(doc);
+	n = (size_t)sprintf(doc, V1 "  a:\n");
+	for (int i = 0; i < 10000; i++)
+		n += (size_t)sprintf(doc + n, line, i);
+	s = vdm_spec_parse("t.yaml", doc, n, &err);
+	if (!s)
+		fail_msg("%s", err);
+	assert_int_equal(s->configs[0].n_entries, 10000);
+	vdm_spec_free(s);
+
+	n += (size_t)sprintf(doc + n, line, 10000);
+	assert_true(n < cap);
+	assert_null(vdm_spec_parse("t.yaml", doc, n, &err));
+	assert_string_equal(err, "t.yaml:10004:5: too many anchors (more than 10000)");
 	free(err);
 	free(doc);
 }
@@ -1111,6 +1157,7 @@ int main(void)
 		cmocka_unit_test(test_anchors_file),
 		cmocka_unit_test(test_inline_valid),
 		cmocka_unit_test(test_alias_bomb),
+		cmocka_unit_test(test_anchor_limit),
 		cmocka_unit_test_setup_teardown(test_load_errors, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_load_size_limit, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_stdin_error, make_tmpdir, remove_tmpdir),
