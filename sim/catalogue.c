@@ -18,6 +18,15 @@
  *  - num_vfs: SIMULATION CHOICE, not a verified sriov_totalvfs: A16 16 per
  *    GPU, A100 20, A100D 20, A10 24 (max instances of the smallest
  *    time-sliced type, or 20 for A100 as real hosts report 160 VFs on 8 GPUs).
+ *    L40S 32, L4 24 and H100 20 (max instances of the smallest type).
+ *  - L40S ids 1145-1166 and 2164 (L40S-3B), their names and their order:
+ *    the real creatable_vgpu_types capture of an empty L40S VF.  That list
+ *    has no C-series type, so the L40S C types are "unoffered": they are in
+ *    the catalogue (maximums, names) but no file offers them.
+ *  - SIMULATED ids: L4 (91xx), L40S C-series (92xx) and H100 (93xx).  The
+ *    real ids are not known; these ranges are deliberately far from them.
+ *  - L4 maximums: those of A10 (same 24 GB, sysfs-interfaces.md 4).  L40S B
+ *    maximums: frame buffer / size, capped at 32 (not verified).
  */
 #include "catalogue.h"
 
@@ -71,14 +80,54 @@ static const struct sim_type_spec a100d_types[] = {
 	{ 696, "20C", 4 },  { 697, "40C", 2 }, { 698, "80C", 1 },
 };
 
+/* L40S: the real list, in the order creatable_vgpu_types prints it. */
+static const struct sim_type_spec l40s_types[] = {
+	{ 1145, "1B", 32 }, { 1146, "2B", 24 },
+	{ 1147, "1Q", 32 }, { 1148, "2Q", 24 }, { 1149, "3Q", 16 }, { 1150, "4Q", 12 },
+	{ 1151, "6Q", 8 },  { 1152, "8Q", 6 },  { 1153, "12Q", 4 }, { 1154, "16Q", 3 },
+	{ 1155, "24Q", 2 }, { 1156, "48Q", 1 },
+	{ 1157, "1A", 32 }, { 1158, "2A", 24 }, { 1159, "3A", 16 }, { 1160, "4A", 12 },
+	{ 1161, "6A", 8 },  { 1162, "8A", 6 },  { 1163, "12A", 4 }, { 1164, "16A", 3 },
+	{ 1165, "24A", 2 }, { 1166, "48A", 1 },
+	{ 2164, "3B", 16 },
+};
+
+/* L40S C-series: maximums from the upstream example; SIMULATED ids. */
+static const struct sim_type_spec l40s_c_types[] = {
+	{ 9201, "4C", 12 }, { 9202, "6C", 8 },  { 9203, "8C", 6 },  { 9204, "12C", 4 },
+	{ 9205, "16C", 3 }, { 9206, "24C", 2 }, { 9207, "48C", 1 },
+};
+
+/* L4: A10's maximums; SIMULATED ids. */
+static const struct sim_type_spec l4_types[] = {
+	{ 9101, "1B", 24 }, { 9102, "2B", 12 },
+	{ 9103, "1Q", 24 }, { 9104, "2Q", 12 }, { 9105, "3Q", 8 },  { 9106, "4Q", 6 },
+	{ 9107, "6Q", 4 },  { 9108, "8Q", 3 },  { 9109, "12Q", 2 }, { 9110, "24Q", 1 },
+	{ 9111, "1A", 24 }, { 9112, "2A", 12 }, { 9113, "3A", 8 },  { 9114, "4A", 6 },
+	{ 9115, "6A", 4 },  { 9116, "8A", 3 },  { 9117, "12A", 2 }, { 9118, "24A", 1 },
+	{ 9119, "4C", 6 },  { 9120, "6C", 4 },  { 9121, "8C", 3 },  { 9122, "12C", 2 }, { 9123, "24C", 1 },
+};
+
+/* H100 PCIe 80 GB: time-sliced C types only; SIMULATED ids (MIG-backed omitted). */
+static const struct sim_type_spec h100_types[] = {
+	{ 9301, "4C", 20 }, { 9302, "5C", 16 }, { 9303, "8C", 10 }, { 9304, "10C", 8 },
+	{ 9305, "16C", 5 }, { 9306, "20C", 4 }, { 9307, "40C", 2 }, { 9308, "80C", 1 },
+};
+
+#define NONE NULL, 0
+
+/* Subsystem ids of L4, L40S and H100 are SIMULATED (cosmetic). */
 static const struct sim_model_spec catalogue[] = {
-	/* prefix  marketing                  dev    ssvid   ssid    rev   class     fb  vfs brd gen name_prefix */
-	{ "T4",    "Tesla T4",                0x1eb8, 0x10de, 0x12a2, 0xa1, 0x030200, 16,  0, 1, 3, "GRID ",   TYPES(t4_types) },
-	{ "V100",  "Tesla V100 PCIe 16GB",    0x1db4, 0x10de, 0x1214, 0xa1, 0x030200, 16,  0, 1, 3, "GRID ",   TYPES(v100_types) },
-	{ "A10",   "NVIDIA A10",              0x2236, 0x10de, 0x1482, 0xa1, 0x030200, 24, 24, 1, 4, "NVIDIA ", TYPES(a10_types) },
-	{ "A16",   "NVIDIA A16",              0x25b6, 0x10de, 0x14a9, 0xa1, 0x030200, 16, 16, 4, 4, "NVIDIA ", TYPES(a16_types) },
-	{ "A100",  "NVIDIA A100 PCIe 40GB",   0x20f1, 0x10de, 0x145f, 0xa1, 0x030200, 40, 20, 1, 4, "GRID ",   TYPES(a100_types) },
-	{ "A100D", "NVIDIA A100 PCIe 80GB",   0x20b5, 0x10de, 0x1533, 0xa1, 0x030200, 80, 20, 1, 4, "GRID ",   TYPES(a100d_types) },
+	/* prefix  marketing                  dev    ssvid   ssid    rev   class     fb  vfs brd gen name_prefix  offered types      unoffered            simulated ids */
+	{ "T4",    "Tesla T4",                0x1eb8, 0x10de, 0x12a2, 0xa1, 0x030200, 16,  0, 1, 3, "GRID ",   TYPES(t4_types),    NONE,                0 },
+	{ "V100",  "Tesla V100 PCIe 16GB",    0x1db4, 0x10de, 0x1214, 0xa1, 0x030200, 16,  0, 1, 3, "GRID ",   TYPES(v100_types),  NONE,                0 },
+	{ "A10",   "NVIDIA A10",              0x2236, 0x10de, 0x1482, 0xa1, 0x030200, 24, 24, 1, 4, "NVIDIA ", TYPES(a10_types),   NONE,                0 },
+	{ "A16",   "NVIDIA A16",              0x25b6, 0x10de, 0x14a9, 0xa1, 0x030200, 16, 16, 4, 4, "NVIDIA ", TYPES(a16_types),   NONE,                0 },
+	{ "A100",  "NVIDIA A100 PCIe 40GB",   0x20f1, 0x10de, 0x145f, 0xa1, 0x030200, 40, 20, 1, 4, "GRID ",   TYPES(a100_types),  NONE,                0 },
+	{ "A100D", "NVIDIA A100 PCIe 80GB",   0x20b5, 0x10de, 0x1533, 0xa1, 0x030200, 80, 20, 1, 4, "GRID ",   TYPES(a100d_types), NONE,                0 },
+	{ "L4",    "NVIDIA L4",               0x27b8, 0x10de, 0x16ca, 0xa1, 0x030200, 24, 24, 1, 4, "NVIDIA ", TYPES(l4_types),    NONE,                1 },
+	{ "L40S",  "NVIDIA L40S",             0x26b9, 0x10de, 0x1851, 0xa1, 0x030200, 48, 32, 1, 4, "NVIDIA ", TYPES(l40s_types),  TYPES(l40s_c_types), 0 },
+	{ "H100",  "NVIDIA H100 PCIe",        0x2331, 0x10de, 0x1626, 0xa1, 0x030200, 80, 20, 1, 5, "NVIDIA ", TYPES(h100_types),  NONE,                1 },
 };
 
 size_t sim_catalogue_count(void)
@@ -99,6 +148,25 @@ const struct sim_model_spec *sim_catalogue_find(const char *prefix)
 	return NULL;
 }
 
+const struct sim_type_spec *sim_model_type(const struct sim_model_spec *m, unsigned id, int *offered)
+{
+	for (size_t i = 0; i < m->ntypes; i++) {
+		if (m->types[i].id == id) {
+			if (offered)
+				*offered = 1;
+			return &m->types[i];
+		}
+	}
+	for (size_t i = 0; i < m->nunoffered; i++) {
+		if (m->unoffered[i].id == id) {
+			if (offered)
+				*offered = 0;
+			return &m->unoffered[i];
+		}
+	}
+	return NULL;
+}
+
 unsigned sim_type_fb_mib(const struct sim_type_spec *t)
 {
 	unsigned gb = (unsigned)strtoul(t->suffix, NULL, 10);
@@ -115,9 +183,15 @@ char sim_type_series(const struct sim_type_spec *t)
 	return *p;
 }
 
+void sim_type_name_line(const struct sim_model_spec *m, const struct sim_type_spec *t, struct strbuf *out)
+{
+	sb_printf(out, "%s%s-%s", m->name_prefix, m->prefix, t->suffix);
+}
+
 void sim_type_name(const struct sim_model_spec *m, const struct sim_type_spec *t, struct strbuf *out)
 {
-	sb_printf(out, "%s%s-%s\n", m->name_prefix, m->prefix, t->suffix);
+	sim_type_name_line(m, t, out);
+	sb_puts(out, "\n");
 }
 
 /* Per-series pattern of real sysfs (sysfs-interfaces.md 1.2). */

@@ -25,10 +25,16 @@ struct sim_model_spec {
 	unsigned fb_gb;
 	unsigned num_vfs;         /* 0: no SR-IOV, the PF is the mdev parent */
 	unsigned gpus_per_board;  /* > 1: a board of GPUs behind a PCIe switch */
-	unsigned pcie_gen;        /* 3 or 4: link speed files */
+	unsigned pcie_gen;        /* 3, 4 or 5: link speed files */
 	const char *name_prefix;  /* "GRID " or "NVIDIA " */
-	const struct sim_type_spec *types;
+	const struct sim_type_spec *types;   /* offered: mdev types, creatable_vgpu_types */
 	size_t ntypes;
+	/* In the catalogue (maximums, names) but not offered by this host's
+	 * driver: never in mdev_supported_types nor creatable_vgpu_types
+	 * (L40S C-series: absent from the real capture). */
+	const struct sim_type_spec *unoffered;
+	size_t nunoffered;
+	int ids_simulated;        /* 1: type ids are invented (real ids unknown) */
 };
 
 size_t sim_catalogue_count(void);
@@ -36,12 +42,18 @@ const struct sim_model_spec *sim_catalogue_get(size_t i);
 /* Case-insensitive lookup by prefix; NULL if unknown. */
 const struct sim_model_spec *sim_catalogue_find(const char *prefix);
 
+/* Type by id among the model's offered and unoffered types; NULL if none.
+ * *offered tells which list it is in (may be NULL). */
+const struct sim_type_spec *sim_model_type(const struct sim_model_spec *m, unsigned id, int *offered);
+
 /* Frame buffer of a type in MiB (suffix "0Q" = 512 MiB). */
 unsigned sim_type_fb_mib(const struct sim_type_spec *t);
 /* Series letter: 'A', 'B', 'C' or 'Q'. */
 char sim_type_series(const struct sim_type_spec *t);
 /* Contents of the type's name and description files (with "\n"). */
 void sim_type_name(const struct sim_model_spec *m, const struct sim_type_spec *t, struct strbuf *out);
+/* The same name without the newline: "NVIDIA L40S-1B". */
+void sim_type_name_line(const struct sim_model_spec *m, const struct sim_type_spec *t, struct strbuf *out);
 void sim_type_description(const struct sim_type_spec *t, struct strbuf *out);
 
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The hidden .vgpu-sim/ directory: operation counters, fault injection and
- * a human-readable list of the simulated GPUs.  Accesses below it are not
- * counted.
+ * The hidden .vgpu-sim/ directory: operation counters, fault injection, a
+ * human-readable list of the simulated GPUs, the type table and per-GPU
+ * state (mixed-size mode) that the NVML stand-in reads.  Accesses below it
+ * are not counted.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -218,6 +219,113 @@ static int info_show(struct node *n, struct strbuf *out)
 
 static const struct file_ops info_ops = { .show = info_show };
 
+/* ---- types: "id name" of every catalogue type of the host's models ------------ */
+
+static void list_types(const struct sim_model_spec *m, const struct sim_type_spec *types, size_t n,
+		       struct strbuf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		sb_printf(out, "%u ", types[i].id);
+		sim_type_name(m, &types[i], out);
+	}
+}
+
+static int types_show(struct node *n, struct strbuf *out)
+{
+	const struct sim *s = sim_of(n);
+
+	for (size_t i = 0; i < s->gpus.n; i++) {
+		const struct sim_model_spec *m = ((const struct sim_gpu *)s->gpus.v[i])->spec;
+		size_t j = 0;
+		while (((const struct sim_gpu *)s->gpus.v[j])->spec != m)
+			j++;
+		if (j < i)
+			continue; /* model listed already */
+		list_types(m, m->types, m->ntypes, out);
+		list_types(m, m->unoffered, m->nunoffered, out);
+	}
+	return 0;
+}
+
+static const struct file_ops types_ops = { .show = types_show };
+
+/* ---- gpus/<PF-BDF>/ ---------------------------------------------------------------- */
+
+static int gpu_types_show(struct node *n, struct strbuf *out)
+{
+	const struct sim_gpu *g = n->data;
+	const struct sim_model_spec *m = g->spec;
+
+	for (size_t i = 0; i < m->ntypes; i++) {
+		sb_printf(out, "%u %u ", m->types[i].id, m->types[i].max_instances);
+		sim_type_name(m, &m->types[i], out);
+	}
+	return 0;
+}
+
+static const struct file_ops gpu_types_ops = { .show = gpu_types_show };
+
+static int gpu_creatable_show(struct node *n, struct strbuf *out)
+{
+	const struct sim_gpu *g = n->data;
+	const struct sim_model_spec *m = g->spec;
+
+	for (size_t i = 0; i < m->ntypes; i++)
+		if (gpu_creatable(g->sim, g, &m->types[i]))
+			sb_printf(out, "%u\n", m->types[i].id);
+	return 0;
+}
+
+static const struct file_ops gpu_creatable_ops = { .show = gpu_creatable_show };
+
+int control_set_mixed(struct sim *s, struct sim_gpu *g, bool mixed)
+{
+	enum sim_mix_policy want = mixed ? SIM_MIX_MIXED_SIZE : SIM_MIX_SAME_SIZE;
+
+	if (!g->spec->num_vfs)
+		return -EOPNOTSUPP;
+	if (g->policy == want)
+		return 0;
+	if (sim_gpu_nvgpus(s, g))
+		return -EBUSY; /* nvidia-smi vgpu -shm: rc 19 [cube] */
+	g->policy = want;
+	return 0;
+}
+
+static int mixed_show(struct node *n, struct strbuf *out)
+{
+	const struct sim_gpu *g = n->data;
+
+	sb_printf(out, "%d\n", g->policy == SIM_MIX_MIXED_SIZE);
+	return 0;
+}
+
+static int mixed_store(struct node *n, const char *buf, size_t len)
+{
+	struct sim_gpu *g = n->data;
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (len != 1 || (buf[0] != '0' && buf[0] != '1'))
+		return -EINVAL;
+	return control_set_mixed(g->sim, g, buf[0] == '1');
+}
+
+static const struct file_ops mixed_ops = { .show = mixed_show, .store = mixed_store };
+
+void control_add_gpu(struct sim *s, struct sim_gpu *g)
+{
+	struct tree *t = &s->tree;
+	struct node *d = tree_mkdir(t, s->control_gpus, g->pf->bdf);
+
+	tree_text(t, d, "model", "%s\n", g->spec->prefix);
+	tree_text(t, d, "framework", "%s\n", sim_framework_names[g->framework]);
+	tree_file(t, d, "types", 0444, &gpu_types_ops, g);
+	tree_file(t, d, "creatable", 0444, &gpu_creatable_ops, g);
+	if (g->spec->num_vfs)
+		tree_file(t, d, "mixed_size", 0644, &mixed_ops, g);
+}
+
 void control_init(struct sim *s)
 {
 	struct node *d = tree_mkdir(&s->tree, s->tree.root, ".vgpu-sim");
@@ -227,6 +335,8 @@ void control_init(struct sim *s)
 	tree_file(&s->tree, d, "counters", 0644, &counters_ops, s);
 	tree_file(&s->tree, d, "faults", 0644, &faults_ops, s);
 	tree_file(&s->tree, d, "info", 0444, &info_ops, s);
+	tree_file(&s->tree, d, "types", 0444, &types_ops, s);
+	s->control_gpus = tree_mkdir(&s->tree, d, "gpus");
 }
 
 void control_fini(struct sim *s)

@@ -4,6 +4,10 @@
  * files are opened with direct_io, so the kernel asks for every lookup,
  * attribute and byte again and changes are visible at once, while files
  * report st_size 4096 like sysfs attributes.
+ *
+ * Scratch directories (run/) behave like a tmpfs instead: entries can be
+ * created, removed and renamed there, and their files are plain bytes.
+ * Locks (flock, fcntl) are left to the kernel's local emulation.
  */
 #include "fs.h"
 
@@ -22,6 +26,8 @@
 struct open_file {
 	struct strbuf content;
 	bool valid;
+	const struct file_ops *ops; /* for close(): the node may be gone by then */
+	void *handle;               /* from ops->open() */
 };
 
 struct dir_entry {
@@ -103,7 +109,7 @@ static void fill_stat(const struct sim *s, const struct node *n, struct stat *st
 		break;
 	case NODE_FILE:
 		st->st_nlink = 1;
-		st->st_size = n->internal ? internal_size(n) : SYSFS_PAGE;
+		st->st_size = n->scratch ? (off_t)plain_size(n) : n->internal ? internal_size(n) : SYSFS_PAGE;
 		break;
 	}
 }
@@ -174,6 +180,21 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_attr(req, &st, 0.0);
 }
 
+/* Scratch entries: size and mode; times and owners are accepted and ignored. */
+static int scratch_setattr(struct node *n, const struct stat *attr, int to_set)
+{
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		if (n->kind != NODE_FILE)
+			return EISDIR;
+		int rc = plain_truncate(n, attr->st_size);
+		if (rc < 0)
+			return -rc;
+	}
+	if (to_set & FUSE_SET_ATTR_MODE)
+		n->perm = attr->st_mode & 07777;
+	return 0;
+}
+
 /* Truncation (shell "> file" uses O_TRUNC) is a no-op on writable attributes. */
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi)
 {
@@ -182,11 +203,11 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	struct stat st;
 	int err = 0;
 
-	(void)attr;
-	(void)to_set;
 	(void)fi;
 	if (!n)
 		err = ENOENT;
+	else if (n->scratch)
+		err = scratch_setattr(n, attr, to_set);
 	else if (n->kind != NODE_FILE)
 		err = EPERM;
 	else if (!n->ops->store)
@@ -226,18 +247,31 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = ENOENT;
 	else if (n->kind == NODE_DIR)
 		err = EISDIR;
-	else if ((acc != O_WRONLY && !n->ops->show) || (acc != O_RDONLY && !n->ops->store))
+	else if (!n->scratch && ((acc != O_WRONLY && !n->ops->show) || (acc != O_RDONLY && !n->ops->store)))
 		err = EACCES; /* like kernfs: no show/store for the requested mode */
 	trace(s, "open", n, NULL, err);
 	if (err) {
 		fuse_reply_err(req, err);
 		return;
 	}
+	if (n->scratch && (fi->flags & O_TRUNC) && acc != O_RDONLY)
+		plain_truncate(n, 0); /* FUSE_CAP_ATOMIC_O_TRUNC: no setattr comes */
 	struct open_file *of = xcalloc(1, sizeof(*of));
+	of->ops = n->ops;
+	if (n->ops->open) {
+		int rc = n->ops->open(n, acc, fuse_req_ctx(req)->pid, &of->handle);
+		if (rc < 0) {
+			free(of);
+			fuse_reply_err(req, -rc);
+			return;
+		}
+	}
 	fi->fh = (uint64_t)(uintptr_t)of;
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
 	if (fuse_reply_open(req, fi) != 0) {
+		if (of->ops->close)
+			of->ops->close(of->handle);
 		sb_free(&of->content);
 		free(of);
 	}
@@ -250,6 +284,15 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 
 	count(s, n, SIM_C_READ);
+	if (n && n->scratch) {
+		size_t len = plain_size(n);
+		trace(s, "read", n, NULL, 0);
+		if ((size_t)off >= len)
+			fuse_reply_buf(req, NULL, 0);
+		else
+			fuse_reply_buf(req, plain_bytes(n) + off, len - (size_t)off < size ? len - (size_t)off : size);
+		return;
+	}
 	/* like seq_file: contents are produced at offset 0 and kept for the rest */
 	if (off == 0 || !of->valid) {
 		int rc = !n ? -ENODEV : !n->ops->show ? -EACCES : 0;
@@ -281,8 +324,17 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	struct node *n = tree_get(&s->tree, ino);
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 
-	(void)off; /* sysfs stores ignore the offset */
 	count(s, n, SIM_C_WRITE);
+	if (n && n->scratch) {
+		int rc = plain_write(n, buf, size, off);
+		trace(s, "write", n, NULL, -rc);
+		if (rc < 0)
+			fuse_reply_err(req, -rc);
+		else
+			fuse_reply_write(req, size);
+		return;
+	}
+	/* sysfs stores ignore the offset */
 	if (!n || !n->ops->store) {
 		trace(s, "write", n, NULL, n ? EACCES : ENODEV);
 		fuse_reply_err(req, n ? EACCES : ENODEV);
@@ -313,6 +365,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 
 	(void)ino;
+	if (of->ops->close)
+		of->ops->close(of->handle);
 	sb_free(&of->content);
 	free(of);
 	fuse_reply_err(req, 0);
@@ -395,29 +449,109 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_err(req, 0);
 }
 
-/* The namespace is the kernel's: users cannot add or remove entries. */
+/* The namespace is the kernel's: users cannot add or remove entries, except
+ * in scratch directories. */
+
+/* The scratch directory parent where name may be created: 0 or an errno. */
+static int scratch_dir(struct sim *s, fuse_ino_t parent, const char *name, struct node **dir)
+{
+	*dir = tree_get(&s->tree, parent);
+	if (!*dir)
+		return ENOENT;
+	if (!(*dir)->scratch)
+		return (*dir)->kind == NODE_DIR ? EACCES : ENOTDIR;
+	if ((*dir)->kind != NODE_DIR)
+		return ENOTDIR;
+	return name && node_child(*dir, name) ? EEXIST : 0;
+}
+
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi)
 {
-	(void)parent, (void)name, (void)mode, (void)fi;
-	fuse_reply_err(req, EACCES);
+	struct sim *s = sim_of(req);
+	struct node *d;
+	int err = scratch_dir(s, parent, name, &d);
+
+	trace(s, "create", d, name, err);
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	struct node *n = tree_plain_file(&s->tree, d, name, mode & 07777);
+	struct open_file *of = xcalloc(1, sizeof(*of));
+	struct fuse_entry_param e;
+
+	of->ops = n->ops;
+	memset(&e, 0, sizeof(e));
+	e.ino = n->ino;
+	e.generation = 1;
+	fill_stat(s, n, &e.attr);
+	fi->fh = (uint64_t)(uintptr_t)of;
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
+	if (fuse_reply_create(req, &e, fi) != 0)
+		free(of);
 }
 
 static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-	(void)parent, (void)name, (void)mode, (void)rdev;
-	fuse_reply_err(req, EPERM);
+	struct sim *s = sim_of(req);
+	struct node *d;
+	int err = scratch_dir(s, parent, name, &d);
+
+	(void)rdev;
+	if (!err && !S_ISREG(mode))
+		err = EPERM; /* only plain files */
+	trace(s, "mknod", d, name, err);
+	if (err)
+		fuse_reply_err(req, err == EACCES ? EPERM : err);
+	else
+		reply_entry(req, s, tree_plain_file(&s->tree, d, name, mode & 07777));
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	(void)parent, (void)name, (void)mode;
-	fuse_reply_err(req, EPERM);
+	struct sim *s = sim_of(req);
+	struct node *d;
+	int err = scratch_dir(s, parent, name, &d);
+
+	trace(s, "mkdir", d, name, err);
+	if (err) {
+		fuse_reply_err(req, err == EACCES ? EPERM : err);
+		return;
+	}
+	struct node *n = tree_mkdir(&s->tree, d, name);
+	n->perm = mode & 07777;
+	reply_entry(req, s, n);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)parent, (void)name;
-	fuse_reply_err(req, EPERM);
+	struct sim *s = sim_of(req);
+	struct node *d;
+	int err = scratch_dir(s, parent, NULL, &d);
+	struct node *n = err ? NULL : node_child(d, name);
+
+	if (!err)
+		err = !n ? ENOENT : n->kind == NODE_DIR ? EISDIR : 0;
+	trace(s, "unlink", d, name, err);
+	if (!err)
+		tree_remove(&s->tree, n); /* SIMPLIFICATION: open handles read ENODEV */
+	fuse_reply_err(req, err == EACCES ? EPERM : err);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct sim *s = sim_of(req);
+	struct node *d;
+	int err = scratch_dir(s, parent, NULL, &d);
+	struct node *n = err ? NULL : node_child(d, name);
+
+	if (!err)
+		err = !n ? ENOENT : n->kind != NODE_DIR ? ENOTDIR : n->children.n ? ENOTEMPTY : 0;
+	trace(s, "rmdir", d, name, err);
+	if (!err)
+		tree_remove(&s->tree, n);
+	fuse_reply_err(req, err == EACCES ? EPERM : err);
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
@@ -426,11 +560,47 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 	fuse_reply_err(req, EPERM);
 }
 
+static bool is_ancestor(const struct node *a, const struct node *n)
+{
+	for (; n; n = n->parent)
+		if (n == a)
+			return true;
+	return false;
+}
+
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags)
 {
-	(void)parent, (void)name, (void)newparent, (void)newname, (void)flags;
-	fuse_reply_err(req, EPERM);
+	struct sim *s = sim_of(req);
+	struct node *from, *to;
+	int err = scratch_dir(s, parent, NULL, &from);
+	struct node *n = NULL, *old = NULL;
+
+	if (!err)
+		err = scratch_dir(s, newparent, NULL, &to);
+	if (!err) {
+		n = node_child(from, name);
+		old = node_child(to, newname);
+		if (flags)
+			err = EINVAL; /* no RENAME_NOREPLACE / RENAME_EXCHANGE */
+		else if (!n)
+			err = ENOENT;
+		else if (n->kind == NODE_DIR && is_ancestor(n, to))
+			err = EINVAL;
+		else if (old && old->kind == NODE_DIR && n->kind != NODE_DIR)
+			err = EISDIR;
+		else if (old && old->kind != NODE_DIR && n->kind == NODE_DIR)
+			err = ENOTDIR;
+		else if (old && old->kind == NODE_DIR && old->children.n)
+			err = ENOTEMPTY;
+	}
+	trace(s, "rename", from, name, err);
+	if (!err && n != old) {
+		if (old)
+			tree_remove(&s->tree, old);
+		tree_move(n, to, newname);
+	}
+	fuse_reply_err(req, err == EACCES ? EPERM : err);
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
@@ -458,7 +628,7 @@ const struct fuse_lowlevel_ops sim_fs_ops = {
 	.mknod = op_mknod,
 	.mkdir = op_mkdir,
 	.unlink = op_unlink,
-	.rmdir = op_unlink,
+	.rmdir = op_rmdir,
 	.symlink = op_symlink,
 	.rename = op_rename,
 	.link = op_link,

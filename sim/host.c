@@ -12,7 +12,8 @@
 #include "pci.h"
 #include "sim.h"
 
-#define HOST_DRIVER_VERSION "525.105.14" /* SIMULATED: a 525-era vGPU host driver */
+#define HOST_DRIVER_VERSION "525.105.14"      /* SIMULATED: a 525-era vGPU host driver */
+#define HOST_DRIVER_VERSION_VFIO "550.90.05"  /* SIMULATED: a vGPU 17 host driver (vfio) */
 #define ROOT_PORTS_PER_DOMAIN (31 * 8)
 #define MiB (1024ULL * 1024)
 #define GiB (1024ULL * MiB)
@@ -26,7 +27,14 @@ static uint64_t pow2_ceil(uint64_t v)
 	return p;
 }
 
-static void skeleton(struct sim *s)
+const char *const sim_framework_names[2] = {
+	[SIM_FW_MDEV] = "mdev",
+	[SIM_FW_VFIO] = "vfio",
+};
+
+/* The mdev bus and class exist only when some GPU uses mdev: a kernel >= 6.8
+ * has no mdev for NVIDIA. */
+static void skeleton(struct sim *s, bool any_mdev)
 {
 	struct tree *t = &s->tree;
 
@@ -34,12 +42,22 @@ static void skeleton(struct sim *s)
 	s->sys_devices = tree_mkdir(t, s->sys, "devices");
 	s->pci_devices = tree_mkdirs(t, s->sys, "bus/pci/devices");
 	s->pci_drivers = tree_mkdirs(t, s->sys, "bus/pci/drivers");
-	s->mdev_devices = tree_mkdirs(t, s->sys, "bus/mdev/devices");
-	s->mdev_driver = tree_mkdirs(t, s->sys, "bus/mdev/drivers/nvidia-vgpu-vfio");
-	s->mdev_bus_class = tree_mkdirs(t, s->sys, "class/mdev_bus");
+	if (any_mdev) {
+		s->mdev_devices = tree_mkdirs(t, s->sys, "bus/mdev/devices");
+		s->mdev_driver = tree_mkdirs(t, s->sys, "bus/mdev/drivers/nvidia-vgpu-vfio");
+		s->mdev_bus_class = tree_mkdirs(t, s->sys, "class/mdev_bus");
+	}
+	if (s->any_vfio)
+		s->vfio_dev_class = tree_mkdirs(t, s->sys, "class/vfio-dev");
 	s->iommu_groups = tree_mkdirs(t, s->sys, "kernel/iommu_groups");
-	tree_text(t, tree_mkdirs(t, s->sys, "module/nvidia"), "version", "%s\n", HOST_DRIVER_VERSION);
+	tree_text(t, tree_mkdirs(t, s->sys, "module/nvidia"), "version", "%s\n",
+		  s->any_vfio ? HOST_DRIVER_VERSION_VFIO : HOST_DRIVER_VERSION);
 	tree_mkdirs(t, s->sys, "module/nvidia_vgpu_vfio");
+
+	/* the host's /run: a tmpfs for tools' own state (locks, journals), not counted */
+	struct node *run = tree_mkdir(t, t->root, "run");
+	run->scratch = true;
+	run->internal = true;
 }
 
 static void new_root_complex(struct sim *s)
@@ -139,33 +157,10 @@ static void add_nvme(struct sim *s)
 	pci_fn_new(s, rp->dir, &tmpl);
 }
 
-static struct pci_fn *add_vf(struct sim *s, struct pci_fn *pf, unsigned i, uint64_t vf_bar1)
+static void add_gpu(struct sim *s, struct node *dir, unsigned bus, const struct sim_gpu_req *req,
+		    unsigned board, int numa, const struct sim_opts *o)
 {
-	unsigned rid = (pf->dev << 3 | pf->fn) + 4 + i; /* offset 4, stride 1 */
-	struct pci_fn tmpl = {
-		.domain = pf->domain, .bus = pf->bus + (rid >> 8), .dev = (rid >> 3) & 0x1f, .fn = rid & 7,
-		.vendor = pf->vendor, .device = pf->device, .subsys_vendor = pf->subsys_vendor,
-		.subsys_device = 0x0000, .class_code = pf->class_code, .revision = pf->revision,
-		.driver = "nvidia", .numa_node = pf->numa_node, .irq = 0, .link_gen = pf->link_gen,
-		.link_width = pf->link_width, .physfn = pf,
-	};
-	const struct pci_bar *iov = &pf->res[PCI_IOV_RES];
-
-	tmpl.res[0] = (struct pci_bar){ iov[0].start + i * 256 * 1024, iov[0].start + (i + 1) * 256 * 1024 - 1, RES_MEM32 };
-	tmpl.res[1] = (struct pci_bar){ iov[1].start + i * vf_bar1, iov[1].start + (i + 1) * vf_bar1 - 1, RES_MEM64_PREF };
-	tmpl.res[3] = (struct pci_bar){ iov[3].start + i * 32 * MiB, iov[3].start + (i + 1) * 32 * MiB - 1, RES_MEM64_PREF };
-
-	struct pci_fn *vf = pci_fn_new(s, pf->dir->parent, &tmpl);
-	char name[32];
-	snprintf(name, sizeof(name), "virtfn%u", i);
-	tree_link(&s->tree, pf->dir, name, vf->dir);
-	tree_link(&s->tree, vf->dir, "physfn", pf->dir);
-	return vf;
-}
-
-static void add_gpu(struct sim *s, struct node *dir, unsigned bus, const struct sim_model_spec *m,
-		    unsigned board, int numa)
-{
+	const struct sim_model_spec *m = req->model;
 	struct pci_fn tmpl = {
 		.domain = s->alloc.domain, .bus = bus, .vendor = 0x10de, .device = m->device_id,
 		.subsys_vendor = m->subsys_vendor, .subsys_device = m->subsys_device,
@@ -188,29 +183,32 @@ static void add_gpu(struct sim *s, struct node *dir, unsigned bus, const struct 
 	}
 
 	struct sim_gpu *g = xcalloc(1, sizeof(*g));
+	g->sim = s;
 	g->index = (unsigned)s->gpus.n;
 	g->board = board;
 	g->spec = m;
+	g->framework = req->framework;
+	g->vf_bar1 = vf_bar1;
 	g->policy = m->num_vfs ? SIM_MIX_SAME_SIZE : SIM_MIX_SAME_TYPE;
 	g->pf = pci_fn_new(s, dir, &tmpl);
 	pv_push(&s->gpus, g);
+	control_add_gpu(s, g);
 
 	if (!m->num_vfs) {
 		mdev_add_parent(s, g, g->pf);
 		return;
 	}
-	add_sriov_files(s, g->pf, m->num_vfs);
-	for (unsigned i = 0; i < m->num_vfs; i++)
-		pv_push(&g->vfs, add_vf(s, g->pf, i, vf_bar1));
-	/* VFs are the mdev parents, never their PF */
-	for (size_t i = 0; i < g->vfs.n; i++)
-		mdev_add_parent(s, g, g->vfs.v[i]);
+	sriov_add_pf_files(s, g);
+	if (!o->vfs_disabled)
+		sriov_enable(s, g, m->num_vfs);
+	if (o->mixed_size && g->framework == SIM_FW_VFIO)
+		g->policy = SIM_MIX_MIXED_SIZE;
 }
 
 /* root port -> switch upstream port -> one downstream port per GPU */
-static void add_board(struct sim *s, const struct sim_model_spec *m, int numa)
+static void add_board(struct sim *s, const struct sim_gpu_req *req, int numa, const struct sim_opts *o)
 {
-	unsigned n = m->gpus_per_board;
+	unsigned n = req->model->gpus_per_board;
 	struct pci_fn *rp = new_root_port(s, 2 + n, numa);
 	unsigned up_bus = rp->secondary_bus;
 	unsigned int_bus = up_bus + 1;
@@ -220,18 +218,36 @@ static void add_board(struct sim *s, const struct sim_model_spec *m, int numa)
 	for (unsigned i = 0; i < n; i++) {
 		unsigned gpu_bus = int_bus + 1 + i;
 		struct pci_fn *down = bridge_fn(s, up->dir, int_bus, i, PCIE_DOWNSTREAM, gpu_bus, gpu_bus, numa);
-		add_gpu(s, down->dir, gpu_bus, m, board, numa);
+		add_gpu(s, down->dir, gpu_bus, req, board, numa, o);
 	}
 }
 
-int sim_init(struct sim *s, const struct sim_model_spec *const *models, size_t nmodels, bool debug)
+unsigned sim_gpu_nvgpus(const struct sim *s, const struct sim_gpu *g)
 {
+	unsigned n = 0;
+
+	for (size_t i = 0; i < s->vgpus.n; i++)
+		n += ((const struct sim_vgpu *)s->vgpus.v[i])->gpu == g;
+	return n;
+}
+
+int sim_init(struct sim *s, const struct sim_gpu_req *reqs, size_t nreqs, const struct sim_opts *o)
+{
+	bool any_mdev = false;
+
 	memset(s, 0, sizeof(*s));
-	s->debug = debug;
+	s->debug = o->debug;
 	s->started = time(NULL);
+	for (size_t i = 0; i < nreqs; i++) {
+		if (reqs[i].framework == SIM_FW_VFIO)
+			s->any_vfio = true;
+		else
+			any_mdev = true;
+	}
 	tree_init(&s->tree);
-	skeleton(s);
+	skeleton(s, any_mdev);
 	control_init(s);
+	devices_init(s);
 
 	s->alloc.mem32 = 0x90000000ULL;
 	s->alloc.mem64 = 0x380000000000ULL;
@@ -241,15 +257,15 @@ int sim_init(struct sim *s, const struct sim_model_spec *const *models, size_t n
 	add_nic(s);
 	add_nvme(s);
 
-	for (size_t i = 0; i < nmodels; i++) {
-		const struct sim_model_spec *m = models[i];
-		int numa = nmodels > 1 && i * 2 >= nmodels ? 1 : 0;
+	for (size_t i = 0; i < nreqs; i++) {
+		const struct sim_gpu_req *req = &reqs[i];
+		int numa = nreqs > 1 && i * 2 >= nreqs ? 1 : 0;
 
-		if (m->gpus_per_board > 1) {
-			add_board(s, m, numa);
+		if (req->model->gpus_per_board > 1) {
+			add_board(s, req, numa, o);
 		} else {
 			struct pci_fn *rp = new_root_port(s, 1, numa);
-			add_gpu(s, rp->dir, rp->secondary_bus, m, s->nboards++, numa);
+			add_gpu(s, rp->dir, rp->secondary_bus, req, s->nboards++, numa, o);
 		}
 	}
 	return 0;
@@ -257,6 +273,8 @@ int sim_init(struct sim *s, const struct sim_model_spec *const *models, size_t n
 
 void sim_fini(struct sim *s)
 {
+	devices_fini(s);
+	vfio_free_all(s);
 	mdev_free_all(s);
 	for (size_t i = 0; i < s->gpus.n; i++) {
 		struct sim_gpu *g = s->gpus.v[i];

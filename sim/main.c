@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * vgpu-sim: mounts a FUSE tree that looks like the sysfs of an NVIDIA vGPU
- * host (mdev framework).  See sim/README.md.
+ * host (mdev or vendor-specific VFIO framework).  See sim/README.md.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -21,25 +21,36 @@
 #define EXIT_USAGE 2
 #define MAX_COPIES 256
 
+#define FW_DEFAULT (-1) /* framework not given with the GPU: --framework decides */
+
 struct options {
-	struct ptrvec models; /* const struct sim_model_spec * */
+	struct sim_gpu_req *reqs;
+	int *explicit_fw;     /* per request: enum sim_framework or FW_DEFAULT */
+	size_t nreqs, cap;
+	enum sim_framework framework;
 	const char *mountpoint;
 	bool foreground;
-	bool debug;
+	struct sim_opts sim;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: vgpu-sim [OPTIONS] MOUNTPOINT\n"
-		"Mount a simulated NVIDIA vGPU host sysfs (mdev framework) at MOUNTPOINT.\n"
-		"The mount looks like a host's /: MOUNTPOINT/sys/... The command returns once\n"
-		"the tree is usable; stop it with: fusermount3 -u MOUNTPOINT\n"
+		"Mount a simulated NVIDIA vGPU host sysfs (mdev or vendor-specific VFIO framework)\n"
+		"at MOUNTPOINT. The mount looks like a host's /: MOUNTPOINT/sys/... The command\n"
+		"returns once the tree is usable; stop it with: fusermount3 -u MOUNTPOINT\n"
 		"\n"
 		"Options:\n"
-		"  -g, --gpu MODEL       add a GPU; repeatable; NxMODEL adds N copies (e.g. 2xT4).\n"
+		"  -g, --gpu MODEL[:FW]  add a GPU; repeatable; NxMODEL adds N copies (e.g. 2xT4);\n"
+		"                        FW is mdev or vfio for this GPU (e.g. L40S:vfio).\n"
 		"                        Default when no --gpu is given: --gpu T4 --gpu T4\n"
-		"      --framework NAME  vGPU framework to simulate; only \"mdev\" (the default)\n"
+		"      --framework FW    framework of GPUs given without :FW: \"mdev\" (the default)\n"
+		"                        or \"vfio\" (vendor-specific VFIO, kernel >= 6.8, vGPU 17+;\n"
+		"                        SR-IOV GPUs only)\n"
+		"      --mixed-size      vfio GPUs start in mixed-size mode (default: equal-size)\n"
+		"      --vfs-disabled    SR-IOV GPUs start with no VFs (sriov_numvfs 0); enable them\n"
+		"                        by writing sriov_numvfs or with sim/sriov-manage\n"
 		"  -f, --foreground      stay in the foreground\n"
 		"  -d, --debug           print every FUSE operation to stderr (implies -f)\n"
 		"  -h, --help            show this help and exit\n"
@@ -52,9 +63,10 @@ static void usage(FILE *out)
 		if (m->gpus_per_board > 1)
 			fprintf(out, ", board of %u GPUs behind a PCIe switch", m->gpus_per_board);
 		if (m->num_vfs)
-			fprintf(out, ", SR-IOV: %u VFs per GPU are the mdev parents\n", m->num_vfs);
+			fprintf(out, ", SR-IOV: %u VFs per GPU, mdev or vfio", m->num_vfs);
 		else
-			fprintf(out, ", the PF is the mdev parent\n");
+			fprintf(out, ", the PF is the mdev parent (mdev only)");
+		fprintf(out, "%s\n", m->ids_simulated ? ", SIMULATED type ids" : "");
 	}
 	fprintf(out,
 		"\n"
@@ -62,21 +74,69 @@ static void usage(FILE *out)
 		"  MOUNTPOINT/.vgpu-sim/counters  operation counters; write \"reset\" to zero them\n"
 		"  MOUNTPOINT/.vgpu-sim/faults    write \"create N ERRNO\" or \"remove N ERRNO\": the Nth\n"
 		"                                 such write from now fails; \"clear\" clears\n"
-		"  MOUNTPOINT/.vgpu-sim/info      the simulated GPUs\n");
+		"  MOUNTPOINT/.vgpu-sim/info      the simulated GPUs\n"
+		"  MOUNTPOINT/.vgpu-sim/types     \"id name\" of every vGPU type of the host's models\n"
+		"  MOUNTPOINT/.vgpu-sim/gpus/BDF/ model, framework, types, creatable, and mixed_size\n"
+		"                                 (SR-IOV GPUs; write 0 or 1 while the GPU has no vGPU)\n");
+}
+
+static int parse_framework(const char *name, enum sim_framework *fw)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(sim_framework_names); i++) {
+		if (strcmp(name, sim_framework_names[i]) == 0) {
+			*fw = (enum sim_framework)i;
+			return 0;
+		}
+	}
+	fprintf(stderr, "vgpu-sim: unknown framework '%s' (supported: mdev, vfio)\n", name);
+	return -1;
+}
+
+static int check_framework(const struct sim_model_spec *m, enum sim_framework fw, const char *how)
+{
+	if (fw == SIM_FW_VFIO && !m->num_vfs) {
+		fprintf(stderr, "vgpu-sim: %s has no SR-IOV and cannot use the vfio framework%s (use %s:mdev)\n",
+			m->prefix, how, m->prefix);
+		return -1;
+	}
+	return 0;
+}
+
+static void push_req(struct options *o, const struct sim_model_spec *m, int fw)
+{
+	if (o->nreqs == o->cap) {
+		o->cap = o->cap ? o->cap * 2 : 8;
+		o->reqs = xrealloc(o->reqs, o->cap * sizeof(*o->reqs));
+		o->explicit_fw = xrealloc(o->explicit_fw, o->cap * sizeof(*o->explicit_fw));
+	}
+	o->reqs[o->nreqs] = (struct sim_gpu_req){ .model = m, .framework = SIM_FW_MDEV };
+	o->explicit_fw[o->nreqs] = fw;
+	o->nreqs++;
 }
 
 static int add_models(struct options *o, const char *arg)
 {
-	const char *name = arg;
+	char *copy = xstrdup(arg);
+	const char *name = copy;
 	unsigned long copies = 1;
+	int fw = FW_DEFAULT;
+	int rc = -1;
+	char *colon = strchr(copy, ':');
 
-	if (isdigit((unsigned char)arg[0])) {
+	if (colon) {
+		enum sim_framework f;
+		*colon = '\0';
+		if (parse_framework(colon + 1, &f))
+			goto out;
+		fw = (int)f;
+	}
+	if (isdigit((unsigned char)copy[0])) {
 		char *end;
-		copies = strtoul(arg, &end, 10);
+		copies = strtoul(copy, &end, 10);
 		if ((*end != 'x' && *end != 'X') || copies == 0 || copies > MAX_COPIES) {
 			fprintf(stderr, "vgpu-sim: bad GPU count in '%s' (use NxMODEL, 1 <= N <= %d)\n", arg,
 				MAX_COPIES);
-			return -1;
+			goto out;
 		}
 		name = end + 1;
 	}
@@ -86,10 +146,30 @@ static int add_models(struct options *o, const char *arg)
 		for (size_t i = 0; i < sim_catalogue_count(); i++)
 			fprintf(stderr, " %s", sim_catalogue_get(i)->prefix);
 		fprintf(stderr, ")\n");
-		return -1;
+		goto out;
 	}
+	if (fw != FW_DEFAULT && check_framework(m, (enum sim_framework)fw, ""))
+		goto out;
 	for (unsigned long i = 0; i < copies; i++)
-		pv_push(&o->models, (void *)m);
+		push_req(o, m, fw);
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+/* GPUs given without :FW get the --framework default. */
+static int resolve_frameworks(struct options *o)
+{
+	for (size_t i = 0; i < o->nreqs; i++) {
+		if (o->explicit_fw[i] != FW_DEFAULT) {
+			o->reqs[i].framework = (enum sim_framework)o->explicit_fw[i];
+			continue;
+		}
+		if (check_framework(o->reqs[i].model, o->framework, " set by --framework vfio"))
+			return -1;
+		o->reqs[i].framework = o->framework;
+	}
 	return 0;
 }
 
@@ -99,6 +179,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "gpu", required_argument, NULL, 'g' },
 		{ "framework", required_argument, NULL, 'F' },
+		{ "mixed-size", no_argument, NULL, 'M' },
+		{ "vfs-disabled", no_argument, NULL, 'D' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -115,16 +197,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return EXIT_USAGE;
 			break;
 		case 'F':
-			if (strcmp(optarg, "mdev") != 0) {
-				fprintf(stderr, "vgpu-sim: unknown framework '%s' (supported: mdev)\n", optarg);
+			if (parse_framework(optarg, &o->framework))
 				return EXIT_USAGE;
-			}
+			break;
+		case 'M':
+			o->sim.mixed_size = true;
+			break;
+		case 'D':
+			o->sim.vfs_disabled = true;
 			break;
 		case 'f':
 			o->foreground = true;
 			break;
 		case 'd':
-			o->debug = o->foreground = true;
+			o->sim.debug = o->foreground = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -155,10 +241,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "vgpu-sim: mountpoint '%s': %s\n", o->mountpoint, strerror(err));
 		return EXIT_USAGE;
 	}
-	if (o->models.n == 0) {
+	if (o->nreqs == 0) {
 		add_models(o, "T4");
 		add_models(o, "T4");
 	}
+	if (resolve_frameworks(o))
+		return EXIT_USAGE;
 	return -1;
 }
 
@@ -192,18 +280,17 @@ out_destroy:
 
 int main(int argc, char **argv)
 {
-	struct options o = { 0 };
+	struct options o = { .framework = SIM_FW_MDEV };
 	int rc = parse_args(argc, argv, &o);
 
-	if (rc >= 0) {
-		pv_free(&o.models);
-		return rc;
+	if (rc < 0) {
+		struct sim *s = xmalloc(sizeof(*s));
+		rc = sim_init(s, o.reqs, o.nreqs, &o.sim);
+		rc = rc == 0 ? serve(s, &o, argv[0]) : 1;
+		sim_fini(s);
+		free(s);
 	}
-	struct sim *s = xmalloc(sizeof(*s));
-	rc = sim_init(s, (const struct sim_model_spec *const *)o.models.v, o.models.n, o.debug);
-	pv_free(&o.models);
-	rc = rc == 0 ? serve(s, &o, argv[0]) : 1;
-	sim_fini(s);
-	free(s);
+	free(o.reqs);
+	free(o.explicit_fw);
 	return rc;
 }

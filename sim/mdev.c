@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * mdev parents, their supported types, and vGPU instances: the `create` and
- * `remove` files and the capacity rules behind `available_instances`
- * (sysfs-interfaces.md 1.3-1.5 and 2).
+ * `remove` files (sysfs-interfaces.md 1.3-1.4 and 2).  The capacity rules
+ * behind `available_instances` are in capacity.c.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,46 +15,6 @@
 #define UUID_LEN 36
 #define VGPU_PARAMS_MAX 1024 /* SIMULATED limit for nvidia/vgpu_params (-E2BIG) */
 #define MDEV_DRIVER "nvidia-vgpu-vfio"
-
-/* ---- capacity rules (the only place that knows them) ------------------------ */
-
-static bool compatible(enum sim_mix_policy policy, const struct sim_type_spec *have,
-		       const struct sim_type_spec *want)
-{
-	switch (policy) {
-	case SIM_MIX_SAME_TYPE:
-		return have->id == want->id;
-	case SIM_MIX_SAME_SIZE:
-		return sim_type_fb_mib(have) == sim_type_fb_mib(want);
-	}
-	return false;
-}
-
-/* How many more vGPUs of type want the whole GPU accepts. */
-static unsigned gpu_room(const struct sim *s, const struct sim_gpu *g, const struct sim_type_spec *want)
-{
-	unsigned used = 0;
-
-	for (size_t i = 0; i < s->vgpus.n; i++) {
-		const struct sim_vgpu *v = s->vgpus.v[i];
-		if (v->type->parent->gpu != g)
-			continue;
-		if (!compatible(g->policy, v->type->spec, want))
-			return 0;
-		used++;
-	}
-	return used >= want->max_instances ? 0 : want->max_instances - used;
-}
-
-unsigned mdev_available(const struct sim *s, const struct sim_mdev_type *t)
-{
-	const struct sim_parent *p = t->parent;
-	unsigned room = gpu_room(s, p->gpu, t->spec);
-
-	if (p->gpu->vfs.n) /* SR-IOV: each VF holds at most one vGPU */
-		return p->nvgpus == 0 && room > 0 ? 1 : 0;
-	return room;
-}
 
 /* ---- helpers ------------------------------------------------------------------ */
 
@@ -91,45 +50,6 @@ static struct sim_vgpu *find_vgpu(const struct sim *s, const char *uuid)
 	return NULL;
 }
 
-/* Like the kernel's kstrtoul(buf, 0, &val) on a sysfs buffer. */
-static int parse_kstrtoul(const char *buf, size_t len, unsigned long *out)
-{
-	size_t i = 0;
-	unsigned base = 10;
-	unsigned long v = 0;
-
-	if (len && buf[len - 1] == '\n')
-		len--;
-	if (i < len && buf[i] == '+')
-		i++;
-	if (i + 2 < len && buf[i] == '0' && tolower((unsigned char)buf[i + 1]) == 'x' &&
-	    isxdigit((unsigned char)buf[i + 2])) {
-		base = 16;
-		i += 2;
-	} else if (i < len && buf[i] == '0') {
-		base = 8;
-	}
-	if (i == len)
-		return -EINVAL;
-	for (; i < len; i++) {
-		int c = tolower((unsigned char)buf[i]);
-		unsigned d;
-		if (isdigit(c))
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else
-			return -EINVAL;
-		if (d >= base)
-			return -EINVAL;
-		if (v > (ULONG_MAX - d) / base)
-			return -ERANGE;
-		v = v * base + d;
-	}
-	*out = v;
-	return 0;
-}
-
 /* ---- vGPU instances ------------------------------------------------------------- */
 
 static int remove_store(struct node *n, const char *buf, size_t len);
@@ -151,6 +71,8 @@ static int params_store(struct node *n, const char *buf, size_t len)
 
 	if (len > VGPU_PARAMS_MAX)
 		return -E2BIG;
+	if (v->devnode->nopen)
+		return -EPERM; /* in use by a VM [nv460] */
 	free(v->params);
 	v->params = xmalloc(len + 1);
 	memcpy(v->params, buf, len);
@@ -167,6 +89,9 @@ static void vgpu_create(struct sim *s, struct sim_mdev_type *t, const char *uuid
 
 	memcpy(v->uuid, uuid, sizeof(v->uuid));
 	v->type = t;
+	v->gpu = t->parent->gpu;
+	v->spec = t->spec;
+	v->placement = gpu_placement(s, v->gpu, v->spec);
 	v->dir = tree_mkdir(tr, t->parent->fn->dir, uuid);
 	tree_link(tr, v->dir, "mdev_type", t->dir);
 	tree_link(tr, v->dir, "driver", s->mdev_driver);
@@ -174,6 +99,9 @@ static void vgpu_create(struct sim *s, struct sim_mdev_type *t, const char *uuid
 	v->group_dir = sim_new_iommu_group(s, &v->iommu_group);
 	tree_link(tr, v->dir, "iommu_group", v->group_dir);
 	tree_link(tr, node_child(v->group_dir, "devices"), uuid, v->dir);
+	char group[16];
+	snprintf(group, sizeof(group), "%u", v->iommu_group);
+	v->devnode = devnode_new(s, s->dev_vfio, group);
 	tree_file(tr, v->dir, "remove", 0200, &remove_ops, v);
 	tree_text(tr, v->dir, "uevent", "DRIVER=%s\n", MDEV_DRIVER);
 	struct node *nv = tree_mkdir(tr, v->dir, "nvidia");
@@ -198,6 +126,7 @@ static void vgpu_destroy(struct sim *s, struct sim_vgpu *v)
 	tree_remove(tr, v->driver_link);
 	tree_remove(tr, v->group_dir);
 	tree_remove(tr, v->dir);
+	devnode_remove(v->devnode);
 	v->type->parent->nvgpus--;
 	pv_remove(&s->vgpus, v);
 	free(v->params);
@@ -212,7 +141,9 @@ static int remove_store(struct node *n, const char *buf, size_t len)
 	int rc = control_take_fault(s, SIM_FAULT_REMOVE);
 
 	if (!rc)
-		rc = parse_kstrtoul(buf, len, &val);
+		rc = parse_kstrtoul(buf, len, 0, &val);
+	if (!rc && val && v->devnode->nopen)
+		rc = -EPERM; /* a VM holds it: usage count != 0 [nv460] */
 	if (!rc && val)
 		vgpu_destroy(s, v); /* frees n too */
 	count(s, SIM_C_REMOVE_OK, SIM_C_REMOVE_FAIL, rc);
@@ -292,9 +223,32 @@ void mdev_add_parent(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn)
 	struct node *msd = tree_mkdir(&s->tree, fn->dir, "mdev_supported_types");
 	for (size_t i = 0; i < m->ntypes; i++)
 		add_type(s, p, msd, &m->types[i]);
-	tree_link(&s->tree, s->mdev_bus_class, fn->bdf, fn->dir);
+	p->class_link = tree_link(&s->tree, s->mdev_bus_class, fn->bdf, fn->dir);
 	pv_push(&gpu->parents, p);
 	pv_push(&s->parents, p);
+}
+
+static void parent_free(struct sim_parent *p)
+{
+	for (size_t j = 0; j < p->types.n; j++)
+		free(p->types.v[j]);
+	pv_free(&p->types);
+	free(p);
+}
+
+void mdev_remove_parent(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn)
+{
+	for (size_t i = 0; i < gpu->parents.n; i++) {
+		struct sim_parent *p = gpu->parents.v[i];
+		if (p->fn != fn)
+			continue;
+		/* its mdev_supported_types go with the function's directory */
+		tree_remove(&s->tree, p->class_link);
+		pv_remove(&gpu->parents, p);
+		pv_remove(&s->parents, p);
+		parent_free(p);
+		return;
+	}
 }
 
 void mdev_free_all(struct sim *s)
@@ -305,12 +259,7 @@ void mdev_free_all(struct sim *s)
 		free(v);
 	}
 	pv_free(&s->vgpus);
-	for (size_t i = 0; i < s->parents.n; i++) {
-		struct sim_parent *p = s->parents.v[i];
-		for (size_t j = 0; j < p->types.n; j++)
-			free(p->types.v[j]);
-		pv_free(&p->types);
-		free(p);
-	}
+	for (size_t i = 0; i < s->parents.n; i++)
+		parent_free(s->parents.v[i]);
 	pv_free(&s->parents);
 }

@@ -341,16 +341,16 @@ static void add_links(struct sim *s, struct pci_fn *f)
 {
 	struct tree *t = &s->tree;
 
-	tree_link(t, s->pci_devices, f->bdf, f->dir);
+	f->bus_link = tree_link(t, s->pci_devices, f->bdf, f->dir);
 	tree_link(t, f->dir, "subsystem", s->pci_devices->parent);
 	if (f->driver) {
 		struct node *drv = tree_mkdirs(t, s->pci_drivers, f->driver);
 		tree_link(t, f->dir, "driver", drv);
-		tree_link(t, drv, f->bdf, f->dir);
+		f->driver_link = tree_link(t, drv, f->bdf, f->dir);
 	}
-	struct node *g = sim_new_iommu_group(s, &f->iommu_group);
-	tree_link(t, f->dir, "iommu_group", g);
-	tree_link(t, node_child(g, "devices"), f->bdf, f->dir);
+	f->group_dir = sim_new_iommu_group(s, &f->iommu_group);
+	tree_link(t, f->dir, "iommu_group", f->group_dir);
+	tree_link(t, node_child(f->group_dir, "devices"), f->bdf, f->dir);
 }
 
 struct pci_fn *pci_fn_new(struct sim *s, struct node *parent_dir, const struct pci_fn *tmpl)
@@ -366,6 +366,17 @@ struct pci_fn *pci_fn_new(struct sim *s, struct node *parent_dir, const struct p
 	add_links(s, f);
 	pv_push(&s->fns, f);
 	return f;
+}
+
+void pci_fn_remove(struct sim *s, struct pci_fn *f)
+{
+	tree_remove(&s->tree, f->bus_link);
+	if (f->driver_link)
+		tree_remove(&s->tree, f->driver_link);
+	tree_remove(&s->tree, f->group_dir);
+	tree_remove(&s->tree, f->dir);
+	pv_remove(&s->fns, f);
+	pci_fn_free(f);
 }
 
 void pci_fn_free(struct pci_fn *f)

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "tree.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define PLAIN_MAX (16u << 20) /* SIMULATED limit of a scratch file (-EFBIG) */
 
 static struct node *node_new(struct tree *t, struct node *parent, enum node_kind kind,
 			     const char *name, mode_t perm)
@@ -24,6 +27,7 @@ static struct node *node_new(struct tree *t, struct node *parent, enum node_kind
 		}
 		n->parent = parent;
 		n->internal = parent->internal;
+		n->scratch = parent->scratch;
 		pv_push(&parent->children, n);
 	}
 	return n;
@@ -175,6 +179,88 @@ struct node *tree_link(struct tree *t, struct node *dir, const char *name, const
 	struct node *n = node_new(t, dir, NODE_LINK, name, 0777);
 	n->target = sb.buf;
 	return n;
+}
+
+struct node *tree_link_text(struct tree *t, struct node *dir, const char *name, const char *target)
+{
+	struct node *n = node_new(t, dir, NODE_LINK, name, 0777);
+
+	n->target = xstrdup(target);
+	return n;
+}
+
+static int plain_show(struct node *n, struct strbuf *out)
+{
+	const struct strbuf *sb = n->data;
+
+	sb_append(out, sb->buf ? sb->buf : "", sb->len);
+	return 0;
+}
+
+static void plain_release(void *data)
+{
+	sb_free(data);
+	free(data);
+}
+
+static const struct file_ops plain_ops = { .show = plain_show, .release = plain_release };
+
+struct node *tree_plain_file(struct tree *t, struct node *dir, const char *name, mode_t perm)
+{
+	return tree_file(t, dir, name, perm, &plain_ops, xcalloc(1, sizeof(struct strbuf)));
+}
+
+size_t plain_size(const struct node *n)
+{
+	return ((const struct strbuf *)n->data)->len;
+}
+
+const char *plain_bytes(const struct node *n)
+{
+	const struct strbuf *sb = n->data;
+
+	return sb->buf ? sb->buf : "";
+}
+
+int plain_truncate(struct node *n, off_t size)
+{
+	struct strbuf *sb = n->data;
+
+	if (size < 0 || (uint64_t)size > PLAIN_MAX)
+		return -EFBIG;
+	if ((size_t)size <= sb->len) {
+		sb->len = (size_t)size;
+		if (sb->buf)
+			sb->buf[sb->len] = '\0';
+		return 0;
+	}
+	size_t grow = (size_t)size - sb->len;
+	char *zeros = xcalloc(grow, 1);
+	sb_append(sb, zeros, grow);
+	free(zeros);
+	return 0;
+}
+
+int plain_write(struct node *n, const void *buf, size_t len, off_t off)
+{
+	struct strbuf *sb = n->data;
+
+	if (off < 0 || (uint64_t)off + len > PLAIN_MAX)
+		return -EFBIG;
+	if ((size_t)off + len > sb->len)
+		plain_truncate(n, (off_t)((size_t)off + len));
+	if (len)
+		memcpy(sb->buf + off, buf, len);
+	return 0;
+}
+
+void tree_move(struct node *n, struct node *dir, const char *name)
+{
+	pv_remove(&n->parent->children, n);
+	free(n->name);
+	n->name = xstrdup(name);
+	n->parent = dir;
+	pv_push(&dir->children, n);
 }
 
 void tree_remove(struct tree *t, struct node *n)

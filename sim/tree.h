@@ -19,11 +19,17 @@ struct node;
 /* Behaviour of a file.  show() renders the whole contents (NULL: the file is
  * not readable); store() receives one write() as sysfs would (NULL: not
  * writable) and returns 0 or a negative errno; it may remove nodes,
- * including the one being written.  release() frees node->data. */
+ * including the one being written.  release() frees node->data.
+ * open() (optional) runs when a process opens the file: accmode is
+ * O_RDONLY/O_WRONLY/O_RDWR, pid the opener as FUSE reports it (a thread id);
+ * it may set *handle and returns 0 or a negative errno.  close() gets that
+ * handle when the open file is released, even if the node is gone by then. */
 struct file_ops {
 	int (*show)(struct node *n, struct strbuf *out);
 	int (*store)(struct node *n, const char *buf, size_t len);
 	void (*release)(void *data);
+	int (*open)(struct node *n, int accmode, pid_t pid, void **handle);
+	void (*close)(void *handle);
 };
 
 struct node {
@@ -36,8 +42,10 @@ struct node {
 	char *target;                /* NODE_LINK: relative target */
 	const struct file_ops *ops;  /* NODE_FILE */
 	void *data;                  /* NODE_FILE: owner's data for ops */
-	bool internal;               /* under .vgpu-sim: not counted */
+	bool internal;               /* under .vgpu-sim or run/: not counted */
 	bool hidden;                 /* not listed by readdir */
+	bool scratch;                /* under run/: a tmpfs where users create, write,
+				      * remove and rename entries; files are plain */
 };
 
 struct tree {
@@ -64,6 +72,22 @@ struct node *tree_text(struct tree *t, struct node *parent, const char *name, co
 /* Symlink dir/name pointing at target, stored as the shortest relative path
  * (up to the common ancestor), like sysfs links. */
 struct node *tree_link(struct tree *t, struct node *dir, const char *name, const struct node *target);
+
+/* Symlink with literal target text (e.g. an absolute path, as /proc shows). */
+struct node *tree_link_text(struct tree *t, struct node *dir, const char *name, const char *target);
+
+/* A plain file (for scratch directories): bytes written at any offset,
+ * st_size is their length. */
+struct node *tree_plain_file(struct tree *t, struct node *dir, const char *name, mode_t perm);
+size_t plain_size(const struct node *n);
+const char *plain_bytes(const struct node *n);
+/* 0, or -EFBIG beyond the simulator's limit. */
+int plain_write(struct node *n, const void *buf, size_t len, off_t off);
+int plain_truncate(struct node *n, off_t size);
+
+/* Moves n into dir under a new name (rename); the caller has removed any
+ * entry of that name. */
+void tree_move(struct node *n, struct node *dir, const char *name);
 
 /* Unlinks n from its parent and frees it with its whole subtree. */
 void tree_remove(struct tree *t, struct node *n);

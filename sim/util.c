@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "util.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,4 +156,69 @@ void pv_free(struct ptrvec *pv)
 	free(pv->v);
 	pv->v = NULL;
 	pv->n = pv->cap = 0;
+}
+
+int parse_kstrtoul(const char *buf, size_t len, unsigned base, unsigned long *out)
+{
+	size_t i = 0;
+	unsigned long v = 0;
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (i < len && buf[i] == '+')
+		i++;
+	bool hex_prefix = i + 2 < len && buf[i] == '0' && tolower((unsigned char)buf[i + 1]) == 'x' &&
+			  isxdigit((unsigned char)buf[i + 2]);
+	if (base == 0) {
+		if (hex_prefix) {
+			base = 16;
+			i += 2;
+		} else {
+			base = i < len && buf[i] == '0' ? 8 : 10;
+		}
+	} else if (base == 16 && hex_prefix) {
+		i += 2;
+	}
+	if (i == len)
+		return -EINVAL;
+	for (; i < len; i++) {
+		int c = tolower((unsigned char)buf[i]);
+		unsigned d;
+		if (isdigit(c))
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else
+			return -EINVAL;
+		if (d >= base)
+			return -EINVAL;
+		if (v > (ULONG_MAX - d) / base)
+			return -ERANGE;
+		v = v * base + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_kstrtol(const char *buf, size_t len, long *out)
+{
+	unsigned long v;
+	int rc;
+
+	if (len && buf[0] == '-') {
+		rc = parse_kstrtoul(buf + 1, len - 1, 10, &v);
+		if (rc)
+			return rc;
+		if (v > (unsigned long)LONG_MAX + 1)
+			return -ERANGE;
+		*out = v == (unsigned long)LONG_MAX + 1 ? LONG_MIN : -(long)v;
+		return 0;
+	}
+	rc = parse_kstrtoul(buf, len, 10, &v);
+	if (rc)
+		return rc;
+	if (v > LONG_MAX)
+		return -ERANGE;
+	*out = (long)v;
+	return 0;
 }

@@ -30,6 +30,13 @@ void sb_vprintf(struct strbuf *sb, const char *fmt, va_list ap) __attribute__((f
 void sb_reset(struct strbuf *sb);
 void sb_free(struct strbuf *sb);
 
+/* Like the kernel's kstrtoul(buf, base, &v) on a sysfs buffer of len bytes:
+ * base 0 (0x.. hex, 0.. octal, else decimal), 10 or 16, an optional '+',
+ * one optional trailing newline.  Returns 0, -EINVAL or -ERANGE. */
+int parse_kstrtoul(const char *buf, size_t len, unsigned base, unsigned long *out);
+/* Like kstrtol(buf, 10, &v): an optional '-' as well. */
+int parse_kstrtol(const char *buf, size_t len, long *out);
+
 /* Growable array of pointers, kept in insertion order. */
 struct ptrvec {
 	void **v;

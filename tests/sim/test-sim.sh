@@ -437,7 +437,7 @@ args_fail() {
 args_fail "unknown model" --gpu H200 "$B"
 args_fail "bad count" --gpu 0xT4 "$B"
 args_fail "missing mountpoint" --gpu T4
-args_fail "unknown framework" --framework vfio "$B"
+args_fail "unknown framework" --framework bogus "$B"
 args_fail "unknown option" --frobnicate "$B"
 args_fail "missing option argument" "$B" --gpu
 args_fail "nonexistent mountpoint" "$WORK/does-not-exist"
