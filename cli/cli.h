@@ -10,7 +10,11 @@
 /* Exit codes (README, "Exit codes"). */
 enum {
 	EXIT_OK = 0,
-	EXIT_FAIL = 1,   /* not applied, invalid config or usage, apply failed and rolled back */
+	EXIT_FAIL = 1,             /* not applied, invalid config or usage, apply refused or
+				      failed and rolled back */
+	EXIT_IN_USE = 3,           /* apply would remove a vGPU a process holds (no --force) */
+	EXIT_LOCKED = 4,           /* another apply held the lock past --lock-timeout */
+	EXIT_ROLLBACK_FAILED = 5,  /* apply failed and the host could not be restored */
 };
 
 /* What every command gets: the library context made from global options. */
@@ -53,5 +57,6 @@ struct command {
 int cmd_apply(struct cli *c, int argc, char **argv);
 int cmd_assert(struct cli *c, int argc, char **argv);
 int cmd_list(struct cli *c, int argc, char **argv);
+int cmd_export(struct cli *c, int argc, char **argv);
 
 #endif

@@ -1,18 +1,128 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * apply: lock, recover an interrupted apply, (enable VFs), plan with every
+ * check, refuse to remove a vGPU in use, journal, execute, verify, roll back.
+ */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "apply.h"
 #include "config.h"
+#include "inuse.h"
+#include "journal.h"
+#include "sriov.h"
+#include "sysfs.h"
 
 static const char summary[] =
 	"Apply changes (if necessary) for a specific vGPU device configuration from a configuration file";
 
+static bool seconds_arg(struct cli *c, const char *flag, const char *s, long *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || v < 0 || v > 3600) {
+		cli_fatal(c, "invalid value \"%s\" for --%s: seconds from 0 to 3600", s, flag);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool set_uuid_seed(struct cli *c, const char *seed)
+{
+	char id[128];
+	if (strcmp(seed, "machine-id")) {
+		vdm_ctx_set_uuid_seed(c->ctx, seed);
+		return true;
+	}
+	int rc = vdm_sysfs_read(c->ctx, "etc/machine-id", id, sizeof(id));
+	if (rc <= 0) {
+		char path[VDM_PATH_MAX];
+		vdm_path(c->ctx, path, sizeof(path), "etc/machine-id");
+		cli_fatal(c, "--uuid-seed machine-id: cannot read %s: %s", path,
+			  rc < 0 ? strerror(-rc) : "empty file");
+		return false;
+	}
+	vdm_ctx_set_uuid_seed(c->ctx, id);
+	return true;
+}
+
+/* Plan and, unless dry, apply under the lock. Returns the exit status. */
+static int apply_locked(struct cli *c, const struct vdm_spec *spec, const struct vdm_config *cfg,
+			bool enable_sriov, long sriov_timeout, bool force)
+{
+	struct vdm_host *host = NULL;
+	struct vdm_plan *plan = NULL;
+	struct vdm_apply_stats st = {0};
+	char *err = NULL;
+	int status = EXIT_FAIL, rc;
+
+	vdm_dbg(c->ctx, "Checking current vGPU device configuration...");
+	if (vdm_host_scan(c->ctx, &host, &err) < 0 || vdm_journal_recover(&host, &err) < 0 ||
+	    (enable_sriov && vdm_sriov_enable(&host, cfg, (int)sriov_timeout * 1000, &err) < 0) ||
+	    vdm_plan_build(host, spec, cfg, 0, &plan, &err) < 0)
+		goto fail;
+	if (vdm_plan_applied(plan))
+		goto done;
+
+	/* Something changes: see which vGPUs are in use, then plan for real. */
+	vdm_plan_free(plan);
+	plan = NULL;
+	vdm_host_find_users(host);
+	rc = vdm_plan_build(host, spec, cfg, VDM_PLAN_CHECK | (force ? VDM_PLAN_FORCE : 0), &plan, &err);
+	if (rc == -EBUSY)
+		status = EXIT_IN_USE;
+	if (rc < 0)
+		goto fail;
+
+	cli_info(c, "Applying vGPU device configuration...");
+	if (vdm_journal_write(c->ctx, plan, &err) < 0)
+		goto fail;
+	rc = vdm_apply(host, spec, cfg, plan, &st, &err);
+	if (rc < 0) {
+		if (st.rollback == VDM_ROLLBACK_FAILED)
+			status = EXIT_ROLLBACK_FAILED; /* the journal stays for the next run */
+		else
+			vdm_journal_remove(c->ctx);
+		goto fail;
+	}
+	vdm_journal_remove(c->ctx);
+	vdm_dbg(c->ctx, "removed %u, created %u, kept %u vGPUs", st.removed, st.created, st.kept);
+done:
+	cli_info(c, "Selected vGPU device configuration successfully applied");
+	status = EXIT_OK;
+	goto out;
+fail:
+	cli_fatal(c, "%s", err);
+out:
+	free(err);
+	vdm_plan_free(plan);
+	vdm_host_free(host);
+	return status;
+}
+
 int cmd_apply(struct cli *c, int argc, char **argv)
 {
 	struct config_flags f = {0};
+	bool enable_sriov = false, force = false;
+	const char *sriov_timeout = "120", *lock_timeout = "60", *uuid_seed = NULL;
 	const struct opt opts[] = {
 		CONFIG_OPT_FILE(&f),
 		CONFIG_OPT_LABEL(&f, "The label of the vgpu-config from the config file to apply to the node"),
+		{"force", 0, OPT_BOOL, NULL, NULL,
+		 "Remove vGPUs even when a process (a running VM) holds them", &force},
+		{"uuid-seed", 0, OPT_STRING, "VGPU_DM_UUID_SEED", "SEED",
+		 "Make new vGPU UUIDs from SEED, GPU address, type and ordinal (UUIDv5) instead of at "
+		 "random, so a rebuilt host gets the same UUIDs; 'machine-id' uses /etc/machine-id",
+		 &uuid_seed},
+		{"lock-timeout", 0, OPT_STRING, "VGPU_DM_LOCK_TIMEOUT", "SECONDS",
+		 "How long to wait for another apply to finish (default 60)", &lock_timeout},
+		{"enable-sriov", 0, OPT_BOOL, "VGPU_DM_ENABLE_SRIOV", NULL,
+		 "Enable the SR-IOV VFs of selected GPUs that have none (sriov-manage -e) and wait for them",
+		 &enable_sriov},
+		{"sriov-timeout", 0, OPT_STRING, NULL, "SECONDS",
+		 "How long --enable-sriov waits for the VFs (default 120)", &sriov_timeout},
 		CONFIG_OPT_DEBUG(&f),
 		CONFIG_OPT_HELP(&f),
 		OPT_END,
@@ -23,38 +133,36 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 			config_flags_help(stdout, c, "apply", summary, opts);
 		return rc > 0 ? EXIT_OK : EXIT_FAIL;
 	}
+	long stimeout, ltimeout;
+	if (!seconds_arg(c, "sriov-timeout", sriov_timeout, &stimeout) ||
+	    !seconds_arg(c, "lock-timeout", lock_timeout, &ltimeout))
+		return EXIT_FAIL;
+
+	if (uuid_seed && !set_uuid_seed(c, uuid_seed))
+		return EXIT_FAIL;
 
 	struct vdm_spec *spec;
 	const struct vdm_config *cfg;
 	if (config_load(c, &f, &spec, &cfg) < 0)
 		return EXIT_FAIL;
 
-	struct vdm_host *host = NULL;
-	struct vdm_plan *plan = NULL;
-	struct vdm_apply_stats st = {0};
 	char *err = NULL;
-	int status = EXIT_FAIL;
-
-	vdm_dbg(c->ctx, "Checking current vGPU device configuration...");
-	if (vdm_host_scan(c->ctx, &host, &err) < 0 ||
-	    vdm_plan_build(host, spec, cfg, VDM_PLAN_CHECK, &plan, &err) < 0) {
+	if (!vdm_sysfs_exists(c->ctx, "sys/bus/pci/devices")) {
+		char path[VDM_PATH_MAX];
+		vdm_path(c->ctx, path, sizeof(path), "sys/bus/pci/devices");
+		cli_fatal(c, "cannot read %s: %s", path, strerror(ENOENT));
+		vdm_spec_free(spec);
+		return EXIT_FAIL;
+	}
+	int lock = vdm_lock(c->ctx, (int)ltimeout * 1000, &err);
+	if (lock < 0) {
 		cli_fatal(c, "%s", err);
-		goto out;
+		free(err);
+		vdm_spec_free(spec);
+		return lock == -ETIMEDOUT ? EXIT_LOCKED : EXIT_FAIL;
 	}
-	if (!vdm_plan_applied(plan)) {
-		cli_info(c, "Applying vGPU device configuration...");
-		if (vdm_apply(host, spec, cfg, plan, &st, &err) < 0) {
-			cli_fatal(c, "%s", err);
-			goto out;
-		}
-		vdm_dbg(c->ctx, "removed %u, created %u, kept %u vGPUs", st.removed, st.created, st.kept);
-	}
-	cli_info(c, "Selected vGPU device configuration successfully applied");
-	status = EXIT_OK;
-out:
-	free(err);
-	vdm_plan_free(plan);
-	vdm_host_free(host);
+	int status = apply_locked(c, spec, cfg, enable_sriov, stimeout, force);
+	vdm_unlock(lock);
 	vdm_spec_free(spec);
 	return status;
 }

@@ -10,7 +10,7 @@ struct undo {
 	enum vdm_op_kind kind;          /* what was done: VDM_OP_REMOVE or VDM_OP_CREATE */
 	struct vdm_parent *parent;
 	int type;
-	char uuid[VDM_UUID_LEN];
+	char id[VDM_ID_LEN];
 };
 
 struct journal {
@@ -25,7 +25,7 @@ static void journal_add(struct journal *j, const struct vdm_op *op)
 	u->kind = op->kind;
 	u->parent = op->parent;
 	u->type = op->type;
-	memcpy(u->uuid, op->uuid, sizeof(u->uuid));
+	memcpy(u->id, op->id, sizeof(u->id));
 }
 
 static const char *errno_hint(int e)
@@ -59,13 +59,13 @@ static int rollback(struct vdm_host *h, struct journal *j)
 		int rc;
 		if (u->kind == VDM_OP_CREATE) {
 			struct vdm_vgpu v = {.parent = u->parent, .type = u->type};
-			memcpy(v.uuid, u->uuid, sizeof(v.uuid));
+			memcpy(v.id, u->id, sizeof(v.id));
 			rc = be->destroy(h, &v);
-			vdm_dbg(h->ctx, "rollback: remove %s: %s", u->uuid, rc ? strerror(-rc) : "ok");
+			vdm_dbg(h->ctx, "rollback: remove %s: %s", u->id, rc ? strerror(-rc) : "ok");
 		} else {
-			rc = u->type >= 0 ? be->create(h, u->parent, u->type, u->uuid) : -ENOENT;
+			rc = u->type >= 0 ? be->create(h, u->parent, u->type, u->id) : -ENOENT;
 			vdm_dbg(h->ctx, "rollback: recreate %s %s on %s: %s", type_name(u->parent, u->type),
-				u->uuid, u->parent->addr, rc ? strerror(-rc) : "ok");
+				u->id, u->parent->addr, rc ? strerror(-rc) : "ok");
 		}
 		if (rc < 0)
 			failed++;
@@ -84,7 +84,7 @@ static bool same_vgpus(const struct vdm_host *a, const struct vdm_host *b)
 		if (x->n_vgpus != y->n_vgpus)
 			return false;
 		for (size_t v = 0; v < x->n_vgpus; v++)
-			if (strcmp(x->vgpus[v].uuid, y->vgpus[v].uuid) ||
+			if (strcmp(x->vgpus[v].id, y->vgpus[v].id) ||
 			    strcmp(x->vgpus[v].type_id, y->vgpus[v].type_id) ||
 			    strcmp(x->vgpus[v].parent->addr, y->vgpus[v].parent->addr))
 				return false;
@@ -92,16 +92,21 @@ static bool same_vgpus(const struct vdm_host *a, const struct vdm_host *b)
 	return true;
 }
 
-static char *restore(struct vdm_host *h, struct journal *j, char *cause)
+static char *restore(struct vdm_host *h, struct journal *j, char *cause, enum vdm_rollback *outcome)
 {
-	if (j->n == 0)
-		return vdm_strdupf("%s; nothing had been changed", cause);
+	if (j->n == 0) {
+		*outcome = VDM_ROLLBACK_NONE;
+		char *msg = vdm_strdupf("%s; nothing had been changed", cause);
+		free(cause);
+		return msg;
+	}
 	int failed = rollback(h, j);
 	struct vdm_host *now = NULL;
 	char *serr = NULL;
 	bool ok = failed == 0 && vdm_host_scan(h->ctx, &now, &serr) == 0 && same_vgpus(h, now);
 	vdm_host_free(now);
 	free(serr);
+	*outcome = ok ? VDM_ROLLBACK_DONE : VDM_ROLLBACK_FAILED;
 	char *msg = ok ? vdm_strdupf("%s; the host was restored to its previous state", cause)
 		       : vdm_strdupf("%s; ROLLBACK FAILED (%d step%s): the host is not in its previous "
 				     "state, check it with 'nvidia-vgpu-dm list'", cause, failed,
@@ -113,7 +118,7 @@ static char *restore(struct vdm_host *h, struct journal *j, char *cause)
 static bool has_uuid(const struct vdm_gpu *g, const char *uuid, const char *type_id)
 {
 	for (size_t v = 0; v < g->n_vgpus; v++)
-		if (!strcmp(g->vgpus[v].uuid, uuid))
+		if (!strcmp(g->vgpus[v].id, uuid))
 			return !strcmp(g->vgpus[v].type_id, type_id);
 	return false;
 }
@@ -137,8 +142,8 @@ static char *verify(struct vdm_host *h, const struct vdm_spec *spec, const struc
 		for (size_t o = 0; !mismatch && o < gp->n_ops; o++) {
 			const struct vdm_op *op = &gp->ops[o];
 			if (op->kind != VDM_OP_REMOVE &&
-			    !has_uuid(&now->gpus[i], op->uuid, gp->gpu->types[op->type].id))
-				mismatch = vdm_strdupf("vGPU %s (%s) is missing", op->uuid,
+			    !has_uuid(&now->gpus[i], op->id, gp->gpu->types[op->type].id))
+				mismatch = vdm_strdupf("vGPU %s (%s) is missing", op->id,
 						       gp->gpu->types[op->type].name);
 		}
 	}
@@ -177,25 +182,25 @@ int vdm_apply(struct vdm_host *h, const struct vdm_spec *spec, const struct vdm_
 			}
 			if (op->kind == VDM_OP_REMOVE) {
 				struct vdm_vgpu v = {.parent = op->parent, .type = op->type};
-				memcpy(v.uuid, op->uuid, sizeof(v.uuid));
+				memcpy(v.id, op->id, sizeof(v.id));
 				rc = be->destroy(h, &v);
 				vdm_dbg(h->ctx, "%s: remove %s vGPU %s on %s: %s", lbl,
-					type_name(op->parent, op->type), op->uuid, op->parent->addr,
+					type_name(op->parent, op->type), op->id, op->parent->addr,
 					rc ? strerror(-rc) : "ok");
 				if (rc < 0)
 					cause = vdm_strdupf("%s: removing %s vGPU %s on %s failed: %s%s", lbl,
-							    type_name(op->parent, op->type), op->uuid,
+							    type_name(op->parent, op->type), op->id,
 							    op->parent->addr, strerror(-rc), errno_hint(-rc));
 				else
 					st.removed++;
 			} else {
-				rc = be->create(h, op->parent, op->type, op->uuid);
+				rc = be->create(h, op->parent, op->type, op->id);
 				vdm_dbg(h->ctx, "%s: create %s vGPU %s on %s: %s", lbl,
-					type_name(op->parent, op->type), op->uuid, op->parent->addr,
+					type_name(op->parent, op->type), op->id, op->parent->addr,
 					rc ? strerror(-rc) : "ok");
 				if (rc < 0)
 					cause = vdm_strdupf("%s: creating %s vGPU %s on %s failed: %s%s", lbl,
-							    type_name(op->parent, op->type), op->uuid,
+							    type_name(op->parent, op->type), op->id,
 							    op->parent->addr, strerror(-rc), errno_hint(-rc));
 				else
 					st.created++;
@@ -207,7 +212,7 @@ int vdm_apply(struct vdm_host *h, const struct vdm_spec *spec, const struct vdm_
 	if (!cause)
 		cause = verify(h, spec, cfg, plan);
 	if (cause) {
-		*err = restore(h, &j, cause);
+		*err = restore(h, &j, cause, &st.rollback);
 		rc = rc < 0 ? rc : -EIO;
 	} else {
 		rc = 0;

@@ -10,10 +10,17 @@
 
 #include "plan.h"
 
+enum vdm_rollback {
+	VDM_ROLLBACK_NONE,     /* nothing to undo */
+	VDM_ROLLBACK_DONE,     /* the host is as it was before the run */
+	VDM_ROLLBACK_FAILED,   /* it is not: see the message */
+};
+
 struct vdm_apply_stats {
 	unsigned removed;
 	unsigned created;
 	unsigned kept;
+	enum vdm_rollback rollback;
 };
 
 /* Returns 0 when the host now matches the config, or -errno with *err set to

@@ -138,7 +138,7 @@ static int scan_vgpus(struct vdm_host *h)
 			continue;
 		}
 		struct vdm_vgpu *v = vdm_gpu_add_vgpu(p->gpu);
-		snprintf(v->uuid, sizeof(v->uuid), "%s", uuids[i]);
+		snprintf(v->id, sizeof(v->id), "%s", uuids[i]);
 		v->parent = p;
 		v->type_id = vdm_xstrdup(tid);
 		v->type = find_type_id(p->gpu, tid);
@@ -201,12 +201,13 @@ static int mdev_create(struct vdm_host *h, struct vdm_parent *p, int type, const
 static int mdev_destroy(struct vdm_host *h, const struct vdm_vgpu *v)
 {
 	char rel[VDM_PATH_MAX];
-	snprintf(rel, sizeof(rel), MDEV_DEVICES "/%s/remove", v->uuid);
+	snprintf(rel, sizeof(rel), MDEV_DEVICES "/%s/remove", v->id);
 	return vdm_sysfs_write(h->ctx, rel, "1");
 }
 
 const struct vdm_backend vdm_backend_mdev = {
 	.name = "mdev",
+	.uuid_ids = true,
 	.scan = mdev_scan,
 	.available = mdev_available,
 	.create = mdev_create,

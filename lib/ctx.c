@@ -12,6 +12,7 @@ struct vdm_ctx {
 	vdm_log_fn log_fn;
 	void *log_data;
 	struct vdm_io_stats stats;
+	char *uuid_seed;
 };
 
 static void oom(void)
@@ -89,6 +90,7 @@ void vdm_ctx_free(struct vdm_ctx *ctx)
 	if (!ctx)
 		return;
 	free(ctx->root);
+	free(ctx->uuid_seed);
 	free(ctx);
 }
 
@@ -112,6 +114,17 @@ int vdm_ctx_log_prio(const struct vdm_ctx *ctx)
 struct vdm_io_stats *vdm_ctx_stats(struct vdm_ctx *ctx)
 {
 	return &ctx->stats;
+}
+
+void vdm_ctx_set_uuid_seed(struct vdm_ctx *ctx, const char *seed)
+{
+	free(ctx->uuid_seed);
+	ctx->uuid_seed = seed && *seed ? vdm_xstrdup(seed) : NULL;
+}
+
+const char *vdm_ctx_uuid_seed(const struct vdm_ctx *ctx)
+{
+	return ctx->uuid_seed;
 }
 
 void vdm_log(struct vdm_ctx *ctx, int prio, const char *fmt, ...)

@@ -34,6 +34,10 @@ const char *vdm_ctx_root(const struct vdm_ctx *ctx);
 void vdm_ctx_set_log(struct vdm_ctx *ctx, int max_prio, vdm_log_fn fn, void *userdata);
 int vdm_ctx_log_prio(const struct vdm_ctx *ctx);
 struct vdm_io_stats *vdm_ctx_stats(struct vdm_ctx *ctx);
+/* A seed for deterministic vGPU UUIDs (UUIDv5 of seed, GPU address, type and
+ * ordinal); NULL for random ones. Copied. */
+void vdm_ctx_set_uuid_seed(struct vdm_ctx *ctx, const char *seed);
+const char *vdm_ctx_uuid_seed(const struct vdm_ctx *ctx);
 
 void vdm_log(struct vdm_ctx *ctx, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

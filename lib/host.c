@@ -12,6 +12,7 @@
 
 static const struct vdm_backend *const backends[] = {
 	&vdm_backend_mdev,
+	&vdm_backend_vfio,
 };
 
 const char *vdm_framework_name(enum vdm_framework fw)
@@ -19,6 +20,8 @@ const char *vdm_framework_name(enum vdm_framework fw)
 	switch (fw) {
 	case VDM_FW_MDEV:
 		return "mdev";
+	case VDM_FW_VFIO:
+		return "vfio";
 	case VDM_FW_NONE:
 		break;
 	}
@@ -111,11 +114,14 @@ int vdm_host_scan(struct vdm_ctx *ctx, struct vdm_host **out, char **err)
 
 	h->ctx = ctx;
 	*out = NULL;
+	char ver[64];
+	h->driver_version = vdm_xstrdup(vdm_sysfs_read(ctx, "sys/module/nvidia/version", ver, sizeof(ver)) > 0 ? ver : "");
 	n = vdm_sysfs_list(ctx, "sys/bus/pci/devices", &devs);
 	if (n < 0) {
 		char path[VDM_PATH_MAX];
 		vdm_path(ctx, path, sizeof(path), "sys/bus/pci/devices");
 		*err = vdm_strdupf("cannot read %s: %s", path, strerror(-n));
+		free(h->driver_version);
 		free(h);
 		return n;
 	}
@@ -163,13 +169,30 @@ void vdm_host_free(struct vdm_host *h)
 		for (size_t p = 0; p < g->n_parents; p++)
 			free(g->parents[p].avail);
 		free(g->parents);
-		for (size_t v = 0; v < g->n_vgpus; v++)
+		for (size_t v = 0; v < g->n_vgpus; v++) {
 			free(g->vgpus[v].type_id);
+			free(g->vgpus[v].user_cmd);
+			free(g->vgpus[v].user_node);
+		}
 		free(g->vgpus);
 		free(g->model);
 	}
 	free(h->gpus);
+	free(h->driver_version);
 	free(h);
+}
+
+int vdm_gpu_add_type(struct vdm_gpu *g, const char *id, const char *full_name)
+{
+	g->types = vdm_xrealloc(g->types, g->n_types + 1, sizeof(*g->types));
+	struct vdm_vtype *t = &g->types[g->n_types];
+	const char *w = strrchr(full_name, ' ');
+	t->id = vdm_xstrdup(id);
+	t->full_name = vdm_xstrdup(full_name);
+	t->name = vdm_xstrdup(w ? w + 1 : full_name);
+	t->max_instances = -1;
+	t->fb_mib = -1;
+	return (int)g->n_types++;
 }
 
 struct vdm_gpu *vdm_host_gpu_by_addr(struct vdm_host *h, const char *addr)
@@ -207,7 +230,7 @@ static int cmp_vgpu(const void *a, const void *b)
 	vdm_pci_addr_parse(y->parent->addr, &kb);
 	if (ka != kb)
 		return ka < kb ? -1 : 1;
-	return strcmp(x->uuid, y->uuid);
+	return strcmp(x->id, y->id);
 }
 
 void vdm_gpu_sort_vgpus(struct vdm_gpu *g)

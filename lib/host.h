@@ -19,10 +19,12 @@
 
 #define VDM_ADDR_LEN 32   /* "dddd:bb:dd.f" plus room */
 #define VDM_UUID_LEN 37
+#define VDM_ID_LEN 40     /* a UUID (mdev) or a VF address (vendor VFIO) */
 
 enum vdm_framework {
 	VDM_FW_NONE = 0,  /* no vGPU manager sees this GPU */
 	VDM_FW_MDEV,      /* mediated devices (kernels < 6.8) */
+	VDM_FW_VFIO,      /* NVIDIA vendor-specific VFIO on SR-IOV VFs (kernels >= 6.8, vGPU 17+) */
 };
 
 struct vdm_gpu;
@@ -46,10 +48,13 @@ struct vdm_parent {
 };
 
 struct vdm_vgpu {
-	char uuid[VDM_UUID_LEN];
+	char id[VDM_ID_LEN];       /* the UUID (mdev) or the VF's address (vendor VFIO) */
 	int type;                  /* index in gpu->types, -1 if the driver no longer lists it */
-	char *type_id;             /* backend handle ("nvidia-230") */
+	char *type_id;             /* backend handle ("nvidia-230", "1150") */
 	struct vdm_parent *parent;
+	int user_pid;              /* a process holding it (vdm_host_find_users), 0 if none seen */
+	char *user_cmd;            /* that process's command line */
+	char *user_node;           /* the /dev/vfio node it holds */
 };
 
 struct vdm_backend;
@@ -64,6 +69,7 @@ struct vdm_gpu {
 	const struct vdm_backend *be;
 	bool sriov;                /* PF with SR-IOV capability */
 	int total_vfs, num_vfs;
+	int mixed_size;            /* vendor VFIO: 1 mixed-size mode, 0 equal-size, -1 unknown */
 	struct vdm_vtype *types;
 	size_t n_types;
 	struct vdm_parent *parents;
@@ -74,6 +80,7 @@ struct vdm_gpu {
 
 struct vdm_host {
 	struct vdm_ctx *ctx;
+	char *driver_version;      /* sys/module/nvidia/version, "" if unknown */
 	struct vdm_gpu *gpus;
 	size_t n_gpus;
 };
@@ -81,17 +88,19 @@ struct vdm_host {
 /* A framework's implementation. */
 struct vdm_backend {
 	const char *name;
+	bool uuid_ids;          /* vGPUs are named by a UUID the caller chooses (mdev) */
 	/* Fill types, parents and vGPUs of the GPUs this backend owns. */
 	int (*scan)(struct vdm_host *host);
 	/* How many more vGPUs of a type the parent takes now, or -errno. */
 	int (*available)(struct vdm_host *host, struct vdm_parent *p, int type);
-	/* Create a vGPU with this UUID; returns 0 or -errno. */
-	int (*create)(struct vdm_host *host, struct vdm_parent *p, int type, const char *uuid);
+	/* Create a vGPU (named id when uuid_ids); returns 0 or -errno. */
+	int (*create)(struct vdm_host *host, struct vdm_parent *p, int type, const char *id);
 	/* Destroy an existing vGPU; returns 0 or -errno. */
 	int (*destroy)(struct vdm_host *host, const struct vdm_vgpu *v);
 };
 
 extern const struct vdm_backend vdm_backend_mdev;
+extern const struct vdm_backend vdm_backend_vfio;
 
 /* Scan the host. Returns 0 or -errno (with *err describing it). */
 int vdm_host_scan(struct vdm_ctx *ctx, struct vdm_host **out, char **err);
@@ -114,6 +123,9 @@ static inline bool vdm_parent_is_vf(const struct vdm_parent *p)
 {
 	return p->addr[0] && strcmp(p->addr, p->gpu->addr) != 0;
 }
+
+/* Add a type to a GPU's list; returns its index. */
+int vdm_gpu_add_type(struct vdm_gpu *gpu, const char *id, const char *full_name);
 
 /* Internal helpers for backends. */
 struct vdm_gpu *vdm_host_gpu_by_addr(struct vdm_host *host, const char *addr);

@@ -105,12 +105,40 @@ static int no_manager_error(const struct vdm_gpu *g, char **err)
 	vdm_gpu_label(g, lbl, sizeof(lbl));
 	if (g->sriov && g->num_vfs == 0)
 		*err = vdm_strdupf("%s: no vGPU can be created: its SR-IOV virtual functions are not "
-				   "enabled (run: /usr/lib/nvidia/sriov-manage -e %s)", lbl, g->addr);
+				   "enabled (run: /usr/lib/nvidia/sriov-manage -e %s, or apply with "
+				   "--enable-sriov)", lbl, g->addr);
 	else
-		*err = vdm_strdupf("%s: no vGPU parent device found for it (no entry in "
-				   "/sys/class/mdev_bus): is the NVIDIA vGPU Manager installed and loaded?",
-				   lbl);
+		*err = vdm_strdupf("%s: no vGPU parent device found for it (no mdev parent, no VF "
+				   "with nvidia/current_vgpu_type): is the NVIDIA vGPU Manager installed "
+				   "and loaded?", lbl);
 	return -ENODEV;
+}
+
+static char *unsupported_error(const struct vdm_spec *spec, const struct vdm_type_count *tc,
+			       const struct vdm_gpu *g)
+{
+	char lbl[64];
+	struct vdm_vgpu_type vt;
+	vdm_gpu_label(g, lbl, sizeof(lbl));
+	char *list = supported_list(g);
+	char *msg;
+	bool mig = vdm_vgpu_type_parse(tc->type, &vt, NULL) == 0 && vdm_vgpu_type_is_mig(&vt);
+	if (mig && g->fw == VDM_FW_VFIO)
+		msg = vdm_strdupf("%s:%d:%d: vGPU type %s is not offered by %s now: MIG-backed types "
+				  "need MIG mode on and GPU instances created before the vGPUs "
+				  "(nvidia-smi mig -cgi ... -C); it offers: %s", spec->source,
+				  tc->pos.line, tc->pos.col, tc->type, lbl, *list ? list : "no types");
+	else if (g->fw == VDM_FW_VFIO && g->n_vgpus)
+		msg = vdm_strdupf("%s:%d:%d: vGPU type %s is not offered by %s next to its current "
+				  "vGPUs, and the driver's lists, the type cache and NVML do not name "
+				  "it; it offers: %s", spec->source, tc->pos.line, tc->pos.col, tc->type,
+				  lbl, *list ? list : "no types");
+	else
+		msg = vdm_strdupf("%s:%d:%d: vGPU type %s is not supported on %s (device 0x%04X); "
+				  "it supports: %s", spec->source, tc->pos.line, tc->pos.col, tc->type,
+				  lbl, g->id.device, *list ? list : "no types");
+	free(list);
+	return msg;
 }
 
 /* Desired counts per type of the GPU from the entry. */
@@ -127,11 +155,7 @@ static int resolve_want(const struct vdm_spec *spec, struct vdm_gpu_plan *gp, ch
 		const struct vdm_type_count *tc = &e->types[i];
 		int t = vdm_gpu_find_type(g, tc->type);
 		if (t < 0) {
-			char *list = supported_list(g);
-			*err = vdm_strdupf("%s:%d:%d: vGPU type %s is not supported on %s (device 0x%04X); "
-					   "it supports: %s", spec->source, tc->pos.line, tc->pos.col,
-					   tc->type, lbl, g->id.device, *list ? list : "no types");
-			free(list);
+			*err = unsupported_error(spec, tc, g);
 			return -EINVAL;
 		}
 		if (gp->want[t]) {
@@ -157,33 +181,41 @@ static struct vdm_op *add_op(struct vdm_gpu_plan *gp, enum vdm_op_kind kind, str
 	op->parent = p;
 	op->type = type;
 	if (uuid)
-		snprintf(op->uuid, sizeof(op->uuid), "%s", uuid);
+		snprintf(op->id, sizeof(op->id), "%s", uuid);
 	return op;
 }
 
 /* Keep the first vGPUs of each wanted type (in parent-address order), remove
  * the rest; creates are added later by place_creates. */
+/* Keep vGPUs of each wanted type up to the wanted count, in parent-address
+ * order but those a process holds first; remove the rest. Creates are added
+ * later by place_creates. */
 static void diff_gpu(struct vdm_gpu_plan *gp)
 {
 	const struct vdm_gpu *g = gp->gpu;
 	int *kept = vdm_xcalloc(g->n_types ? g->n_types : 1, sizeof(int));
+	bool *keep = vdm_xcalloc(g->n_vgpus ? g->n_vgpus : 1, sizeof(bool));
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < g->n_vgpus; i++) {
+			const struct vdm_vgpu *v = &g->vgpus[i];
+			if ((pass == 0) != (v->user_pid != 0))
+				continue;
+			if (v->type >= 0 && kept[v->type] < gp->want[v->type]) {
+				kept[v->type]++;
+				keep[i] = true;
+			}
+		}
 	for (size_t i = 0; i < g->n_vgpus; i++) {
 		const struct vdm_vgpu *v = &g->vgpus[i];
-		if (v->type >= 0 && kept[v->type] < gp->want[v->type]) {
-			kept[v->type]++;
-			continue;
+		if (!keep[i]) {
+			add_op(gp, VDM_OP_REMOVE, v->parent, v->type, v->id);
+			gp->n_remove++;
 		}
-		add_op(gp, VDM_OP_REMOVE, v->parent, v->type, v->uuid);
-		gp->n_remove++;
 	}
 	for (size_t i = 0; i < g->n_vgpus; i++) {
 		const struct vdm_vgpu *v = &g->vgpus[i];
-		bool removed = false;
-		for (size_t o = 0; o < gp->n_ops; o++)
-			if (!strcmp(gp->ops[o].uuid, v->uuid))
-				removed = true;
-		if (!removed) {
-			add_op(gp, VDM_OP_KEEP, v->parent, v->type, v->uuid);
+		if (keep[i]) {
+			add_op(gp, VDM_OP_KEEP, v->parent, v->type, v->id);
 			gp->n_keep++;
 		}
 	}
@@ -192,6 +224,37 @@ static void diff_gpu(struct vdm_gpu_plan *gp)
 		if (kept[t] != gp->want[t])
 			gp->matches = false;
 	free(kept);
+	free(keep);
+}
+
+/* A vGPU the plan removes that a process holds: refuse, unless forced. */
+static int check_in_use(struct vdm_ctx *ctx, const struct vdm_gpu_plan *gp, bool force, char **err)
+{
+	const struct vdm_gpu *g = gp->gpu;
+	char lbl[64];
+	vdm_gpu_label(g, lbl, sizeof(lbl));
+	for (size_t i = 0; i < g->n_vgpus; i++) {
+		const struct vdm_vgpu *v = &g->vgpus[i];
+		if (!v->user_pid)
+			continue;
+		bool removed = false;
+		for (size_t o = 0; o < gp->n_ops; o++)
+			if (gp->ops[o].kind == VDM_OP_REMOVE && !strcmp(gp->ops[o].id, v->id))
+				removed = true;
+		if (!removed)
+			continue;
+		const char *tname = v->type >= 0 ? g->types[v->type].name : v->type_id;
+		if (force) {
+			vdm_warn(ctx, "%s: removing vGPU %s (%s) on %s although pid %d (%s) holds %s: --force",
+				 lbl, v->id, tname, v->parent->addr, v->user_pid, v->user_cmd, v->user_node);
+			continue;
+		}
+		*err = vdm_strdupf("%s: vGPU %s (%s) on %s is in use by pid %d (%s), which holds %s; "
+				   "refusing to remove it (--force overrides)", lbl, v->id, tname,
+				   v->parent->addr, v->user_pid, v->user_cmd, v->user_node);
+		return -EBUSY;
+	}
+	return 0;
 }
 
 /* ---- capacity and placement (apply only) ---- */
@@ -205,11 +268,39 @@ static int removed_on(const struct vdm_gpu_plan *gp, const struct vdm_parent *p)
 	return n;
 }
 
-static void new_uuid(char out[VDM_UUID_LEN])
+/* The namespace of vgpu-dm's name-based UUIDs (a fixed random UUID). */
+static const char uuid_namespace[] = "3f0c1b8e-6a52-4d9e-9c7a-5be2f04a7d31";
+
+static bool uuid_taken(const struct vdm_gpu_plan *gp, const char *id)
 {
-	uuid_t u;
-	uuid_generate_random(u);
-	uuid_unparse_lower(u, out);
+	for (size_t o = 0; o < gp->n_ops; o++)
+		if (!strcmp(gp->ops[o].id, id))
+			return true;
+	return false;
+}
+
+/* A random UUID, or with a seed the first UUIDv5 of
+ * "<seed>/<GPU address>/<type>/<ordinal>" that this GPU's plan does not hold
+ * yet: a host rebuilt from the same config gets the same UUIDs back. */
+static void new_uuid(struct vdm_ctx *ctx, const struct vdm_gpu_plan *gp, int type, char out[VDM_ID_LEN])
+{
+	uuid_t u, ns;
+	const char *seed = vdm_ctx_uuid_seed(ctx);
+	if (!seed) {
+		uuid_generate_random(u);
+		uuid_unparse_lower(u, out);
+		return;
+	}
+	uuid_parse(uuid_namespace, ns);
+	for (int ordinal = 0;; ordinal++) {
+		char *name = vdm_strdupf("%s/%s/%s/%d", seed, gp->gpu->addr, gp->gpu->types[type].name,
+					 ordinal);
+		uuid_generate_sha1(u, ns, name, strlen(name));
+		free(name);
+		uuid_unparse_lower(u, out);
+		if (!uuid_taken(gp, out))
+			return;
+	}
 }
 
 static int check_capacity(const struct vdm_gpu_plan *gp, char **err)
@@ -301,15 +392,82 @@ static int place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err
 				rc = -ENOSPC;
 				break;
 			}
-			char uuid[VDM_UUID_LEN];
-			new_uuid(uuid);
-			add_op(gp, VDM_OP_CREATE, chosen, (int)t, uuid);
+			char id[VDM_ID_LEN];
+			if (g->be->uuid_ids)
+				new_uuid(h->ctx, gp, (int)t, id);
+			else
+				snprintf(id, sizeof(id), "%s", chosen->addr);
+			add_op(gp, VDM_OP_CREATE, chosen, (int)t, id);
 			gp->n_create++;
 		}
 	}
 	free(have);
 	free(used);
 	return rc;
+}
+
+/* ---- sizes on vendor-VFIO GPUs ---- */
+
+/* Is a vendor-VFIO GPU in mixed-size mode? NVML says so when present;
+ * otherwise the driver's lists tell once a vGPU exists: in equal-size mode a
+ * free VF offers only the size already in use. 1, 0, or -1 unknown. */
+static int mixed_size_mode(struct vdm_host *h, struct vdm_gpu *g)
+{
+	if (g->mixed_size >= 0 || g->n_vgpus == 0)
+		return g->mixed_size;
+	int used_fb = -1;
+	for (size_t v = 0; v < g->n_vgpus; v++)
+		if (g->vgpus[v].type >= 0)
+			used_fb = g->types[g->vgpus[v].type].fb_mib;
+	if (used_fb < 0)
+		return -1;
+	for (size_t p = 0; p < g->n_parents; p++) {
+		struct vdm_parent *par = &g->parents[p];
+		if (par->n_vgpus)
+			continue;
+		bool offers_any = false;
+		for (size_t t = 0; t < g->n_types; t++) {
+			if (vdm_parent_available(h, par, (int)t) <= 0)
+				continue;
+			offers_any = true;
+			if (g->types[t].fb_mib != used_fb)
+				return 1;
+		}
+		if (offers_any)
+			return 0;
+	}
+	return -1;
+}
+
+static int check_sizes(struct vdm_host *h, const struct vdm_gpu_plan *gp, char **err)
+{
+	struct vdm_gpu *g = gp->gpu;
+	int first = -1, other = -1;
+	if (g->fw != VDM_FW_VFIO)
+		return 0;
+	for (size_t t = 0; t < g->n_types; t++) {
+		if (!gp->want[t])
+			continue;
+		if (first < 0)
+			first = (int)t;
+		else if (g->types[t].fb_mib != g->types[first].fb_mib)
+			other = (int)t;
+	}
+	if (other < 0)
+		return 0;
+	int mode = mixed_size_mode(h, g);
+	if (mode == 1)
+		return 0;
+	char lbl[64];
+	vdm_gpu_label(g, lbl, sizeof(lbl));
+	*err = vdm_strdupf("%s: the config mixes vGPU sizes (%s and %s), which needs the GPU in "
+			   "mixed-size mode, and it is %s; switch it while it holds no vGPU, after "
+			   "its VFs are enabled: nvidia-smi vgpu -i %s -shm 1",
+			   lbl, g->types[first].name, g->types[other].name,
+			   mode == 0 ? "in equal-size mode"
+				     : "not known to be in it (NVML is not available to ask)",
+			   g->addr);
+	return -EINVAL;
 }
 
 /* ---- the plan ---- */
@@ -351,7 +509,11 @@ int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct
 		if (rc == 0)
 			diff_gpu(gp);
 		if (rc == 0 && (flags & VDM_PLAN_CHECK) && !gp->matches) {
-			rc = check_capacity(gp, err);
+			rc = check_in_use(h->ctx, gp, flags & VDM_PLAN_FORCE, err);
+			if (rc == 0)
+				rc = check_capacity(gp, err);
+			if (rc == 0)
+				rc = check_sizes(h, gp, err);
 			if (rc == 0)
 				rc = place_creates(h, gp, err);
 		}

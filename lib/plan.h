@@ -21,7 +21,7 @@ struct vdm_op {
 	enum vdm_op_kind kind;
 	struct vdm_parent *parent;
 	int type;                       /* index in gpu->types; -1 for an unknown type being removed */
-	char uuid[VDM_UUID_LEN];
+	char id[VDM_ID_LEN];
 };
 
 struct vdm_gpu_plan {
@@ -43,10 +43,12 @@ struct vdm_plan {
 
 enum {
 	VDM_PLAN_CHECK = 1 << 0,        /* check capacity and place creates (for apply) */
+	VDM_PLAN_FORCE = 1 << 1,        /* with CHECK: remove vGPUs a process holds (warns) */
 };
 
 /* Build a plan for config cfg of spec. Returns 0, or -errno with *err set to
- * one line naming the GPU (and the file position where the config is at fault). */
+ * one line naming the GPU (and the file position where the config is at fault):
+ * -EBUSY when it would remove a vGPU in use (see vdm_host_find_users). */
 int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct vdm_config *cfg,
 		   unsigned flags, struct vdm_plan **out, char **err);
 void vdm_plan_free(struct vdm_plan *plan);

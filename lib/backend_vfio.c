@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The vendor-specific VFIO backend: kernels >= 6.8 with vGPU 17 and later.
+ * There is no mdev. Each SR-IOV VF of the GPU holds at most one vGPU, made by
+ * writing a type id to <VF>/nvidia/current_vgpu_type and destroyed by writing
+ * 0. <VF>/nvidia/creatable_vgpu_types lists what the VF can take now:
+ *
+ *     ID    : vGPU Name
+ *     1145  : NVIDIA L40S-1B
+ *
+ * The list shrinks as vGPUs are made and is empty on a full GPU, so type ids
+ * are also named from the other VFs' lists, from a cache kept per driver
+ * version and device id, and from NVML when it is there. An id that cannot be
+ * named stays unnamed (assert reports it), it is never guessed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "nvml.h"
+#include "sysfs.h"
+
+#define PCI_DEVICES "sys/bus/pci/devices"
+#define DEFAULT_CACHE_DIR "/var/cache/nvidia-vgpu-dm"
+
+static int find_type_id(const struct vdm_gpu *g, const char *id)
+{
+	for (size_t i = 0; i < g->n_types; i++)
+		if (!strcmp(g->types[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+/* Frame buffer from the type name ("L40S-4Q" -> 4096 MiB, "M60-0Q" -> 512). */
+static int name_fb_mib(const char *name)
+{
+	struct vdm_vgpu_type t;
+	if (vdm_vgpu_type_parse(name, &t, NULL) < 0)
+		return -1;
+	return t.gb ? t.gb * 1024 : 512;
+}
+
+/* Parse a creatable_vgpu_types text; calls add(id, full name) per line.
+ * Returns the number of types, or -EINVAL for text of another shape. */
+static int parse_creatable(char *text, struct vdm_gpu *g, bool add_types, int *ids_out, size_t max_ids)
+{
+	int n = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		char *end;
+		long id = strtol(line, &end, 10);
+		if (end == line) /* the "ID    : vGPU Name" header */
+			continue;
+		while (*end == ' ' || *end == '\t')
+			end++;
+		if (end != colon || id <= 0)
+			return -EINVAL;
+		char *name = colon + 1;
+		while (*name == ' ' || *name == '\t')
+			name++;
+		size_t nl = strlen(name);
+		while (nl && (name[nl - 1] == ' ' || name[nl - 1] == '\r'))
+			name[--nl] = '\0';
+		if (!*name)
+			return -EINVAL;
+		char idbuf[24];
+		snprintf(idbuf, sizeof(idbuf), "%ld", id);
+		int t = find_type_id(g, idbuf);
+		if (t < 0 && add_types)
+			t = vdm_gpu_add_type(g, idbuf, name);
+		if (ids_out && (size_t)n < max_ids)
+			ids_out[n] = t;
+		n++;
+	}
+	return n;
+}
+
+static int read_creatable(struct vdm_ctx *ctx, const char *vf, char *buf, size_t len)
+{
+	char rel[VDM_PATH_MAX];
+	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/nvidia/creatable_vgpu_types", vf);
+	return vdm_sysfs_read(ctx, rel, buf, len);
+}
+
+/* ---- the type cache ---- */
+
+static char *cache_path(const struct vdm_host *h, const struct vdm_gpu *g)
+{
+	const char *dir = getenv("VGPU_DM_CACHE_DIR");
+	if (!dir || !*dir)
+		dir = DEFAULT_CACHE_DIR;
+	if (!h->driver_version || !*h->driver_version)
+		return NULL;
+	return vdm_strdupf("%s/vgpu-types-%s-%04x", dir, h->driver_version, g->id.device);
+}
+
+static size_t cache_load(struct vdm_host *h, struct vdm_gpu *g)
+{
+	size_t entries = 0;
+	char *path = cache_path(h, g);
+	if (!path)
+		return 0;
+	FILE *f = fopen(path, "r");
+	if (f) {
+		char line[256];
+		while (fgets(line, sizeof(line), f)) {
+			char *sp = strchr(line, ' ');
+			line[strcspn(line, "\n")] = '\0';
+			if (!sp || sp == line)
+				continue;
+			*sp = '\0';
+			if (!sp[1])
+				continue;
+			if (find_type_id(g, line) < 0)
+				vdm_gpu_add_type(g, line, sp + 1);
+			entries++;
+		}
+		fclose(f);
+		vdm_dbg(h->ctx, "GPU %d: type names from cache %s", g->index, path);
+	}
+	free(path);
+	return entries;
+}
+
+static void cache_store(struct vdm_host *h, struct vdm_gpu *g)
+{
+	char *path = cache_path(h, g);
+	if (!path || g->n_types == 0) {
+		free(path);
+		return;
+	}
+	char *dir = vdm_xstrdup(path);
+	*strrchr(dir, '/') = '\0';
+	mkdir(dir, 0755);
+	char *tmp = vdm_strdupf("%s.%d.tmp", path, (int)getpid());
+	FILE *f = fopen(tmp, "w");
+	bool ok = f != NULL;
+	for (size_t t = 0; ok && t < g->n_types; t++)
+		ok = fprintf(f, "%s %s\n", g->types[t].id, g->types[t].full_name) > 0;
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (ok && rename(tmp, path) == 0)
+		vdm_dbg(h->ctx, "GPU %d: type names cached in %s", g->index, path);
+	else {
+		vdm_dbg(h->ctx, "GPU %d: cannot write type cache %s", g->index, path);
+		unlink(tmp);
+	}
+	free(tmp);
+	free(dir);
+	free(path);
+}
+
+/* ---- scan ---- */
+
+/* The GPU's VFs, in address order: its virtfnN links. */
+static int list_vfs(struct vdm_host *h, struct vdm_gpu *g, char ***vfs)
+{
+	char rel[VDM_PATH_MAX], vf[VDM_ADDR_LEN];
+	char **names;
+	int n;
+	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s", g->addr);
+	n = vdm_sysfs_list(h->ctx, rel, &names);
+	if (n < 0)
+		return n;
+	char **out = vdm_xcalloc((size_t)n + 1, sizeof(*out));
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		if (strncmp(names[i], "virtfn", 6))
+			continue;
+		snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/%s", g->addr, names[i]);
+		if (vdm_sysfs_link_base(h->ctx, rel, vf, sizeof(vf)) > 0)
+			out[k++] = vdm_xstrdup(vf);
+	}
+	vdm_names_free(names, n);
+	/* virtfn10 sorts before virtfn2 by name: order by address. */
+	for (int i = 1; i < k; i++)
+		for (int j = i; j > 0; j--) {
+			uint32_t a = 0, b = 0;
+			vdm_pci_addr_parse(out[j - 1], &a);
+			vdm_pci_addr_parse(out[j], &b);
+			if (a <= b)
+				break;
+			char *t = out[j];
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	*vfs = out;
+	return k;
+}
+
+/* What NVML knows: every type the GPU supports with its name and maximum,
+ * and the names of ids no list or cache named. */
+static void nvml_enrich(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml **nvml, bool *tried)
+{
+	char name[128], idbuf[24];
+	if (!*tried) {
+		*tried = true;
+		*nvml = vdm_nvml_open(h->ctx);
+	}
+	if (!*nvml)
+		return;
+	unsigned *ids = NULL;
+	int n = vdm_nvml_supported_types(*nvml, g->addr, &ids);
+	for (int i = 0; i < n; i++) {
+		snprintf(idbuf, sizeof(idbuf), "%u", ids[i]);
+		if (find_type_id(g, idbuf) < 0 &&
+		    vdm_nvml_type_name(*nvml, ids[i], name, sizeof(name)) == 0)
+			vdm_gpu_add_type(g, idbuf, name);
+	}
+	free(ids);
+	for (size_t v = 0; v < g->n_vgpus; v++) {
+		struct vdm_vgpu *vg = &g->vgpus[v];
+		if (vg->type >= 0)
+			continue;
+		vg->type = find_type_id(g, vg->type_id);
+		if (vg->type < 0 && vdm_nvml_type_name(*nvml, (unsigned)strtoul(vg->type_id, NULL, 10),
+						       name, sizeof(name)) == 0)
+			vg->type = vdm_gpu_add_type(g, vg->type_id, name);
+	}
+	for (size_t t = 0; t < g->n_types; t++) {
+		int max = vdm_nvml_type_max_instances(*nvml, g->addr,
+						      (unsigned)strtoul(g->types[t].id, NULL, 10));
+		if (max >= 0)
+			g->types[t].max_instances = max;
+	}
+	int mode = vdm_nvml_mixed_size_mode(*nvml, g->addr);
+	if (mode >= 0)
+		g->mixed_size = mode;
+}
+
+static int scan_gpu(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml **nvml, bool *nvml_tried)
+{
+	struct vdm_ctx *ctx = h->ctx;
+	char rel[VDM_PATH_MAX], buf[16384];
+	char **vfs = NULL;
+	int n = list_vfs(h, g, &vfs);
+	if (n <= 0) {
+		vdm_names_free(vfs, n < 0 ? 0 : n);
+		return 0;
+	}
+	int *cur = vdm_xcalloc((size_t)n, sizeof(int));
+	bool vfio = false;
+	for (int i = 0; i < n; i++) {
+		snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/nvidia/current_vgpu_type", vfs[i]);
+		int rc = vdm_sysfs_read_int(ctx, rel, &cur[i]);
+		if (rc == -ENOENT && !vfio)
+			break; /* not this framework */
+		if (rc < 0) {
+			vdm_warn(ctx, "%s: cannot read current_vgpu_type: %s", vfs[i], strerror(-rc));
+			cur[i] = 0;
+		}
+		vfio = true;
+	}
+	if (vfio) {
+		g->fw = VDM_FW_VFIO;
+		g->be = &vdm_backend_vfio;
+		g->mixed_size = -1;
+		for (int i = 0; i < n; i++)
+			vdm_gpu_add_parent(g, vfs[i]);
+		/* Types: every free VF offers the same list; read lists until one
+		 * is not empty, then the cache, then NVML for what is still unnamed. */
+		for (int i = 0; i < n; i++) {
+			if (cur[i] != 0)
+				continue;
+			int len = read_creatable(ctx, vfs[i], buf, sizeof(buf));
+			if (len >= 0 && parse_creatable(buf, g, true, NULL, 0) > 0)
+				break;
+		}
+		size_t cached = cache_load(h, g);
+		for (int i = 0; i < n; i++) {
+			if (cur[i] == 0)
+				continue;
+			struct vdm_parent *p = &g->parents[i];
+			struct vdm_vgpu *v = vdm_gpu_add_vgpu(g);
+			snprintf(v->id, sizeof(v->id), "%s", p->addr);
+			v->parent = p;
+			v->type_id = vdm_strdupf("%d", cur[i]);
+			v->type = find_type_id(g, v->type_id);
+			p->n_vgpus++;
+		}
+		nvml_enrich(h, g, nvml, nvml_tried);
+		for (size_t t = 0; t < g->n_types; t++)
+			g->types[t].fb_mib = name_fb_mib(g->types[t].name);
+		if (g->n_types > cached)
+			cache_store(h, g);
+	}
+	free(cur);
+	vdm_names_free(vfs, n);
+	return 0;
+}
+
+static int vfio_scan(struct vdm_host *h)
+{
+	struct vdm_nvml *nvml = NULL;
+	bool tried = false;
+	int rc = 0;
+	for (size_t i = 0; i < h->n_gpus && rc == 0; i++)
+		if (h->gpus[i].fw == VDM_FW_NONE && h->gpus[i].sriov)
+			rc = scan_gpu(h, &h->gpus[i], &nvml, &tried);
+	vdm_nvml_close(nvml);
+	return rc;
+}
+
+/* 1 if the VF can take the type now (it is in its creatable list), else 0. */
+static int vfio_available(struct vdm_host *h, struct vdm_parent *p, int type)
+{
+	char buf[16384];
+	int ids[512];
+	if (p->n_vgpus > 0)
+		return 0;
+	int len = read_creatable(h->ctx, p->addr, buf, sizeof(buf));
+	if (len < 0)
+		return len;
+	int n = parse_creatable(buf, p->gpu, false, ids, sizeof(ids) / sizeof(ids[0]));
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n && i < (int)(sizeof(ids) / sizeof(ids[0])); i++)
+		if (ids[i] == type)
+			return 1;
+	return 0;
+}
+
+static int vfio_create(struct vdm_host *h, struct vdm_parent *p, int type, const char *id)
+{
+	(void)id;
+	char rel[VDM_PATH_MAX];
+	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/nvidia/current_vgpu_type", p->addr);
+	return vdm_sysfs_write(h->ctx, rel, p->gpu->types[type].id);
+}
+
+static int vfio_destroy(struct vdm_host *h, const struct vdm_vgpu *v)
+{
+	char rel[VDM_PATH_MAX];
+	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/nvidia/current_vgpu_type", v->parent->addr);
+	return vdm_sysfs_write(h->ctx, rel, "0");
+}
+
+const struct vdm_backend vdm_backend_vfio = {
+	.name = "vfio",
+	.uuid_ids = false,
+	.scan = vfio_scan,
+	.available = vfio_available,
+	.create = vfio_create,
+	.destroy = vfio_destroy,
+};

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * journal: the host's vGPUs as they were before an apply changed them,
+ * written (and synced) under the root at run/nvidia-vgpu-dm.journal before the
+ * first write and removed once the apply has finished, well or not. A journal
+ * found by the next run means an apply died midway (killed, power loss): the
+ * next run first puts those GPUs back as the journal says.
+ * Also: the lock, run/nvidia-vgpu-dm.lock (flock), held for a whole apply.
+ */
+#ifndef VGPUDM_JOURNAL_H
+#define VGPUDM_JOURNAL_H
+
+#include "plan.h"
+
+#define VDM_LOCK_FILE "run/nvidia-vgpu-dm.lock"
+#define VDM_JOURNAL_FILE "run/nvidia-vgpu-dm.journal"
+
+/* Take the lock, waiting up to timeout_ms. Returns an fd to close to release
+ * it, -ETIMEDOUT (with *err naming the holder), or another -errno. */
+int vdm_lock(struct vdm_ctx *ctx, int timeout_ms, char **err);
+void vdm_unlock(int fd);
+
+/* Record the vGPUs of every GPU the plan changes. 0 or -errno. */
+int vdm_journal_write(struct vdm_ctx *ctx, const struct vdm_plan *plan, char **err);
+int vdm_journal_remove(struct vdm_ctx *ctx);
+/* If a journal is there, restore what it records. Returns 0 if there was
+ * none, 1 if the host was restored (journal removed), or -errno with *err
+ * set (journal kept). *host is rescanned when anything was done. */
+int vdm_journal_recover(struct vdm_host **host, char **err);
+/* What a journal records: the GPUs concerned and their vGPUs. */
+struct vdm_snap_vgpu {
+	char gpu[VDM_ADDR_LEN];
+	char id[VDM_ID_LEN];
+	char type_id[32];
+	char parent[VDM_ADDR_LEN];
+};
+struct vdm_snapshot {
+	char (*gpus)[VDM_ADDR_LEN];
+	size_t n_gpus;
+	struct vdm_snap_vgpu *v;
+	size_t n;
+	int pid;                /* of the run that wrote it */
+};
+void vdm_snapshot_free(struct vdm_snapshot *s);
+
+/* Make the vGPUs on the snapshot's GPUs equal to the snapshot's (the same
+ * ids, types and parents): remove what is extra, create what is missing, then
+ * check. *host is rescanned. 0, or -errno with *err set. */
+int vdm_restore(struct vdm_host **host, const struct vdm_snapshot *snap, char **err);
+
+#endif

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "nvml.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* NVML's C interface, declared here from its documented signatures. */
+typedef int nvmlReturn_t;
+typedef void *nvmlDevice_t;
+typedef unsigned int nvmlVgpuTypeId_t;
+typedef struct {
+	unsigned int version;
+	unsigned int mode;
+} nvmlVgpuHeterogeneousMode_t;
+#define NVML_SUCCESS 0
+#define NVML_ERROR_NOT_SUPPORTED 3
+#define NVML_ERROR_NOT_FOUND 6
+#define NVML_ERROR_INSUFFICIENT_SIZE 7
+#define NVML_VGPU_HETEROGENEOUS_MODE_V1 (sizeof(nvmlVgpuHeterogeneousMode_t) | (1u << 24))
+
+struct vdm_nvml {
+	struct vdm_ctx *ctx;
+	void *lib;
+	nvmlReturn_t (*init)(void);
+	nvmlReturn_t (*shutdown)(void);
+	const char *(*error_string)(nvmlReturn_t);
+	nvmlReturn_t (*by_bus_id)(const char *, nvmlDevice_t *);
+	nvmlReturn_t (*type_name)(nvmlVgpuTypeId_t, char *, unsigned int *);
+	nvmlReturn_t (*supported)(nvmlDevice_t, unsigned int *, nvmlVgpuTypeId_t *);
+	nvmlReturn_t (*max_instances)(nvmlDevice_t, nvmlVgpuTypeId_t, unsigned int *);
+	nvmlReturn_t (*hetero_mode)(nvmlDevice_t, nvmlVgpuHeterogeneousMode_t *);
+};
+
+static const char *nverr(struct vdm_nvml *n, nvmlReturn_t r)
+{
+	return n->error_string ? n->error_string(r) : "NVML error";
+}
+
+static int to_errno(nvmlReturn_t r)
+{
+	switch (r) {
+	case NVML_ERROR_NOT_SUPPORTED:
+		return -EOPNOTSUPP;
+	case NVML_ERROR_NOT_FOUND:
+		return -ENOENT;
+	case NVML_ERROR_INSUFFICIENT_SIZE:
+		return -ENOSPC;
+	default:
+		return -EIO;
+	}
+}
+
+struct vdm_nvml *vdm_nvml_open(struct vdm_ctx *ctx)
+{
+	const char *path = getenv("VGPU_DM_NVML_LIBRARY");
+	if (!path || !*path)
+		path = "libnvidia-ml.so.1";
+	void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		vdm_dbg(ctx, "NVML not available: %s", dlerror());
+		return NULL;
+	}
+	struct vdm_nvml *n = vdm_xcalloc(1, sizeof(*n));
+	n->ctx = ctx;
+	n->lib = lib;
+	/* POSIX allows converting dlsym's object pointer to a function pointer. */
+#define SYM(field, name) *(void **)(&n->field) = dlsym(lib, name)
+	SYM(init, "nvmlInit_v2");
+	SYM(shutdown, "nvmlShutdown");
+	SYM(error_string, "nvmlErrorString");
+	SYM(by_bus_id, "nvmlDeviceGetHandleByPciBusId_v2");
+	SYM(type_name, "nvmlVgpuTypeGetName");
+	SYM(supported, "nvmlDeviceGetSupportedVgpus");
+	SYM(max_instances, "nvmlVgpuTypeGetMaxInstances");
+	SYM(hetero_mode, "nvmlDeviceGetVgpuHeterogeneousMode");
+#undef SYM
+	nvmlReturn_t r = n->init ? n->init() : -1;
+	if (r != NVML_SUCCESS) {
+		vdm_dbg(ctx, "NVML %s: cannot initialise: %s", path, n->init ? nverr(n, r) : "no nvmlInit_v2");
+		dlclose(lib);
+		free(n);
+		return NULL;
+	}
+	vdm_dbg(ctx, "NVML loaded from %s", path);
+	return n;
+}
+
+void vdm_nvml_close(struct vdm_nvml *n)
+{
+	if (!n)
+		return;
+	if (n->shutdown)
+		n->shutdown();
+	dlclose(n->lib);
+	free(n);
+}
+
+static int device(struct vdm_nvml *n, const char *addr, nvmlDevice_t *dev)
+{
+	if (!n->by_bus_id)
+		return -EOPNOTSUPP;
+	nvmlReturn_t r = n->by_bus_id(addr, dev);
+	if (r != NVML_SUCCESS) {
+		vdm_dbg(n->ctx, "NVML: no device %s: %s", addr, nverr(n, r));
+		return to_errno(r);
+	}
+	return 0;
+}
+
+int vdm_nvml_type_name(struct vdm_nvml *n, unsigned type_id, char *buf, size_t len)
+{
+	unsigned int size = (unsigned int)len;
+	if (!n->type_name)
+		return -EOPNOTSUPP;
+	nvmlReturn_t r = n->type_name(type_id, buf, &size);
+	if (r != NVML_SUCCESS) {
+		vdm_dbg(n->ctx, "NVML: vGPU type %u has no name: %s", type_id, nverr(n, r));
+		return to_errno(r);
+	}
+	buf[len - 1] = '\0';
+	return 0;
+}
+
+int vdm_nvml_supported_types(struct vdm_nvml *n, const char *addr, unsigned **ids)
+{
+	nvmlDevice_t dev;
+	unsigned int count = 0;
+	int rc = device(n, addr, &dev);
+	*ids = NULL;
+	if (rc < 0)
+		return rc;
+	if (!n->supported)
+		return -EOPNOTSUPP;
+	nvmlReturn_t r = n->supported(dev, &count, NULL);
+	if (r != NVML_SUCCESS && r != NVML_ERROR_INSUFFICIENT_SIZE)
+		return to_errno(r);
+	if (count == 0)
+		return 0;
+	*ids = vdm_xcalloc(count, sizeof(**ids));
+	r = n->supported(dev, &count, *ids);
+	if (r != NVML_SUCCESS) {
+		free(*ids);
+		*ids = NULL;
+		return to_errno(r);
+	}
+	return (int)count;
+}
+
+int vdm_nvml_type_max_instances(struct vdm_nvml *n, const char *addr, unsigned type_id)
+{
+	nvmlDevice_t dev;
+	unsigned int count = 0;
+	int rc = device(n, addr, &dev);
+	if (rc < 0)
+		return rc;
+	if (!n->max_instances)
+		return -EOPNOTSUPP;
+	nvmlReturn_t r = n->max_instances(dev, type_id, &count);
+	return r == NVML_SUCCESS ? (int)count : to_errno(r);
+}
+
+int vdm_nvml_mixed_size_mode(struct vdm_nvml *n, const char *addr)
+{
+	nvmlDevice_t dev;
+	int rc = device(n, addr, &dev);
+	if (rc < 0)
+		return rc;
+	if (!n->hetero_mode)
+		return -EOPNOTSUPP;
+	nvmlVgpuHeterogeneousMode_t m = {.version = NVML_VGPU_HETEROGENEOUS_MODE_V1};
+	nvmlReturn_t r = n->hetero_mode(dev, &m);
+	if (r != NVML_SUCCESS) {
+		vdm_dbg(n->ctx, "NVML: mixed-size mode of %s unknown: %s", addr, nverr(n, r));
+		return to_errno(r);
+	}
+	return m.mode ? 1 : 0;
+}
