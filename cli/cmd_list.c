@@ -30,7 +30,7 @@ static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 		printf("  %-36s  %-22s %s\n", "VGPU", "TYPE", "PARENT");
 		for (size_t v = 0; v < g->n_vgpus; v++) {
 			const struct vdm_vgpu *vg = &g->vgpus[v];
-			printf("  %-36s  %-22s %s\n", vg->uuid,
+			printf("  %-36s  %-22s %s\n", vg->id,
 			       vg->type >= 0 ? g->types[vg->type].name : vg->type_id, vg->parent->addr);
 		}
 	} else {

@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{"assert", cmd_assert,
 	 "Assert that a specific vGPU device configuration is currently applied to the node"},
 	{"list", cmd_list, "List GPUs, the vGPU types they offer with free capacity, and existing vGPUs"},
+	{"export", cmd_export, "Print the host's current vGPU layout as a configuration file"},
 	{NULL, NULL, NULL},
 };
 

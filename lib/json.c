@@ -2,6 +2,11 @@
 #include "json.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export.h"
+#include "plan.h"
 
 static struct json_object *jstr(const char *s)
 {
@@ -57,7 +62,7 @@ static struct json_object *gpu_json(struct vdm_host *h, struct vdm_gpu *g)
 	for (size_t v = 0; v < g->n_vgpus; v++) {
 		const struct vdm_vgpu *vg = &g->vgpus[v];
 		struct json_object *vo = json_object_new_object();
-		json_object_object_add(vo, "uuid", jstr(vg->uuid));
+		json_object_object_add(vo, "uuid", jstr(vg->id));
 		json_object_object_add(vo, "type", vg->type >= 0 ? jstr(g->types[vg->type].name) : NULL);
 		json_object_object_add(vo, "type_id", jstr(vg->type_id));
 		json_object_object_add(vo, "parent", jstr(vg->parent->addr));
@@ -74,5 +79,128 @@ struct json_object *vdm_json_host(struct vdm_host *h)
 	for (size_t i = 0; i < h->n_gpus; i++)
 		json_object_array_add(gpus, gpu_json(h, &h->gpus[i]));
 	json_object_object_add(root, "gpus", gpus);
+	return root;
+}
+
+/* ---- export ---- */
+
+struct json_object *vdm_json_export(struct vdm_host *h, const char *label, char **err)
+{
+	if (!label || !*label)
+		label = VDM_EXPORT_LABEL;
+	if (vdm_export_n_gpus(h) == 0) {
+		if (h->n_gpus)
+			*err = vdm_strdupf("none of the host's %zu NVIDIA GPUs has a vGPU framework "
+					   "(mdev or vendor VFIO); nothing to export", h->n_gpus);
+		else
+			*err = vdm_strdupf("no NVIDIA GPU found; nothing to export");
+		return NULL;
+	}
+	vdm_export_warn_skipped(h);
+
+	struct json_object *entries = json_object_new_array();
+	for (size_t i = 0; i < h->n_gpus; i++) {
+		const struct vdm_gpu *g = &h->gpus[i];
+		if (!vdm_export_gpu(g))
+			continue;
+		struct json_object *e = json_object_new_object();
+		json_object_object_add(e, "device-filter", devid(g->id.device, g->id.vendor));
+		struct json_object *devs = json_object_new_array();
+		json_object_array_add(devs, json_object_new_int(g->index));
+		json_object_object_add(e, "devices", devs);
+		struct json_object *types = json_object_new_object();
+		int *cur = vdm_gpu_current_counts(g);
+		for (size_t t = 0; t < g->n_types; t++)
+			if (cur[t] > 0)
+				json_object_object_add(types, g->types[t].name, json_object_new_int(cur[t]));
+		free(cur);
+		json_object_object_add(e, "vgpu-devices", types);
+		json_object_array_add(entries, e);
+	}
+	struct json_object *configs = json_object_new_object();
+	json_object_object_add(configs, label, entries);
+	struct json_object *root = json_object_new_object();
+	json_object_object_add(root, "version", jstr("v1"));
+	json_object_object_add(root, "vgpu-configs", configs);
+	return root;
+}
+
+/* ---- plan (apply --dry-run) ---- */
+
+/* {type name: count} for the types with a count > 0, in the GPU's type order. */
+static struct json_object *counts_json(const struct vdm_gpu *g, const int *counts)
+{
+	struct json_object *o = json_object_new_object();
+	for (size_t t = 0; t < g->n_types; t++)
+		if (counts[t] > 0)
+			json_object_object_add(o, g->types[t].name, json_object_new_int(counts[t]));
+	return o;
+}
+
+static const char *op_name(enum vdm_op_kind k)
+{
+	switch (k) {
+	case VDM_OP_KEEP: return "keep";
+	case VDM_OP_REMOVE: return "remove";
+	case VDM_OP_CREATE: return "create";
+	}
+	return "?";
+}
+
+/* The backend's type handle of an operation: the type's, or for a vGPU of a
+ * type the driver no longer lists, the one the vGPU links to. */
+static const char *op_type_id(const struct vdm_gpu *g, const struct vdm_op *op)
+{
+	if (op->type >= 0)
+		return g->types[op->type].id;
+	for (size_t v = 0; v < g->n_vgpus; v++)
+		if (!strcmp(g->vgpus[v].id, op->id))
+			return g->vgpus[v].type_id;
+	return NULL;
+}
+
+struct json_object *vdm_json_plan(const struct vdm_plan *plan)
+{
+	struct json_object *root = json_object_new_object();
+	struct json_object *gpus = json_object_new_array();
+	size_t n_create = 0, n_remove = 0, n_keep = 0;
+	for (size_t i = 0; i < plan->n_gpus; i++) {
+		const struct vdm_gpu_plan *gp = &plan->gpus[i];
+		const struct vdm_gpu *g = gp->gpu;
+		bool selected = gp->entry != NULL;
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "index", json_object_new_int(g->index));
+		json_object_object_add(o, "address", jstr(g->addr));
+		json_object_object_add(o, "model", jstr(g->model));
+		json_object_object_add(o, "selected", json_object_new_boolean(selected));
+		json_object_object_add(o, "applied", json_object_new_boolean(selected && gp->matches));
+		int *cur = vdm_gpu_current_counts(g);
+		json_object_object_add(o, "current", counts_json(g, cur));
+		free(cur);
+		json_object_object_add(o, "wanted", selected && gp->want ? counts_json(g, gp->want) : NULL);
+		struct json_object *ops = json_object_new_array();
+		for (size_t k = 0; selected && k < gp->n_ops; k++) {
+			const struct vdm_op *op = &gp->ops[k];
+			struct json_object *oo = json_object_new_object();
+			json_object_object_add(oo, "op", jstr(op_name(op->kind)));
+			json_object_object_add(oo, "id", jstr(op->id));
+			json_object_object_add(oo, "type", op->type >= 0 ? jstr(g->types[op->type].name) : NULL);
+			const char *tid = op_type_id(g, op);
+			json_object_object_add(oo, "type_id", tid ? jstr(tid) : NULL);
+			json_object_object_add(oo, "parent", op->parent ? jstr(op->parent->addr) : NULL);
+			json_object_array_add(ops, oo);
+		}
+		json_object_object_add(o, "operations", ops);
+		if (selected) {
+			n_create += gp->n_create;
+			n_remove += gp->n_remove;
+			n_keep += gp->n_keep;
+		}
+		json_object_array_add(gpus, o);
+	}
+	json_object_object_add(root, "gpus", gpus);
+	json_object_object_add(root, "create", json_object_new_int64((int64_t)n_create));
+	json_object_object_add(root, "remove", json_object_new_int64((int64_t)n_remove));
+	json_object_object_add(root, "keep", json_object_new_int64((int64_t)n_keep));
 	return root;
 }

@@ -16,118 +16,12 @@
 #include <cmocka.h>
 
 #include "ctx.h"
+#include "fake_sysfs.h"
 #include "host.h"
 #include "plan.h"
 #include "spec.h"
 
-static char root[256];
-
-static void mkdirs(const char *path)
-{
-	char tmp[1024];
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++)
-		if (*p == '/') {
-			*p = '\0';
-			mkdir(tmp, 0755);
-			*p = '/';
-		}
-	mkdir(tmp, 0755);
-}
-
-static void put(const char *rel, const char *fmt, ...)
-{
-	char path[1024], dir[1024];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	snprintf(dir, sizeof(dir), "%s", path);
-	*strrchr(dir, '/') = '\0';
-	mkdirs(dir);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	va_list ap;
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fclose(f);
-}
-
-static void link_to(const char *rel, const char *target)
-{
-	char path[1024], dir[1024];
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	snprintf(dir, sizeof(dir), "%s", path);
-	*strrchr(dir, '/') = '\0';
-	mkdirs(dir);
-	assert_int_equal(symlink(target, path), 0);
-}
-
-static void pci(const char *bdf, const char *vendor, const char *device, const char *klass)
-{
-	char rel[256];
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/vendor", bdf);
-	put(rel, "%s\n", vendor);
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/device", bdf);
-	put(rel, "%s\n", device);
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/class", bdf);
-	put(rel, "%s\n", klass);
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/subsystem_vendor", bdf);
-	put(rel, "0x10de\n");
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/subsystem_device", bdf);
-	put(rel, "0x12a2\n");
-}
-
-/* T4 sizes: 1, 2, 4, 8, 16 GB Q types; ids as the 510 driver numbers them. */
-static void t4_types(const char *parent, int avail_4q)
-{
-	static const struct { int id, gb, max; } q[] = {
-		{230, 1, 16}, {231, 2, 8}, {232, 4, 4}, {233, 8, 2}, {234, 16, 1}};
-	char rel[256], cls[128];
-	snprintf(cls, sizeof(cls), "sys/class/mdev_bus/%s", parent);
-	char target[128];
-	snprintf(target, sizeof(target), "../../bus/pci/devices/%s", parent);
-	link_to(cls, target);
-	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
-		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/mdev_supported_types/nvidia-%d/name",
-			 parent, q[i].id);
-		put(rel, "GRID T4-%dQ\n", q[i].gb);
-		snprintf(rel, sizeof(rel),
-			 "sys/bus/pci/devices/%s/mdev_supported_types/nvidia-%d/description", parent,
-			 q[i].id);
-		put(rel, "num_heads=4, frl_config=60, framebuffer=%dM, max_resolution=7680x4320, "
-			 "max_instance=%d\n", q[i].gb * 1024, q[i].max);
-		snprintf(rel, sizeof(rel),
-			 "sys/bus/pci/devices/%s/mdev_supported_types/nvidia-%d/available_instances",
-			 parent, q[i].id);
-		put(rel, "%d\n", q[i].gb == 4 ? avail_4q : q[i].max);
-	}
-}
-
-static void vgpu(const char *parent, const char *uuid, int type_id)
-{
-	char rel[256], target[256];
-	snprintf(rel, sizeof(rel), "sys/bus/mdev/devices/%s", uuid);
-	snprintf(target, sizeof(target), "../../../bus/pci/devices/%s/%s", parent, uuid);
-	link_to(rel, target);
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/%s/mdev_type", parent, uuid);
-	snprintf(target, sizeof(target), "../mdev_supported_types/nvidia-%d", type_id);
-	link_to(rel, target);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(root, sizeof(root), "/tmp/vgpudm-plan.XXXXXX");
-	assert_non_null(mkdtemp(root));
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd);
-}
+/* root, setup, teardown, put, link_to, pci, t4_types, vgpu: shared with other unit tests */
 
 struct world {
 	struct vdm_ctx *ctx;
@@ -238,9 +132,9 @@ static void test_plan_create_on_empty(void **state)
 		assert_int_equal(w.plan->gpus[g].n_create, 4);
 		assert_int_equal(w.plan->gpus[g].n_remove, 0);
 		assert_int_equal(w.plan->gpus[g].ops[0].kind, VDM_OP_CREATE);
-		assert_int_equal(strlen(w.plan->gpus[g].ops[0].uuid), 36);
+		assert_int_equal(strlen(w.plan->gpus[g].ops[0].id), 36);
 	}
-	assert_string_not_equal(w.plan->gpus[0].ops[0].uuid, w.plan->gpus[0].ops[1].uuid);
+	assert_string_not_equal(w.plan->gpus[0].ops[0].id, w.plan->gpus[0].ops[1].id);
 	done(&w);
 }
 
@@ -262,10 +156,10 @@ static void test_plan_keeps_and_removes_surplus(void **state)
 	assert_int_equal(gp->n_create, 0);
 	/* the lowest UUIDs are kept, removes come first */
 	assert_int_equal(gp->ops[0].kind, VDM_OP_REMOVE);
-	assert_string_equal(gp->ops[0].uuid, "33333333-0000-0000-0000-000000000000");
-	assert_string_equal(gp->ops[1].uuid, "44444444-0000-0000-0000-000000000000");
+	assert_string_equal(gp->ops[0].id, "33333333-0000-0000-0000-000000000000");
+	assert_string_equal(gp->ops[1].id, "44444444-0000-0000-0000-000000000000");
 	assert_int_equal(gp->ops[2].kind, VDM_OP_KEEP);
-	assert_string_equal(gp->ops[2].uuid, "11111111-0000-0000-0000-000000000000");
+	assert_string_equal(gp->ops[2].id, "11111111-0000-0000-0000-000000000000");
 	/* the second GPU is empty and gets two new ones */
 	assert_int_equal(w.plan->gpus[1].n_create, 2);
 	done(&w);

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* export: print the host's current layout as a config file apply accepts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "export.h"
+#include "host.h"
+#include "json.h"
+#include "spec.h"
+
+int cmd_export(struct cli *c, int argc, char **argv)
+{
+	bool json = false, help = false, debug = false;
+	const char *label = VDM_EXPORT_LABEL;
+	const struct opt opts[] = {
+		{"json", 0, OPT_BOOL, NULL, NULL, "Print the config as JSON (which is also YAML)", &json},
+		{"label", 'l', OPT_STRING, NULL, "LABEL",
+		 "Label of the exported configuration (default: " VDM_EXPORT_LABEL ")", &label},
+		{"debug", 'd', OPT_BOOL, "VGPU_DM_DEBUG", NULL, "Enable debug-level logging", &debug},
+		{"help", 'h', OPT_BOOL, NULL, NULL, "show help", &help},
+		OPT_END,
+	};
+	int i = opts_parse(c, "export", opts, argc - 1, argv + 1);
+	if (i < 0)
+		return EXIT_FAIL;
+	if (help) {
+		printf("NAME:\n   %s export - Print the host's current vGPU layout as a configuration "
+		       "file\n\nUSAGE:\n   %s export [--json] [-l LABEL]\n\nOPTIONS:\n", c->prog, c->prog);
+		opts_help(stdout, opts);
+		return EXIT_OK;
+	}
+	if (i + 1 < argc) {
+		cli_fatal(c, "unexpected argument '%s' (see '%s export --help')", argv[i + 1], c->prog);
+		return EXIT_FAIL;
+	}
+	if (!label || !*label) {
+		cli_fatal(c, "export: the label must not be empty");
+		return EXIT_FAIL;
+	}
+	if (debug)
+		vdm_ctx_set_log(c->ctx, VDM_LOG_DEBUG, cli_log, c);
+
+	struct vdm_host *h;
+	char *err = NULL;
+	if (vdm_host_scan(c->ctx, &h, &err) < 0) {
+		cli_fatal(c, "%s", err);
+		free(err);
+		return EXIT_FAIL;
+	}
+	char *text = NULL;
+	struct json_object *o = NULL;
+	if (json) {
+		o = vdm_json_export(h, label, &err);
+		if (o)
+			text = vdm_strdupf("%s\n", json_object_to_json_string_ext(
+							 o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+								    JSON_C_TO_STRING_NOSLASHESCAPE));
+	} else {
+		text = vdm_export_yaml(h, label, &err);
+	}
+	json_object_put(o);
+	vdm_host_free(h);
+	if (!text) {
+		cli_fatal(c, "export: %s", err);
+		free(err);
+		return EXIT_FAIL;
+	}
+
+	/* Promise kept: what is printed is a config the parser accepts, with the label. */
+	struct vdm_spec *spec = vdm_spec_parse("<export>", text, strlen(text), &err);
+	if (!spec || !vdm_spec_find(spec, label)) {
+		cli_fatal(c, "export: the generated config does not parse: %s", err ? err : "label missing");
+		free(err);
+		vdm_spec_free(spec);
+		free(text);
+		return EXIT_FAIL;
+	}
+	vdm_spec_free(spec);
+	fputs(text, stdout);
+	free(text);
+	return EXIT_OK;
+}

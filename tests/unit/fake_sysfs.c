@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "fake_sysfs.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+char root[256];
+
+void mkdirs(const char *path)
+{
+	char tmp[1024];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(tmp, 0755);
+			*p = '/';
+		}
+	mkdir(tmp, 0755);
+}
+
+void put(const char *rel, const char *fmt, ...)
+{
+	char path[1024], dir[1024];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = '\0';
+	mkdirs(dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+}
+
+void link_to(const char *rel, const char *target)
+{
+	char path[1024], dir[1024];
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = '\0';
+	mkdirs(dir);
+	assert_int_equal(symlink(target, path), 0);
+}
+
+void pci(const char *bdf, const char *vendor, const char *device, const char *klass)
+{
+	char rel[256];
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/vendor", bdf);
+	put(rel, "%s\n", vendor);
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/device", bdf);
+	put(rel, "%s\n", device);
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/class", bdf);
+	put(rel, "%s\n", klass);
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/subsystem_vendor", bdf);
+	put(rel, "0x10de\n");
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/subsystem_device", bdf);
+	put(rel, "0x12a2\n");
+}
+
+void t4_types(const char *parent, int avail_4q)
+{
+	static const struct { int id, gb, max; } q[] = {
+		{230, 1, 16}, {231, 2, 8}, {232, 4, 4}, {233, 8, 2}, {234, 16, 1}};
+	char rel[256], cls[128];
+	snprintf(cls, sizeof(cls), "sys/class/mdev_bus/%s", parent);
+	char target[128];
+	snprintf(target, sizeof(target), "../../bus/pci/devices/%s", parent);
+	link_to(cls, target);
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/mdev_supported_types/nvidia-%d/name",
+			 parent, q[i].id);
+		put(rel, "GRID T4-%dQ\n", q[i].gb);
+		snprintf(rel, sizeof(rel),
+			 "sys/bus/pci/devices/%s/mdev_supported_types/nvidia-%d/description", parent,
+			 q[i].id);
+		put(rel, "num_heads=4, frl_config=60, framebuffer=%dM, max_resolution=7680x4320, "
+			 "max_instance=%d\n", q[i].gb * 1024, q[i].max);
+		snprintf(rel, sizeof(rel),
+			 "sys/bus/pci/devices/%s/mdev_supported_types/nvidia-%d/available_instances",
+			 parent, q[i].id);
+		put(rel, "%d\n", q[i].gb == 4 ? avail_4q : q[i].max);
+	}
+}
+
+void vgpu(const char *parent, const char *uuid, int type_id)
+{
+	char rel[256], target[256];
+	snprintf(rel, sizeof(rel), "sys/bus/mdev/devices/%s", uuid);
+	snprintf(target, sizeof(target), "../../../bus/pci/devices/%s/%s", parent, uuid);
+	link_to(rel, target);
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/%s/mdev_type", parent, uuid);
+	snprintf(target, sizeof(target), "../mdev_supported_types/nvidia-%d", type_id);
+	link_to(rel, target);
+}
+
+int setup(void **state)
+{
+	(void)state;
+	const char *tmp = getenv("TMPDIR");
+	snprintf(root, sizeof(root), "%s/vgpudm-unit.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	assert_non_null(mkdtemp(root));
+	return 0;
+}
+
+int teardown(void **state)
+{
+	(void)state;
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd);
+}
