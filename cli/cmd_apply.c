@@ -11,6 +11,8 @@
 #include "config.h"
 #include "inuse.h"
 #include "journal.h"
+#include "json.h"
+#include "report.h"
 #include "sriov.h"
 #include "sysfs.h"
 
@@ -48,9 +50,27 @@ static bool set_uuid_seed(struct cli *c, const char *seed)
 	return true;
 }
 
-/* Plan and, unless dry, apply under the lock. Returns the exit status. */
+struct apply_opts {
+	bool enable_sriov, force, dry_run, json;
+	long sriov_timeout;
+};
+
+static void print_plan(const struct vdm_plan *plan, bool json)
+{
+	if (json) {
+		struct json_object *o = vdm_json_plan(plan);
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		vdm_plan_print(stdout, plan);
+	}
+}
+
+/* Plan and apply (under the lock), or with dry_run only plan and print.
+ * Returns the exit status. */
 static int apply_locked(struct cli *c, const struct vdm_spec *spec, const struct vdm_config *cfg,
-			bool enable_sriov, long sriov_timeout, bool force)
+			const struct apply_opts *o)
 {
 	struct vdm_host *host = NULL;
 	struct vdm_plan *plan = NULL;
@@ -59,22 +79,36 @@ static int apply_locked(struct cli *c, const struct vdm_spec *spec, const struct
 	int status = EXIT_FAIL, rc;
 
 	vdm_dbg(c->ctx, "Checking current vGPU device configuration...");
-	if (vdm_host_scan(c->ctx, &host, &err) < 0 || vdm_journal_recover(&host, &err) < 0 ||
-	    (enable_sriov && vdm_sriov_enable(&host, cfg, (int)sriov_timeout * 1000, &err) < 0) ||
+	if (vdm_host_scan(c->ctx, &host, &err) < 0 ||
+	    (!o->dry_run && vdm_journal_recover(&host, &err) < 0) ||
+	    (!o->dry_run && o->enable_sriov &&
+	     vdm_sriov_enable(&host, cfg, (int)o->sriov_timeout * 1000, &err) < 0) ||
 	    vdm_plan_build(host, spec, cfg, 0, &plan, &err) < 0)
 		goto fail;
-	if (vdm_plan_applied(plan))
+	if (vdm_plan_applied(plan)) {
+		if (o->dry_run) {
+			print_plan(plan, o->json);
+			status = EXIT_OK;
+			goto out;
+		}
 		goto done;
+	}
 
 	/* Something changes: see which vGPUs are in use, then plan for real. */
 	vdm_plan_free(plan);
 	plan = NULL;
 	vdm_host_find_users(host);
-	rc = vdm_plan_build(host, spec, cfg, VDM_PLAN_CHECK | (force ? VDM_PLAN_FORCE : 0), &plan, &err);
+	rc = vdm_plan_build(host, spec, cfg, VDM_PLAN_CHECK | (o->force ? VDM_PLAN_FORCE : 0), &plan,
+			    &err);
 	if (rc == -EBUSY)
 		status = EXIT_IN_USE;
 	if (rc < 0)
 		goto fail;
+	if (o->dry_run) {
+		print_plan(plan, o->json);
+		status = EXIT_OK;
+		goto out;
+	}
 
 	cli_info(c, "Applying vGPU device configuration...");
 	if (vdm_journal_write(c->ctx, plan, &err) < 0)
@@ -105,13 +139,16 @@ out:
 int cmd_apply(struct cli *c, int argc, char **argv)
 {
 	struct config_flags f = {0};
-	bool enable_sriov = false, force = false;
+	struct apply_opts o = {0};
 	const char *sriov_timeout = "120", *lock_timeout = "60", *uuid_seed = NULL;
 	const struct opt opts[] = {
 		CONFIG_OPT_FILE(&f),
 		CONFIG_OPT_LABEL(&f, "The label of the vgpu-config from the config file to apply to the node"),
 		{"force", 0, OPT_BOOL, NULL, NULL,
-		 "Remove vGPUs even when a process (a running VM) holds them", &force},
+		 "Remove vGPUs even when a process (a running VM) holds them", &o.force},
+		{"dry-run", 0, OPT_BOOL, NULL, NULL,
+		 "Print what apply would do (keep, remove, create per GPU) and change nothing", &o.dry_run},
+		{"json", 0, OPT_BOOL, NULL, NULL, "With --dry-run: print the plan as JSON", &o.json},
 		{"uuid-seed", 0, OPT_STRING, "VGPU_DM_UUID_SEED", "SEED",
 		 "Make new vGPU UUIDs from SEED, GPU address, type and ordinal (UUIDv5) instead of at "
 		 "random, so a rebuilt host gets the same UUIDs; 'machine-id' uses /etc/machine-id",
@@ -120,7 +157,7 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 		 "How long to wait for another apply to finish (default 60)", &lock_timeout},
 		{"enable-sriov", 0, OPT_BOOL, "VGPU_DM_ENABLE_SRIOV", NULL,
 		 "Enable the SR-IOV VFs of selected GPUs that have none (sriov-manage -e) and wait for them",
-		 &enable_sriov},
+		 &o.enable_sriov},
 		{"sriov-timeout", 0, OPT_STRING, NULL, "SECONDS",
 		 "How long --enable-sriov waits for the VFs (default 120)", &sriov_timeout},
 		CONFIG_OPT_DEBUG(&f),
@@ -133,10 +170,14 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 			config_flags_help(stdout, c, "apply", summary, opts);
 		return rc > 0 ? EXIT_OK : EXIT_FAIL;
 	}
-	long stimeout, ltimeout;
-	if (!seconds_arg(c, "sriov-timeout", sriov_timeout, &stimeout) ||
+	long ltimeout;
+	if (!seconds_arg(c, "sriov-timeout", sriov_timeout, &o.sriov_timeout) ||
 	    !seconds_arg(c, "lock-timeout", lock_timeout, &ltimeout))
 		return EXIT_FAIL;
+	if (o.json && !o.dry_run) {
+		cli_fatal(c, "--json goes with --dry-run (see '%s apply --help')", c->prog);
+		return EXIT_FAIL;
+	}
 
 	if (uuid_seed && !set_uuid_seed(c, uuid_seed))
 		return EXIT_FAIL;
@@ -154,6 +195,11 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 		vdm_spec_free(spec);
 		return EXIT_FAIL;
 	}
+	if (o.dry_run) {
+		int status = apply_locked(c, spec, cfg, &o);
+		vdm_spec_free(spec);
+		return status;
+	}
 	int lock = vdm_lock(c->ctx, (int)ltimeout * 1000, &err);
 	if (lock < 0) {
 		cli_fatal(c, "%s", err);
@@ -161,7 +207,7 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 		vdm_spec_free(spec);
 		return lock == -ETIMEDOUT ? EXIT_LOCKED : EXIT_FAIL;
 	}
-	int status = apply_locked(c, spec, cfg, enable_sriov, stimeout, force);
+	int status = apply_locked(c, spec, cfg, &o);
 	vdm_unlock(lock);
 	vdm_spec_free(spec);
 	return status;

@@ -91,6 +91,6 @@ dm
 expect_rc 0 "no arguments shows help"
 
 # --sysfs-root flag instead of the environment
-"$VGPU_DM" --sysfs-root "$ROOT" assert -f "$CFG" -c T4-8Q >"$OUT" 2>"$ERR"; RC=$?
+dm_at "$T_TMP/elsewhere" --sysfs-root "$ROOT" assert -f "$CFG" -c T4-8Q
 expect_rc 0 "--sysfs-root flag"
 finish

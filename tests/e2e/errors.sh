@@ -92,17 +92,17 @@ expect_rc 0 "with no fault the same apply succeeds"
 
 # Hosts that cannot take vGPUs at all.
 mkdir -p "$T_TMP/empty/sys/bus/pci/devices"
-VGPU_DM_SYSFS_ROOT="$T_TMP/empty" "$VGPU_DM" apply -f "$CFG" -c four >"$OUT" 2>"$ERR"; RC=$?
+dm_at "$T_TMP/empty" apply -f "$CFG" -c four
 expect_rc 1 "no NVIDIA GPU"
 expect_err "no NVIDIA GPU found" "no GPU message"
-VGPU_DM_SYSFS_ROOT="$T_TMP/nonexistent" "$VGPU_DM" apply -f "$CFG" -c four >"$OUT" 2>"$ERR"; RC=$?
+dm_at "$T_TMP/nonexistent" apply -f "$CFG" -c four
 expect_rc 1 "root without sysfs"
 expect_err "nonexistent/sys/bus/pci/devices: No such file or directory" "missing sysfs message"
 
 g="$T_TMP/nomgr/sys/bus/pci/devices/0000:3b:00.0"
 mkdir -p "$g"
 printf '0x10de\n' >"$g/vendor"; printf '0x1eb8\n' >"$g/device"; printf '0x030200\n' >"$g/class"
-VGPU_DM_SYSFS_ROOT="$T_TMP/nomgr" "$VGPU_DM" apply -f "$CFG" -c four >"$OUT" 2>"$ERR"; RC=$?
+dm_at "$T_TMP/nomgr" apply -f "$CFG" -c four
 expect_rc 1 "GPU without vGPU manager"
 expect_err "GPU 0 \(0000:3b:00.0\): no vGPU parent device found .* NVIDIA vGPU Manager" "no manager message"
 finish

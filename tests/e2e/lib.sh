@@ -17,6 +17,8 @@ ROOT="$T_TMP/host"
 OUT="$T_TMP/out"
 ERR="$T_TMP/err"
 RC=0
+# The tool's vGPU type-name cache goes to the test's own directory, never /var/cache.
+export VGPU_DM_CACHE_DIR="$T_TMP/cache"
 
 cleanup() {
 	if mountpoint -q "$ROOT" 2>/dev/null; then
@@ -36,9 +38,24 @@ sim_start() {
 
 # Run the tool against the simulated host; stdout in $OUT, stderr in $ERR, status in $RC.
 dm() {
-	VGPU_DM_SYSFS_ROOT="$ROOT" "$VGPU_DM" "$@" >"$OUT" 2>"$ERR"
+	dm_at "$ROOT" "$@"
+}
+# The same against another root directory.
+dm_at() {
+	local root=$1
+	shift
+	VGPU_DM_SYSFS_ROOT="$root" "$VGPU_DM" "$@" >"$OUT" 2>"$ERR"
 	RC=$?
+	check_sanitizers "nvidia-vgpu-dm $*"
 	return 0
+}
+
+# A sanitizer report in the tool's stderr fails the test whatever the exit code
+# (LeakSanitizer keeps an exit status of 1 as it is).
+check_sanitizers() {
+	if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$ERR"; then
+		fail "$1: sanitizer report"
+	fi
 }
 
 pass() { T_CHECKS=$((T_CHECKS + 1)); echo "ok - $*"; }
