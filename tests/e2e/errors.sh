@@ -66,16 +66,17 @@ expect_rc 1 "two types on a T4 the driver refuses"
 expect_err "creating T4-2Q vGPU .* failed: Input/output error.*restored to its previous state" "driver refusal is reported with the rollback outcome"
 unchanged "refused mix"
 
-# Injected faults mid-apply: every step, host back as it was.
+# Injected faults mid-apply, at every step of "four -> eight" on two GPUs
+# (8 removes, then 4 creates): the host ends exactly as it started each time.
 for n in 1 2 3 4; do
 	echo "create $n EIO" >"$ROOT/.vgpu-sim/faults"
 	dm apply -f "$CFG" -c eight
 	expect_rc 1 "create #$n fails"
-	expect_err "restored to its previous state" "create #$n: rolled back"
+	expect_err "creating T4-8Q vGPU .* failed: Input/output error.*restored to its previous state" "create #$n: rolled back"
 	unchanged "create #$n fault"
 	echo clear >"$ROOT/.vgpu-sim/faults"
 done
-for n in 1 5 8; do
+for n in 1 2 3 4 5 6 7 8; do
 	echo "remove $n EBUSY" >"$ROOT/.vgpu-sim/faults"
 	dm apply -f "$CFG" -c eight
 	expect_rc 1 "remove #$n fails"
@@ -87,6 +88,20 @@ for n in 1 5 8; do
 	unchanged "remove #$n fault"
 	echo clear >"$ROOT/.vgpu-sim/faults"
 done
+[ ! -e "$ROOT/run/nvidia-vgpu-dm.journal" ] && pass "no journal left after rollbacks" || fail "journal left"
+
+# The rollback itself fails (the driver refuses to recreate a removed vGPU):
+# exit 5, the journal stays, and the next apply restores from it first.
+printf 'create 3 EIO\ncreate 4 EIO\n' >"$ROOT/.vgpu-sim/faults"
+dm apply -f "$CFG" -c eight
+expect_rc 5 "rollback failed"
+expect_err "ROLLBACK FAILED" "says the host is not restored"
+[ -e "$ROOT/run/nvidia-vgpu-dm.journal" ] && pass "journal kept" || fail "journal missing after failed rollback"
+echo clear >"$ROOT/.vgpu-sim/faults"
+dm apply -f "$CFG" -c four
+expect_rc 0 "the next apply recovers from the journal"
+expect_err "did not finish: restoring" "recovery announced"
+unchanged "after recovery"
 dm apply -f "$CFG" -c eight
 expect_rc 0 "with no fault the same apply succeeds"
 

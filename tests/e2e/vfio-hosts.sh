@@ -47,4 +47,35 @@ expect_rc 0 "--enable-sriov enables the VFs, then applies"
 expect_err "Enabling SR-IOV virtual functions: .*sriov-manage -e $pf" "says what it runs"
 dm assert -f "$CFG"
 expect_rc 0 "assert after enabling"
+
+# A VM holding a VF's VFIO device: its vGPU is not taken away.
+vf=$(grep -lv '^0$' "$ROOT"/sys/bus/pci/devices/*/nvidia/current_vgpu_type | head -1 | xargs dirname | xargs dirname)
+node=$(ls "$vf/vfio-dev" | head -1)
+sleep 300 3<>"$ROOT/dev/vfio/devices/$node" &
+holder=$!
+for _ in $(seq 50); do [ -e "$ROOT/proc/$holder" ] && break; sleep 0.1; done
+printf 'version: v1\nvgpu-configs:\n  x:\n    - devices: all\n      vgpu-devices: {}\n' >"$T_TMP/none.yaml"
+dm apply -f "$T_TMP/none.yaml"
+expect_rc 3 "vendor VFIO: a VF in use is not freed"
+expect_err "vGPU $(basename "$vf") \(L40S-24Q\) on $(basename "$vf") is in use by pid $holder \(sleep 300\), which holds /dev/vfio/devices/$node" "names the VF, the process and the node"
+kill $holder; wait $holder 2>/dev/null
+dm apply -f "$T_TMP/none.yaml"
+expect_rc 0 "freed once the VM is gone"
+fusermount3 -u "$ROOT"
+
+# H100 (C series only): every size at its maximum; MIG-backed types need MIG.
+sim_start --gpu H100:vfio
+declare -A cmax=([4]=20 [5]=16 [8]=10 [10]=8 [16]=5 [20]=4 [40]=2 [80]=1)
+for gb in 4 5 8 10 16 20 40 80; do
+	printf 'version: v1\nvgpu-configs:\n  c:\n    - devices: all\n      vgpu-devices:\n        H100-%sC: %s\n' \
+		"$gb" "${cmax[$gb]}" >"$CFG"
+	dm apply -f "$CFG"
+	expect_rc 0 "apply ${cmax[$gb]} x H100-${gb}C"
+	dm assert -f "$CFG"
+	expect_rc 0 "assert H100-${gb}C"
+done
+printf 'version: v1\nvgpu-configs:\n  mig:\n    - devices: all\n      vgpu-devices:\n        H100-1-10C: 2\n' >"$CFG"
+dm apply -f "$CFG"
+expect_rc 1 "MIG-backed type without GPU instances"
+expect_err "c\.yaml:6:9: vGPU type H100-1-10C is not offered by GPU 0 .* now: MIG-backed types need MIG mode on and GPU instances created" "MIG message"
 finish
