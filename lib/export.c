@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "export.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,20 @@ size_t vdm_export_n_gpus(const struct vdm_host *h)
 		if (vdm_export_gpu(&h->gpus[i]))
 			n++;
 	return n;
+}
+
+int vdm_export_prepare(struct vdm_host *h, char **err)
+{
+	if (vdm_export_n_gpus(h) == 0) {
+		if (h->n_gpus)
+			*err = vdm_strdupf("none of the host's %zu NVIDIA GPUs has a vGPU framework "
+					   "(mdev or vendor VFIO); nothing to export", h->n_gpus);
+		else
+			*err = vdm_strdupf("no NVIDIA GPU found; nothing to export");
+		return -ENODEV;
+	}
+	vdm_export_warn_skipped(h);
+	return 0;
 }
 
 size_t vdm_export_warn_skipped(struct vdm_host *h)
@@ -155,15 +170,8 @@ char *vdm_export_yaml(struct vdm_host *h, const char *label, char **err)
 {
 	if (!label || !*label)
 		label = VDM_EXPORT_LABEL;
-	if (vdm_export_n_gpus(h) == 0) {
-		if (h->n_gpus)
-			*err = vdm_strdupf("none of the host's %zu NVIDIA GPUs has a vGPU framework "
-					   "(mdev or vendor VFIO); nothing to export", h->n_gpus);
-		else
-			*err = vdm_strdupf("no NVIDIA GPU found; nothing to export");
+	if (vdm_export_prepare(h, err) < 0)
 		return NULL;
-	}
-	vdm_export_warn_skipped(h);
 
 	struct obuf out = {0};
 	struct em m = {0};

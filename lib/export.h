@@ -30,6 +30,9 @@ bool vdm_export_gpu(const struct vdm_gpu *gpu);
 size_t vdm_export_n_gpus(const struct vdm_host *host);
 /* Log a warning for every vGPU export leaves out; returns how many. */
 size_t vdm_export_warn_skipped(struct vdm_host *host);
+/* Is there anything to export? -ENODEV with *err set if not; else warns
+ * about what cannot be exported (vdm_export_warn_skipped) and returns 0. */
+int vdm_export_prepare(struct vdm_host *host, char **err);
 
 /* The host as a YAML v1 config with one label (NULL: "current"). Returns a
  * malloc'd NUL-terminated string, or NULL with *err set (malloc'd) when the

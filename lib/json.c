@@ -88,15 +88,8 @@ struct json_object *vdm_json_export(struct vdm_host *h, const char *label, char 
 {
 	if (!label || !*label)
 		label = VDM_EXPORT_LABEL;
-	if (vdm_export_n_gpus(h) == 0) {
-		if (h->n_gpus)
-			*err = vdm_strdupf("none of the host's %zu NVIDIA GPUs has a vGPU framework "
-					   "(mdev or vendor VFIO); nothing to export", h->n_gpus);
-		else
-			*err = vdm_strdupf("no NVIDIA GPU found; nothing to export");
+	if (vdm_export_prepare(h, err) < 0)
 		return NULL;
-	}
-	vdm_export_warn_skipped(h);
 
 	struct json_object *entries = json_object_new_array();
 	for (size_t i = 0; i < h->n_gpus; i++) {
