@@ -63,6 +63,10 @@ static int probe_gpu(struct vdm_ctx *ctx, const char *dev, struct vdm_gpu *g)
 	char rel[VDM_PATH_MAX];
 	uint64_t vendor, klass;
 
+	/* A VF belongs to its PF; checking first spares reading every VF's ids. */
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/physfn", dev);
+	if (vdm_sysfs_exists(ctx, rel))
+		return 0;
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/vendor", dev);
 	if (vdm_sysfs_read_u64(ctx, rel, &vendor) < 0 || vendor != PCI_VENDOR_NVIDIA)
 		return 0;
@@ -72,9 +76,6 @@ static int probe_gpu(struct vdm_ctx *ctx, const char *dev, struct vdm_gpu *g)
 	/* VGA-compatible (0x0300xx) and 3D controllers (0x0302xx). */
 	if ((klass >> 8) != 0x0300 && (klass >> 8) != 0x0302)
 		return 0;
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/physfn", dev);
-	if (vdm_sysfs_exists(ctx, rel))
-		return 0; /* a VF: belongs to its PF */
 	if (vdm_pci_addr_parse(dev, &g->addr_key) < 0 || strlen(dev) >= sizeof(g->addr))
 		return 0;
 	snprintf(g->addr, sizeof(g->addr), "%s", dev);
