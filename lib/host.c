@@ -284,6 +284,8 @@ int vdm_gpu_free_instances(struct vdm_host *h, struct vdm_gpu *g, int type)
 {
 	int sum = 0;
 	for (size_t p = 0; p < g->n_parents; p++) {
+		if (vdm_parent_is_vf(&g->parents[p]) && g->parents[p].n_vgpus > 0)
+			continue; /* a VF holds one vGPU: nothing to ask */
 		int a = vdm_parent_available(h, &g->parents[p], type);
 		if (a > 0)
 			sum += a;
