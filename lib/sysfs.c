@@ -50,6 +50,10 @@ int vdm_sysfs_read(struct vdm_ctx *ctx, const char *rel, char *buf, size_t len)
 		if (n == 0)
 			break;
 		got += (size_t)n;
+		/* A sysfs attribute comes whole in one read (at most a page): a
+		 * short read is the end, no need to ask again. */
+		if ((size_t)n < len - 1 - (got - (size_t)n))
+			break;
 	}
 	close(fd);
 	while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == '\0'))
