@@ -46,6 +46,12 @@ struct opt {
 /* Returns index of the first non-option argument, or -1 after printing an error. */
 int opts_parse(struct cli *c, const char *cmd, const struct opt *opts, int argc, char **argv);
 void opts_help(FILE *f, const struct opt *opts);
+/* The usual start of a command without positional arguments: parse opts,
+ * print help when *help gets set, refuse extra arguments, turn on debug
+ * logging when *debug gets set. Returns 0 to go on, 1 when help was printed,
+ * -1 after reporting an error. */
+int cmd_start(struct cli *c, const char *cmd, const char *usage, const char *summary,
+	      const struct opt *opts, int argc, char **argv, const bool *help, const bool *debug);
 bool parse_bool(const char *s, bool *out);
 
 struct command {

@@ -22,25 +22,15 @@ int cmd_export(struct cli *c, int argc, char **argv)
 		{"help", 'h', OPT_BOOL, NULL, NULL, "show help", &help},
 		OPT_END,
 	};
-	int i = opts_parse(c, "export", opts, argc - 1, argv + 1);
-	if (i < 0)
-		return EXIT_FAIL;
-	if (help) {
-		printf("NAME:\n   %s export - Print the host's current vGPU layout as a configuration "
-		       "file\n\nUSAGE:\n   %s export [--json] [-l LABEL]\n\nOPTIONS:\n", c->prog, c->prog);
-		opts_help(stdout, opts);
-		return EXIT_OK;
-	}
-	if (i + 1 < argc) {
-		cli_fatal(c, "unexpected argument '%s' (see '%s export --help')", argv[i + 1], c->prog);
-		return EXIT_FAIL;
-	}
+	int rc = cmd_start(c, "export", "[--json] [-l LABEL]",
+			   "Print the host's current vGPU layout as a configuration file", opts, argc,
+			   argv, &help, &debug);
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_FAIL;
 	if (!label || !*label) {
 		cli_fatal(c, "export: the label must not be empty");
 		return EXIT_FAIL;
 	}
-	if (debug)
-		vdm_ctx_set_log(c->ctx, VDM_LOG_DEBUG, cli_log, c);
 
 	struct vdm_host *h;
 	char *err = NULL;

@@ -47,21 +47,11 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		{"help", 'h', OPT_BOOL, NULL, NULL, "show help", &help},
 		OPT_END,
 	};
-	int i = opts_parse(c, "list", opts, argc - 1, argv + 1);
-	if (i < 0)
-		return EXIT_FAIL;
-	if (help) {
-		printf("NAME:\n   %s list - List GPUs, the vGPU types they offer with free capacity, "
-		       "and existing vGPUs\n\nUSAGE:\n   %s list [--json]\n\nOPTIONS:\n", c->prog, c->prog);
-		opts_help(stdout, opts);
-		return EXIT_OK;
-	}
-	if (i + 1 < argc) {
-		cli_fatal(c, "unexpected argument '%s' (see '%s list --help')", argv[i + 1], c->prog);
-		return EXIT_FAIL;
-	}
-	if (debug)
-		vdm_ctx_set_log(c->ctx, VDM_LOG_DEBUG, cli_log, c);
+	int rc = cmd_start(c, "list", "[--json]",
+			   "List GPUs, the vGPU types they offer with free capacity, and existing vGPUs",
+			   opts, argc, argv, &help, &debug);
+	if (rc)
+		return rc > 0 ? EXIT_OK : EXIT_FAIL;
 
 	struct vdm_host *h;
 	char *err = NULL;

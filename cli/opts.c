@@ -100,3 +100,24 @@ void opts_help(FILE *f, const struct opt *opts)
 		fputc('\n', f);
 	}
 }
+
+int cmd_start(struct cli *c, const char *cmd, const char *usage, const char *summary,
+	      const struct opt *opts, int argc, char **argv, const bool *help, const bool *debug)
+{
+	int i = opts_parse(c, cmd, opts, argc - 1, argv + 1);
+	if (i < 0)
+		return -1;
+	if (*help) {
+		printf("NAME:\n   %s %s - %s\n\nUSAGE:\n   %s %s %s\n\nOPTIONS:\n", c->prog, cmd, summary,
+		       c->prog, cmd, usage);
+		opts_help(stdout, opts);
+		return 1;
+	}
+	if (i + 1 < argc) {
+		cli_fatal(c, "unexpected argument '%s' (see '%s %s --help')", argv[i + 1], c->prog, cmd);
+		return -1;
+	}
+	if (*debug)
+		vdm_ctx_set_log(c->ctx, VDM_LOG_DEBUG, cli_log, c);
+	return 0;
+}

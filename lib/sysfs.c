@@ -62,7 +62,9 @@ int vdm_sysfs_read(struct vdm_ctx *ctx, const char *rel, char *buf, size_t len)
 	return (int)got;
 }
 
-int vdm_sysfs_read_u64(struct vdm_ctx *ctx, const char *rel, uint64_t *out)
+/* An attribute holding one number: unsigned (u) or signed (s). */
+static int read_number(struct vdm_ctx *ctx, const char *rel, bool is_signed, unsigned long long *u,
+		       long long *s)
 {
 	char buf[64];
 	int rc = vdm_sysfs_read(ctx, rel, buf, sizeof(buf));
@@ -70,26 +72,34 @@ int vdm_sysfs_read_u64(struct vdm_ctx *ctx, const char *rel, uint64_t *out)
 		return rc;
 	char *end;
 	errno = 0;
-	unsigned long long v = strtoull(buf, &end, 0);
-	if (errno || end == buf || *end || buf[0] == '-') {
+	if (is_signed)
+		*s = strtoll(buf, &end, 0);
+	else
+		*u = strtoull(buf, &end, 0);
+	if (errno || end == buf || *end || (!is_signed && buf[0] == '-')) {
 		vdm_dbg(ctx, "read %s: not a number: '%s'", rel, buf);
 		return -EINVAL;
 	}
-	*out = v;
 	return 0;
+}
+
+int vdm_sysfs_read_u64(struct vdm_ctx *ctx, const char *rel, uint64_t *out)
+{
+	unsigned long long v;
+	int rc = read_number(ctx, rel, false, &v, NULL);
+	if (rc == 0)
+		*out = v;
+	return rc;
 }
 
 int vdm_sysfs_read_int(struct vdm_ctx *ctx, const char *rel, int *out)
 {
-	char buf[64];
-	int rc = vdm_sysfs_read(ctx, rel, buf, sizeof(buf));
+	long long v;
+	int rc = read_number(ctx, rel, true, NULL, &v);
 	if (rc < 0)
 		return rc;
-	char *end;
-	errno = 0;
-	long v = strtol(buf, &end, 0);
-	if (errno || end == buf || *end || v < -2147483647L || v > 2147483647L) {
-		vdm_dbg(ctx, "read %s: not a number: '%s'", rel, buf);
+	if (v < -2147483647LL || v > 2147483647LL) {
+		vdm_dbg(ctx, "read %s: out of range: %lld", rel, v);
 		return -EINVAL;
 	}
 	*out = (int)v;
