@@ -4,6 +4,7 @@
  * check, refuse to remove a vGPU in use, journal, execute, verify, roll back.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,8 +208,25 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 		vdm_spec_free(spec);
 		return lock == -ETIMEDOUT ? EXIT_LOCKED : EXIT_FAIL;
 	}
+	/* SIGTERM (a pod being stopped), SIGINT or SIGHUP wait until the host is
+	 * consistent: applied, or rolled back. SIGKILL cannot wait; the journal
+	 * covers it. */
+	sigset_t stop, old;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &stop, &old);
 	int status = apply_locked(c, spec, cfg, &o);
 	vdm_unlock(lock);
+	sigset_t pending;
+	if (sigpending(&pending) == 0)
+		for (int sig = 1; sig < 32; sig++)
+			if (sigismember(&stop, sig) && sigismember(&pending, sig))
+				vdm_warn(c->ctx, "received %s during the apply: stopping now that the host is "
+					 "consistent", strsignal(sig));
 	vdm_spec_free(spec);
+	sigprocmask(SIG_SETMASK, &old, NULL); /* a pending signal ends the process here */
 	return status;
 }

@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "host.h"
+#include "journal.h"
 #include "plan.h"
 
 static const char summary[] =
@@ -44,6 +45,9 @@ int cmd_assert(struct cli *c, int argc, char **argv)
 	char *err = NULL;
 	bool applied = false;
 	vdm_dbg(c->ctx, "Asserting vGPU device configuration...");
+	if (vdm_journal_exists(c->ctx))
+		vdm_warn(c->ctx, "an earlier apply did not finish (%s is there): the next apply "
+			 "restores the GPUs it was changing", "/" VDM_JOURNAL_FILE);
 	if (vdm_host_scan(c->ctx, &host, &err) == 0 &&
 	    vdm_plan_build(host, spec, cfg, 0, &plan, &err) == 0) {
 		applied = vdm_plan_applied(plan);

@@ -134,6 +134,11 @@ int vdm_journal_remove(struct vdm_ctx *ctx)
 	return 0;
 }
 
+bool vdm_journal_exists(struct vdm_ctx *ctx)
+{
+	return vdm_sysfs_exists(ctx, VDM_JOURNAL_FILE);
+}
+
 void vdm_snapshot_free(struct vdm_snapshot *s)
 {
 	free(s->gpus);

@@ -23,6 +23,8 @@ void vdm_unlock(int fd);
 /* Record the vGPUs of every GPU the plan changes. 0 or -errno. */
 int vdm_journal_write(struct vdm_ctx *ctx, const struct vdm_plan *plan, char **err);
 int vdm_journal_remove(struct vdm_ctx *ctx);
+/* Is a journal of an unfinished apply there? */
+bool vdm_journal_exists(struct vdm_ctx *ctx);
 /* If a journal is there, restore what it records. Returns 0 if there was
  * none, 1 if the host was restored (journal removed), or -errno with *err
  * set (journal kept). *host is rescanned when anything was done. */

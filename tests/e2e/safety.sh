@@ -82,11 +82,31 @@ before=$(vgpus)
 for u in $(vgpus | awk '{print $1}' | head -2); do echo 1 >"$ROOT/sys/bus/mdev/devices/$u/remove"; done
 dm assert -f "$CFG" -c four
 expect_rc 1 "the half-applied host does not match"
+expect_err "WARN.*an earlier apply did not finish" "assert warns about the journal"
 dm apply -f "$CFG" -c four
 expect_rc 0 "next apply recovers, then applies"
 expect_err "an earlier apply \(pid 999999\) did not finish: restoring the 2 GPUs" "recovery announced"
 expect_eq "$(vgpus)" "$before" "the host is back as it was before the dead apply (same UUIDs)"
 [ ! -e "$ROOT/run/nvidia-vgpu-dm.journal" ] && pass "journal removed" || fail "journal left behind"
+
+# SIGTERM (a pod stopped) at any moment: the host ends fully before or fully
+# after, never half-applied, and no journal is left.
+label=eight
+for delay in 0 0.02 0.05 0.1 0.2 0.3; do
+	VGPU_DM_SYSFS_ROOT="$ROOT" "$VGPU_DM" apply -f "$CFG" -c "$label" >"$OUT" 2>"$ERR" &
+	pid=$!
+	sleep "$delay"
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	check_sanitizers "apply killed after ${delay}s"
+	dm assert -f "$CFG" -c four; a=$RC
+	dm assert -f "$CFG" -c eight; b=$RC
+	if [ $((a + b)) -eq 1 ]; then pass "SIGTERM after ${delay}s: host is four or eight"; else fail "SIGTERM after ${delay}s: half-applied host"; fi
+	[ ! -e "$ROOT/run/nvidia-vgpu-dm.journal" ] && pass "SIGTERM after ${delay}s: no journal" || fail "journal left after SIGTERM"
+	[ "$label" = eight ] && label=four || label=eight
+done
+dm apply -f "$CFG" -c four
+expect_rc 0 "settle on four"
 
 # Deterministic UUIDs: the same seed on a rebuilt host gives the same UUIDs.
 dm apply -f "$CFG" -c eight --uuid-seed host-a
