@@ -120,4 +120,9 @@ printf '0x10de\n' >"$g/vendor"; printf '0x1eb8\n' >"$g/device"; printf '0x030200
 dm_at "$T_TMP/nomgr" apply -f "$CFG" -c four
 expect_rc 1 "GPU without vGPU manager"
 expect_err "GPU 0 \(0000:3b:00.0\): no vGPU parent device found .* NVIDIA vGPU Manager" "no manager message"
+mkdir -p "$T_TMP/norun/sys/bus/pci/devices"
+: >"$T_TMP/norun/run"
+dm_at "$T_TMP/norun" apply -f "$CFG" -c four
+expect_rc 1 "lock file cannot be made"
+expect_err "cannot open the lock file .*/norun/run/nvidia-vgpu-dm.lock: Not a directory" "lock failure names the file"
 finish

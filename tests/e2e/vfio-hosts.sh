@@ -42,6 +42,10 @@ expect_err "GPU 0 \($pf\): no vGPU can be created: its SR-IOV virtual functions 
 VGPU_DM_SRIOV_MANAGE=/nonexistent/sriov-manage dm apply -f "$CFG" --enable-sriov
 expect_rc 1 "--enable-sriov with a missing sriov-manage"
 expect_err "sriov-manage -e $pf failed" "failure of sriov-manage reported"
+# sriov-manage can exit 0 without making VFs: the wait is bounded.
+VGPU_DM_SRIOV_MANAGE=/bin/true dm apply -f "$CFG" --enable-sriov --sriov-timeout 1
+expect_rc 1 "sriov-manage exits 0 but no VFs appear"
+expect_err "GPU 0 \($pf\): no usable SR-IOV virtual functions 1 s after /bin/true -e $pf \(sriov_numvfs is 0\)" "bounded wait, clear message"
 VGPU_DM_SRIOV_MANAGE="$VGPU_SIM_SRIOV_MANAGE" VGPU_SIM_ROOT="$ROOT" dm apply -f "$CFG" --enable-sriov
 expect_rc 0 "--enable-sriov enables the VFs, then applies"
 expect_err "Enabling SR-IOV virtual functions: .*sriov-manage -e $pf" "says what it runs"
