@@ -62,7 +62,9 @@ static struct json_object *gpu_json(struct vdm_host *h, struct vdm_gpu *g)
 	for (size_t v = 0; v < g->n_vgpus; v++) {
 		const struct vdm_vgpu *vg = &g->vgpus[v];
 		struct json_object *vo = json_object_new_object();
-		json_object_object_add(vo, "uuid", jstr(vg->id));
+		/* id: the UUID (mdev) or the VF address (vendor VFIO) */
+		json_object_object_add(vo, "id", jstr(vg->id));
+		json_object_object_add(vo, "uuid", g->be && g->be->uuid_ids ? jstr(vg->id) : NULL);
 		json_object_object_add(vo, "type", vg->type >= 0 ? jstr(g->types[vg->type].name) : NULL);
 		json_object_object_add(vo, "type_id", jstr(vg->type_id));
 		json_object_object_add(vo, "parent", jstr(vg->parent->addr));

@@ -27,6 +27,14 @@ n=$(grep -lv '^0$' "$ROOT"/sys/bus/pci/devices/*/nvidia/current_vgpu_type | wc -
 expect_eq "$n" 4 "L40S: 4 VFs hold a vGPU"
 dm assert -f "$CFG"
 expect_rc 0 "assert both"
+dm list --json
+python3 - "$OUT" <<'PY' && pass "list --json: mdev vGPUs by UUID, vfio vGPUs by VF" || fail "list --json ids"
+import json, sys
+t4, l40s = json.load(open(sys.argv[1]))["gpus"]
+assert all(v["uuid"] == v["id"] and len(v["id"]) == 36 for v in t4["vgpus"]), t4["vgpus"]
+assert len(l40s["vgpus"]) == 4
+assert all(v["uuid"] is None and v["id"] == v["parent"] and v["type"] == "L40S-12Q" for v in l40s["vgpus"])
+PY
 sim_reset
 dm apply -f "$CFG"
 expect_eq "$(sim_counter write)" 0 "second apply writes nothing"
