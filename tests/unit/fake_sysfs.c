@@ -13,6 +13,11 @@
 
 #include <cmocka.h>
 
+#include "ctx.h"
+#include "host.h"
+#include "plan.h"
+#include "spec.h"
+
 char root[256];
 
 void mkdirs(const char *path)
@@ -120,4 +125,39 @@ int teardown(void **state)
 	char cmd[512];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	return system(cmd);
+}
+
+void scan(struct world *w)
+{
+	memset(w, 0, sizeof(*w));
+	vdm_ctx_new(&w->ctx, root);
+	assert_int_equal(vdm_host_scan(w->ctx, &w->host, &w->err), 0);
+}
+
+int plan_for(struct world *w, const char *yaml, const char *label, unsigned flags)
+{
+	w->spec = vdm_spec_parse("t.yaml", yaml, strlen(yaml), &w->err);
+	if (!w->spec)
+		fail_msg("spec: %s", w->err);
+	const struct vdm_config *cfg = vdm_spec_find(w->spec, label);
+	assert_non_null(cfg);
+	return vdm_plan_build(w->host, w->spec, cfg, flags, &w->plan, &w->err);
+}
+
+void done(struct world *w)
+{
+	vdm_plan_free(w->plan);
+	vdm_spec_free(w->spec);
+	vdm_host_free(w->host);
+	vdm_ctx_free(w->ctx);
+	free(w->err);
+}
+
+void two_t4_and_nic(void)
+{
+	pci("0000:af:00.0", "0x10de", "0x1eb8", "0x030200");
+	pci("0000:3b:00.0", "0x10de", "0x1eb8", "0x030200");
+	pci("0000:00:1f.6", "0x8086", "0x15bb", "0x020000");
+	t4_types("0000:3b:00.0", 4);
+	t4_types("0000:af:00.0", 4);
 }

@@ -26,4 +26,25 @@ void t4_types(const char *parent, int avail_4q);
 /* An mdev vGPU on parent of type nvidia-<type_id>. */
 void vgpu(const char *parent, const char *uuid, int type_id);
 
+/* A scanned fake host, a parsed config and its plan, freed by world_done. */
+struct vdm_ctx;
+struct vdm_host;
+struct vdm_spec;
+struct vdm_plan;
+struct world {
+	struct vdm_ctx *ctx;
+	struct vdm_host *host;
+	struct vdm_spec *spec;
+	struct vdm_plan *plan;
+	char *err;
+};
+/* Scan root into w (cleared first); the scan must succeed. */
+void scan(struct world *w);
+/* Parse yaml (source "t.yaml"; it must be valid and have label) and plan it
+ * with flags; returns vdm_plan_build's result. */
+int plan_for(struct world *w, const char *yaml, const char *label, unsigned flags);
+void done(struct world *w);
+/* Two T4s listed out of address order (3b before af in the index), and a NIC. */
+void two_t4_and_nic(void);
+
 #endif

@@ -38,14 +38,14 @@ static void capture(struct vdm_ctx *ctx, int prio, const char *msg, void *data)
 	snprintf(l->text + len, sizeof(l->text) - len, "%s\n", msg);
 }
 
-struct world {
+struct export_world {
 	struct vdm_ctx *ctx;
 	struct vdm_host *host;
 	struct logbuf log;
 	char *err;
 };
 
-static void scan(struct world *w)
+static void scan_logged(struct export_world *w)
 {
 	memset(w, 0, sizeof(*w));
 	vdm_ctx_new(&w->ctx, root);
@@ -53,7 +53,7 @@ static void scan(struct world *w)
 	assert_int_equal(vdm_host_scan(w->ctx, &w->host, &w->err), 0);
 }
 
-static void done(struct world *w)
+static void done_logged(struct export_world *w)
 {
 	vdm_host_free(w->host);
 	vdm_ctx_free(w->ctx);
@@ -61,7 +61,7 @@ static void done(struct world *w)
 }
 
 /* The text is a valid config with this label, and the host matches it. */
-static void assert_round_trip(struct world *w, const char *text, const char *label)
+static void assert_round_trip(struct export_world *w, const char *text, const char *label)
 {
 	char *err = NULL;
 	struct vdm_spec *spec = vdm_spec_parse("export", text, strlen(text), &err);
@@ -94,9 +94,9 @@ static void hosts_t4_t4_nomgr(void)
 static void test_yaml(void **state)
 {
 	(void)state;
-	struct world w;
+	struct export_world w;
 	hosts_t4_t4_nomgr();
-	scan(&w);
+	scan_logged(&w);
 	assert_int_equal(w.host->n_gpus, 3);
 	assert_int_equal(vdm_export_n_gpus(w.host), 2);
 	char *y = vdm_export_yaml(w.host, NULL, &w.err);
@@ -114,15 +114,15 @@ static void test_yaml(void **state)
 	assert_int_equal(w.log.n_warn, 0);
 	assert_round_trip(&w, y, "current");
 	free(y);
-	done(&w);
+	done_logged(&w);
 }
 
 static void test_json(void **state)
 {
 	(void)state;
-	struct world w;
+	struct export_world w;
 	hosts_t4_t4_nomgr();
-	scan(&w);
+	scan_logged(&w);
 	struct json_object *o = vdm_json_export(w.host, "mine", &w.err);
 	assert_non_null(o);
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
@@ -135,20 +135,20 @@ static void test_json(void **state)
 								       JSON_C_TO_STRING_SPACED),
 			  "mine");
 	json_object_put(o);
-	done(&w);
+	done_logged(&w);
 }
 
 /* Several types in the GPU's type order (not the order vGPUs were found in). */
 static void test_type_order(void **state)
 {
 	(void)state;
-	struct world w;
+	struct export_world w;
 	pci("0000:3b:00.0", "0x10de", "0x1eb8", "0x030200");
 	t4_types("0000:3b:00.0", 4);
 	vgpu("0000:3b:00.0", "11111111-0000-0000-0000-000000000000", 233);
 	vgpu("0000:3b:00.0", "22222222-0000-0000-0000-000000000000", 230);
 	vgpu("0000:3b:00.0", "33333333-0000-0000-0000-000000000000", 230);
-	scan(&w);
+	scan_logged(&w);
 	char *y = vdm_export_yaml(w.host, "two types", &w.err);
 	assert_non_null(y);
 	assert_string_equal(y, "version: v1\n"
@@ -161,17 +161,17 @@ static void test_type_order(void **state)
 			       "      T4-8Q: 1\n");
 	assert_round_trip(&w, y, "two types");
 	free(y);
-	done(&w);
+	done_logged(&w);
 }
 
 /* A label that needs quoting in YAML is quoted by the emitter. */
 static void test_label_quoted(void **state)
 {
 	(void)state;
-	struct world w;
+	struct export_world w;
 	pci("0000:3b:00.0", "0x10de", "0x1eb8", "0x030200");
 	t4_types("0000:3b:00.0", 4);
-	scan(&w);
+	scan_logged(&w);
 	const char *labels[] = {"a: b", "#x", "- y", "true", "0x10", "\"q\"", "ü"};
 	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
 		char *y = vdm_export_yaml(w.host, labels[i], &w.err);
@@ -179,7 +179,7 @@ static void test_label_quoted(void **state)
 		assert_round_trip(&w, y, labels[i]);
 		free(y);
 	}
-	done(&w);
+	done_logged(&w);
 }
 
 /* A vGPU whose type the driver no longer lists cannot be written: it is left
@@ -187,12 +187,12 @@ static void test_label_quoted(void **state)
 static void test_unlisted_type_warned(void **state)
 {
 	(void)state;
-	struct world w;
+	struct export_world w;
 	pci("0000:3b:00.0", "0x10de", "0x1eb8", "0x030200");
 	t4_types("0000:3b:00.0", 4);
 	vgpu("0000:3b:00.0", "11111111-0000-0000-0000-000000000000", 232);
 	vgpu("0000:3b:00.0", "99999999-0000-0000-0000-000000000000", 999);
-	scan(&w);
+	scan_logged(&w);
 	assert_int_equal(w.host->gpus[0].n_vgpus, 2);
 	char *y = vdm_export_yaml(w.host, NULL, &w.err);
 	assert_non_null(y);
@@ -210,15 +210,15 @@ static void test_unlisted_type_warned(void **state)
 			    "{\"version\":\"v1\",\"vgpu-configs\":{\"current\":["
 			    "{\"device-filter\":\"0x1EB810DE\",\"devices\":[0],\"vgpu-devices\":{\"T4-4Q\":1}}]}}");
 	json_object_put(o);
-	done(&w);
+	done_logged(&w);
 }
 
 static void test_nothing_to_export(void **state)
 {
 	(void)state;
-	struct world w;
+	struct export_world w;
 	pci("0000:3b:00.0", "0x10de", "0x1eb8", "0x030200");
-	scan(&w);
+	scan_logged(&w);
 	assert_null(vdm_export_yaml(w.host, NULL, &w.err));
 	assert_string_equal(w.err, "none of the host's 1 NVIDIA GPUs has a vGPU framework (mdev or "
 				   "vendor VFIO); nothing to export");
@@ -226,18 +226,18 @@ static void test_nothing_to_export(void **state)
 	w.err = NULL;
 	assert_null(vdm_json_export(w.host, NULL, &w.err));
 	assert_non_null(strstr(w.err, "nothing to export"));
-	done(&w);
+	done_logged(&w);
 }
 
 static void test_no_gpu(void **state)
 {
 	(void)state;
-	struct world w;
+	struct export_world w;
 	pci("0000:00:1f.6", "0x8086", "0x15bb", "0x020000");
-	scan(&w);
+	scan_logged(&w);
 	assert_null(vdm_export_yaml(w.host, NULL, &w.err));
 	assert_string_equal(w.err, "no NVIDIA GPU found; nothing to export");
-	done(&w);
+	done_logged(&w);
 }
 
 int main(void)

@@ -65,32 +65,11 @@ static void check_golden(const char *name, const char *actual)
 	free(want);
 }
 
-struct world {
-	struct vdm_ctx *ctx;
-	struct vdm_host *host;
-	struct vdm_spec *spec;
-	struct vdm_plan *plan;
-	char *err;
-};
-
-static void scan(struct world *w)
-{
-	memset(w, 0, sizeof(*w));
-	vdm_ctx_new(&w->ctx, root);
-	vdm_ctx_set_log(w->ctx, VDM_LOG_ERR, NULL, NULL);
-	assert_int_equal(vdm_host_scan(w->ctx, &w->host, &w->err), 0);
-}
-
 /* Plan as apply does (with every check), then give the creates fixed ids so
  * that the output can be compared. */
-static void plan_for(struct world *w, const char *yaml, const char *label)
+static void plan_fixed(struct world *w, const char *yaml, const char *label)
 {
-	w->spec = vdm_spec_parse("t.yaml", yaml, strlen(yaml), &w->err);
-	if (!w->spec)
-		fail_msg("spec: %s", w->err);
-	const struct vdm_config *cfg = vdm_spec_find(w->spec, label);
-	assert_non_null(cfg);
-	if (vdm_plan_build(w->host, w->spec, cfg, VDM_PLAN_CHECK, &w->plan, &w->err) != 0)
+	if (plan_for(w, yaml, label, VDM_PLAN_CHECK) != 0)
 		fail_msg("plan: %s", w->err);
 	unsigned n = 0;
 	for (size_t g = 0; g < w->plan->n_gpus; g++)
@@ -98,15 +77,6 @@ static void plan_for(struct world *w, const char *yaml, const char *label)
 			if (w->plan->gpus[g].ops[o].kind == VDM_OP_CREATE)
 				snprintf(w->plan->gpus[g].ops[o].id, sizeof(w->plan->gpus[g].ops[o].id),
 					 "00000000-0000-0000-0000-%012u", ++n);
-}
-
-static void done(struct world *w)
-{
-	vdm_plan_free(w->plan);
-	vdm_spec_free(w->spec);
-	vdm_host_free(w->host);
-	vdm_ctx_free(w->ctx);
-	free(w->err);
 }
 
 static char *printed(const struct vdm_plan *plan)
@@ -130,15 +100,6 @@ static char *as_json(const struct vdm_plan *plan)
 	return s;
 }
 
-static void two_t4(void)
-{
-	pci("0000:af:00.0", "0x10de", "0x1eb8", "0x030200");
-	pci("0000:3b:00.0", "0x10de", "0x1eb8", "0x030200");
-	pci("0000:00:1f.6", "0x8086", "0x15bb", "0x020000");
-	t4_types("0000:3b:00.0", 4);
-	t4_types("0000:af:00.0", 4);
-}
-
 static const char yaml[] =
 	"version: v1\n"
 	"vgpu-configs:\n"
@@ -159,13 +120,13 @@ static void test_print_change(void **state)
 {
 	(void)state;
 	struct world w;
-	two_t4();
+	two_t4_and_nic();
 	vgpu("0000:3b:00.0", "44444444-0000-0000-0000-000000000000", 232);
 	vgpu("0000:3b:00.0", "11111111-0000-0000-0000-000000000000", 232);
 	vgpu("0000:3b:00.0", "33333333-0000-0000-0000-000000000000", 232);
 	vgpu("0000:3b:00.0", "22222222-0000-0000-0000-000000000000", 232);
 	scan(&w);
-	plan_for(&w, yaml, "change");
+	plan_fixed(&w, yaml, "change");
 	char *s = printed(w.plan);
 	check_golden("plan-change.txt", s);
 	free(s);
@@ -180,14 +141,14 @@ static void test_print_mixed(void **state)
 {
 	(void)state;
 	struct world w;
-	two_t4();
+	two_t4_and_nic();
 	vgpu("0000:3b:00.0", "11111111-0000-0000-0000-000000000000", 232);
 	vgpu("0000:3b:00.0", "22222222-0000-0000-0000-000000000000", 232);
 	vgpu("0000:3b:00.0", "33333333-0000-0000-0000-000000000000", 232);
 	vgpu("0000:3b:00.0", "55555555-0000-0000-0000-000000000000", 999);
 	scan(&w);
 	assert_int_equal(w.host->gpus[0].n_vgpus, 4);
-	plan_for(&w, yaml, "two-4q");
+	plan_fixed(&w, yaml, "two-4q");
 	struct vdm_gpu_plan *gp = &w.plan->gpus[0];
 	assert_int_equal(gp->n_keep, 2);
 	assert_int_equal(gp->n_remove, 2);
@@ -206,11 +167,11 @@ static void test_print_applied(void **state)
 {
 	(void)state;
 	struct world w;
-	two_t4();
+	two_t4_and_nic();
 	vgpu("0000:3b:00.0", "22222222-0000-0000-0000-000000000000", 233);
 	vgpu("0000:3b:00.0", "11111111-0000-0000-0000-000000000000", 233);
 	scan(&w);
-	plan_for(&w, yaml, "change");
+	plan_fixed(&w, yaml, "change");
 	assert_true(vdm_plan_applied(w.plan));
 	char *s = printed(w.plan);
 	check_golden("plan-applied.txt", s);
@@ -226,10 +187,10 @@ static void test_print_none(void **state)
 {
 	(void)state;
 	struct world w;
-	two_t4();
+	two_t4_and_nic();
 	vgpu("0000:af:00.0", "11111111-0000-0000-0000-000000000000", 234);
 	scan(&w);
-	plan_for(&w, yaml, "none");
+	plan_fixed(&w, yaml, "none");
 	char *s = printed(w.plan);
 	assert_string_equal(s, "GPU 0 (0000:3b:00.0) T4: no vGPUs (already applied)\n"
 			       "GPU 1 (0000:af:00.0) T4: 1 x T4-16Q -> no vGPUs\n"
