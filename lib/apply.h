@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * apply: carry out a checked plan. Removes, then creates, GPU by GPU; every
- * change is recorded so that on any failure the host is put back as it was
- * (vGPUs this run created are removed, vGPUs it removed are made again with
- * their UUIDs on their parents); then the host is scanned again and checked.
+ * apply: carry out a checked plan. Removes, then creates, GPU by GPU, then
+ * scans again and checks. On any failure the GPUs the plan changes are put
+ * back as the plan's scan found them, with the same mechanism that recovers
+ * from a journal (vdm_restore): vGPUs this run created go, those it removed
+ * are made again with their ids on their parents; then it checks.
  */
 #ifndef VGPUDM_APPLY_H
 #define VGPUDM_APPLY_H

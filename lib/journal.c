@@ -84,6 +84,28 @@ void vdm_unlock(int fd)
 
 /* ---- journal file ---- */
 
+void vdm_snapshot_of_plan(const struct vdm_plan *plan, struct vdm_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->pid = (int)getpid();
+	for (size_t i = 0; i < plan->n_gpus; i++) {
+		const struct vdm_gpu_plan *gp = &plan->gpus[i];
+		if (gp->matches)
+			continue;
+		s->gpus = vdm_xrealloc(s->gpus, s->n_gpus + 1, sizeof(*s->gpus));
+		snprintf(s->gpus[s->n_gpus++], VDM_ADDR_LEN, "%s", gp->gpu->addr);
+		for (size_t v = 0; v < gp->gpu->n_vgpus; v++) {
+			const struct vdm_vgpu *vg = &gp->gpu->vgpus[v];
+			s->v = vdm_xrealloc(s->v, s->n + 1, sizeof(*s->v));
+			struct vdm_snap_vgpu *sv = &s->v[s->n++];
+			snprintf(sv->gpu, sizeof(sv->gpu), "%s", gp->gpu->addr);
+			snprintf(sv->id, sizeof(sv->id), "%s", vg->id);
+			snprintf(sv->type_id, sizeof(sv->type_id), "%s", vg->type_id);
+			snprintf(sv->parent, sizeof(sv->parent), "%s", vg->parent->addr);
+		}
+	}
+}
+
 int vdm_journal_write(struct vdm_ctx *ctx, const struct vdm_plan *plan, char **err)
 {
 	char path[VDM_PATH_MAX], tmp[VDM_PATH_MAX + 8];
@@ -98,17 +120,17 @@ int vdm_journal_write(struct vdm_ctx *ctx, const struct vdm_plan *plan, char **e
 		*err = vdm_strdupf("cannot write the journal %s: %s", tmp, strerror(errno));
 		return rc;
 	}
-	fprintf(f, "%s\npid %d\n", JOURNAL_MAGIC, (int)getpid());
-	for (size_t i = 0; i < plan->n_gpus; i++) {
-		const struct vdm_gpu_plan *gp = &plan->gpus[i];
-		if (gp->matches)
-			continue;
-		fprintf(f, "gpu %s\n", gp->gpu->addr);
-		for (size_t v = 0; v < gp->gpu->n_vgpus; v++) {
-			const struct vdm_vgpu *vg = &gp->gpu->vgpus[v];
-			fprintf(f, "vgpu %s %s %s %s\n", gp->gpu->addr, vg->id, vg->type_id, vg->parent->addr);
-		}
+	struct vdm_snapshot s;
+	vdm_snapshot_of_plan(plan, &s);
+	fprintf(f, "%s\npid %d\n", JOURNAL_MAGIC, s.pid);
+	for (size_t g = 0; g < s.n_gpus; g++) {
+		fprintf(f, "gpu %s\n", s.gpus[g]);
+		for (size_t v = 0; v < s.n; v++)
+			if (!strcmp(s.v[v].gpu, s.gpus[g]))
+				fprintf(f, "vgpu %s %s %s %s\n", s.v[v].gpu, s.v[v].id, s.v[v].type_id,
+					s.v[v].parent);
 	}
+	vdm_snapshot_free(&s);
 	fprintf(f, "end\n");
 	bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
 	if (fclose(f) != 0)

@@ -44,6 +44,8 @@ struct vdm_snapshot {
 	int pid;                /* of the run that wrote it */
 };
 void vdm_snapshot_free(struct vdm_snapshot *s);
+/* The vGPUs, as scanned, of every GPU the plan changes. */
+void vdm_snapshot_of_plan(const struct vdm_plan *plan, struct vdm_snapshot *s);
 
 /* Make the vGPUs on the snapshot's GPUs equal to the snapshot's (the same
  * ids, types and parents): remove what is extra, create what is missing, then
