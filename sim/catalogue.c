@@ -3,7 +3,7 @@
  * The catalogue is data: one row per GPU model, one list of time-sliced vGPU
  * types per model.  MIG-backed types are not simulated.
  *
- * Sources (see /work/shared/reference/sysfs-interfaces.md):
+ * Sources (see ../shared/reference/sysfs-interfaces.md):
  *  - type ids and names: vgpuConfig.xml of driver 510.47.03 as tabulated in
  *    KrutavShah/GPU_Virtualization-Wiki reference/vgpu-types.md ([wiki]);
  *    the A100D ids/names (692-698, "GRID A100D-4C") are also in stackhpc
