@@ -70,6 +70,15 @@ dm frobnicate
 expect_rc 1 "unknown command"
 VGPU_DM_VALID_CONFIG=maybe dm assert -f "$CFG" -c T4-1Q
 expect_rc 1 "bad boolean in environment"
+dm apply -f "$CFG" -c T4-1Q --lock-timeout soon
+expect_rc 1 "bad --lock-timeout"
+expect_err "invalid value \"soon\" for --lock-timeout: seconds from 0 to 3600" "--lock-timeout message"
+dm apply -f "$CFG" -c T4-1Q --sriov-timeout 9999
+expect_rc 1 "bad --sriov-timeout"
+expect_err "invalid value \"9999\" for --sriov-timeout: seconds from 0 to 3600" "--sriov-timeout message"
+dm export -l ""
+expect_rc 1 "empty export label"
+expect_err "the label must not be empty" "empty label message"
 expect_eq "$(vgpus)" "$before" "usage errors change nothing"
 
 # help and version
