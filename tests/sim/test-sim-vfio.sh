@@ -26,8 +26,7 @@ if [[ ! -f $NVML ]]; then
 fi
 HERE=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
 SRIOV_MANAGE=${SRIOV_MANAGE:-$HERE/../../sim/sriov-manage}
-SHARED=${VGPUDM_SHARED:-$HERE/../../../shared/reference}
-CAPTURE=$SHARED/real-sysfs-captures/sys/bus/pci/devices/0000:26:00.4/nvidia
+CAPTURE=$HERE/../data/real-sysfs-captures/sys/bus/pci/devices/0000:26:00.4/nvidia
 FG=${SIM_FOREGROUND:-0}
 
 . "$HERE/lib.sh"
