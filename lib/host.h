@@ -69,7 +69,7 @@ struct vdm_gpu {
 	const struct vdm_backend *be;
 	bool sriov;                /* PF with SR-IOV capability */
 	int total_vfs, num_vfs;
-	int mixed_size;            /* vendor VFIO: 1 mixed-size mode, 0 equal-size, -1 unknown */
+	int mixed_size;            /* 1 mixed-size mode, 0 equal-size (always without SR-IOV), -1 unknown */
 	struct vdm_vtype *types;
 	size_t n_types;
 	int *id_index;             /* hash of types[].id -> index (vdm_gpu_type_by_id) */
@@ -94,6 +94,9 @@ struct vdm_host {
 	char **unreadable;
 	size_t n_unreadable;
 	char *error;               /* "<file>: <why>" of the last failed backend read */
+	/* Set by vdm_plan_build when it refuses (-EBUSY) to remove this vGPU,
+	 * which a process holds. */
+	const struct vdm_vgpu *refused_in_use;
 };
 
 /* A framework's implementation. */
