@@ -525,6 +525,8 @@ int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct
 		struct vdm_gpu_plan *gp = &plan->gpus[i];
 		gp->gpu = &h->gpus[i];
 		gp->entry = select_entry(h->ctx, gp->gpu, cfg);
+		if ((flags & VDM_PLAN_SKIP_NO_VFS) && gp->gpu->sriov && gp->gpu->fw == VDM_FW_NONE)
+			gp->entry = NULL;
 		if (!gp->entry) {
 			gp->matches = true;
 			continue;
@@ -543,7 +545,7 @@ int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct
 				rc = place_creates(h, gp, err);
 		}
 	}
-	if (rc == 0 && plan->n_selected == 0)
+	if (rc == 0 && plan->n_selected == 0 && !(flags & VDM_PLAN_SKIP_NO_VFS))
 		vdm_warn(h->ctx, "config '%s' selects none of this host's %zu GPUs", cfg->label, h->n_gpus);
 	if (rc < 0) {
 		vdm_plan_free(plan);

@@ -44,6 +44,8 @@ struct vdm_plan {
 enum {
 	VDM_PLAN_CHECK = 1 << 0,        /* check capacity and place creates (for apply) */
 	VDM_PLAN_FORCE = 1 << 1,        /* with CHECK: remove vGPUs a process holds (warns) */
+	VDM_PLAN_SKIP_NO_VFS = 1 << 2,  /* leave out GPUs with SR-IOV and no usable VFs (checking
+					   the others before --enable-sriov makes VFs) */
 };
 
 /* Build a plan for config cfg of spec. Returns 0, or -errno with *err set to
