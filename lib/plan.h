@@ -22,6 +22,8 @@ struct vdm_op {
 	struct vdm_parent *parent;
 	int type;                       /* index in gpu->types; -1 for an unknown type being removed */
 	char id[VDM_ID_LEN];
+	bool random_id;                 /* a create whose id is a random UUID drawn for this plan
+					   only: another run draws another (shown as such) */
 };
 
 struct vdm_gpu_plan {
