@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "catalogue.h"
+#include "models.h"
 #include "tree.h"
 #include "util.h"
 
