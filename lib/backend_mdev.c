@@ -75,13 +75,6 @@ static int read_types(struct vdm_host *h, struct vdm_gpu *g, const char *parent)
 	return 0;
 }
 
-static int find_type_id(const struct vdm_gpu *g, const char *id)
-{
-	for (size_t i = 0; i < g->n_types; i++)
-		if (!strcmp(g->types[i].id, id))
-			return (int)i;
-	return -1;
-}
 
 /* The GPU a parent belongs to: itself, or the PF of a VF. */
 static struct vdm_gpu *parent_gpu(struct vdm_host *h, const char *parent)
@@ -142,7 +135,7 @@ static int scan_vgpus(struct vdm_host *h)
 		snprintf(v->id, sizeof(v->id), "%s", uuids[i]);
 		v->parent = p;
 		v->type_id = vdm_xstrdup(tid);
-		v->type = find_type_id(p->gpu, tid);
+		v->type = vdm_gpu_type_by_id(p->gpu, tid);
 		p->n_vgpus++;
 	}
 	vdm_names_free(uuids, n);
@@ -214,9 +207,11 @@ static int mdev_available(struct vdm_host *h, struct vdm_parent *p, int type)
 	snprintf(rel, sizeof(rel), MDEV_BUS "/%s/mdev_supported_types/%s/available_instances",
 		 p->addr, p->gpu->types[type].id);
 	int rc = vdm_sysfs_read_int(h->ctx, rel, &v);
+	if (rc == 0 && (v < 0 || v > 1 << 20))
+		rc = -ERANGE;
 	if (rc < 0)
-		return rc;
-	return v < 0 ? 0 : v;
+		return vdm_host_error(h, rel, rc);
+	return v;
 }
 
 static int mdev_create(struct vdm_host *h, struct vdm_parent *p, int type, const char *uuid)

@@ -58,6 +58,10 @@ static void skeleton(struct sim *s, bool any_mdev)
 	struct node *run = tree_mkdir(t, t->root, "run");
 	run->scratch = true;
 	run->internal = true;
+	/* /var/cache: a tmpfs too, for the tool's vGPU type-name cache, not counted */
+	struct node *cache = tree_mkdirs(t, t->root, "var/cache");
+	cache->scratch = true;
+	cache->internal = true;
 }
 
 static void new_root_complex(struct sim *s)
