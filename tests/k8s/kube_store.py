@@ -426,6 +426,8 @@ class Store:
 
     def create(self, r, ns, obj, dry_run=False):
         with self.cond:
+            obj.setdefault("apiVersion", r.api_version)
+            obj.setdefault("kind", r.kind)
             md = obj.setdefault("metadata", {})
             if not md.get("name") and md.get("generateName"):
                 md["name"] = md["generateName"] + rand_suffix()
