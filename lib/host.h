@@ -69,7 +69,7 @@ struct vdm_gpu {
 	const struct vdm_backend *be;
 	bool sriov;                /* PF with SR-IOV capability */
 	int total_vfs, num_vfs;
-	int mixed_size;            /* vendor VFIO: 1 mixed-size mode, 0 equal-size, -1 unknown */
+	int mixed_size;            /* 1 mixed-size mode, 0 equal-size (always without SR-IOV), -1 unknown */
 	struct vdm_vtype *types;
 	size_t n_types;
 	struct vdm_parent *parents;
@@ -83,6 +83,9 @@ struct vdm_host {
 	char *driver_version;      /* sys/module/nvidia/version, "" if unknown */
 	struct vdm_gpu *gpus;
 	size_t n_gpus;
+	/* Set by vdm_plan_build when it refuses (-EBUSY) to remove this vGPU,
+	 * which a process holds. */
+	const struct vdm_vgpu *refused_in_use;
 };
 
 /* A framework's implementation. */
