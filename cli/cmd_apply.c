@@ -1,20 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * apply: lock, recover an interrupted apply, (enable VFs), plan with every
- * check, refuse to remove a vGPU in use, journal, execute, verify, roll back.
+ * apply: the flags, then vdm_run_apply (lib/run.c) does the run; this file
+ * prints its outcome and holds the stop signals while the lock is held.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply.h"
 #include "config.h"
-#include "inuse.h"
-#include "journal.h"
 #include "json.h"
 #include "report.h"
-#include "sriov.h"
+#include "run.h"
 #include "sysfs.h"
 
 static const char summary[] =
@@ -51,11 +48,6 @@ static bool set_uuid_seed(struct cli *c, const char *seed)
 	return true;
 }
 
-struct apply_opts {
-	bool enable_sriov, force, dry_run, json;
-	long sriov_timeout;
-};
-
 static void print_plan(const struct vdm_plan *plan, bool json)
 {
 	if (json) {
@@ -68,79 +60,48 @@ static void print_plan(const struct vdm_plan *plan, bool json)
 	}
 }
 
-/* Plan and apply (under the lock), or with dry_run only plan and print.
- * Returns the exit status. */
-static int apply_locked(struct cli *c, const struct vdm_spec *spec, const struct vdm_config *cfg,
-			const struct apply_opts *o)
+static const int stop_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
+
+/* While apply holds the lock, SIGTERM (a pod being stopped), SIGINT, SIGHUP
+ * and SIGQUIT wait until the host is consistent: applied, or rolled back.
+ * SIGKILL cannot wait; the journal covers it. The mask is restored by
+ * cmd_apply once the outcome is printed. */
+struct held {
+	sigset_t old;
+	bool held;
+};
+
+static void hold_signals(bool hold, void *data)
 {
-	struct vdm_host *host = NULL;
-	struct vdm_plan *plan = NULL;
-	struct vdm_apply_stats st = {0};
-	char *err = NULL;
-	int status = EXIT_FAIL, rc;
+	struct held *h = data;
+	if (!hold || h->held)
+		return;
+	sigset_t stop;
+	sigemptyset(&stop);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaddset(&stop, stop_signals[i]);
+	sigprocmask(SIG_BLOCK, &stop, &h->old);
+	h->held = true;
+}
 
-	vdm_dbg(c->ctx, "Checking current vGPU device configuration...");
-	if (vdm_host_scan(c->ctx, &host, &err) < 0 ||
-	    (!o->dry_run && vdm_journal_recover(&host, &err) < 0) ||
-	    (!o->dry_run && o->enable_sriov &&
-	     vdm_sriov_enable(&host, cfg, (int)o->sriov_timeout * 1000, &err) < 0) ||
-	    vdm_plan_build(host, spec, cfg, 0, &plan, &err) < 0)
-		goto fail;
-	if (vdm_plan_applied(plan)) {
-		if (o->dry_run) {
-			print_plan(plan, o->json);
-			status = EXIT_OK;
-			goto out;
-		}
-		goto done;
-	}
-
-	/* Something changes: see which vGPUs are in use, then plan for real. */
-	vdm_plan_free(plan);
-	plan = NULL;
-	vdm_host_find_users(host);
-	rc = vdm_plan_build(host, spec, cfg, VDM_PLAN_CHECK | (o->force ? VDM_PLAN_FORCE : 0), &plan,
-			    &err);
-	if (rc == -EBUSY)
-		status = EXIT_IN_USE;
-	if (rc < 0)
-		goto fail;
-	if (o->dry_run) {
-		print_plan(plan, o->json);
-		status = EXIT_OK;
-		goto out;
-	}
-
-	cli_info(c, "Applying vGPU device configuration...");
-	if (vdm_journal_write(c->ctx, plan, &err) < 0)
-		goto fail;
-	rc = vdm_apply(host, spec, cfg, plan, &st, &err);
-	if (rc < 0) {
-		if (st.rollback == VDM_ROLLBACK_FAILED)
-			status = EXIT_ROLLBACK_FAILED; /* the journal stays for the next run */
-		else
-			vdm_journal_remove(c->ctx);
-		goto fail;
-	}
-	vdm_journal_remove(c->ctx);
-	vdm_dbg(c->ctx, "removed %u, created %u, kept %u vGPUs", st.removed, st.created, st.kept);
-done:
-	cli_info(c, "Selected vGPU device configuration successfully applied");
-	status = EXIT_OK;
-	goto out;
-fail:
-	cli_fatal(c, "%s", err);
-out:
-	free(err);
-	vdm_plan_free(plan);
-	vdm_host_free(host);
-	return status;
+static void release_signals(struct cli *c, struct held *h)
+{
+	if (!h->held)
+		return;
+	sigset_t pending;
+	if (sigpending(&pending) == 0)
+		for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+			if (sigismember(&pending, stop_signals[i]))
+				vdm_warn(c->ctx, "received %s during the apply: stopping now that the host is "
+					 "consistent", strsignal(stop_signals[i]));
+	sigprocmask(SIG_SETMASK, &h->old, NULL); /* a pending signal ends the process here */
 }
 
 int cmd_apply(struct cli *c, int argc, char **argv)
 {
 	struct config_flags f = {0};
-	struct apply_opts o = {0};
+	struct vdm_run_opts o = {0};
+	bool json = false;
 	const char *sriov_timeout = "120", *lock_timeout = "60", *uuid_seed = NULL;
 	const struct opt opts[] = {
 		CONFIG_OPT_FILE(&f),
@@ -149,7 +110,7 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 		 "Remove vGPUs even when a process (a running VM) holds them", &o.force},
 		{"dry-run", 0, OPT_BOOL, NULL, NULL,
 		 "Print what apply would do (keep, remove, create per GPU) and change nothing", &o.dry_run},
-		{"json", 0, OPT_BOOL, NULL, NULL, "With --dry-run: print the plan as JSON", &o.json},
+		{"json", 0, OPT_BOOL, NULL, NULL, "With --dry-run: print the plan as JSON", &json},
 		{"uuid-seed", 0, OPT_STRING, "VGPU_DM_UUID_SEED", "SEED",
 		 "Make new vGPU UUIDs from SEED, GPU address, type and ordinal (UUIDv5) instead of at "
 		 "random, so a rebuilt host gets the same UUIDs; 'machine-id' uses /etc/machine-id",
@@ -171,14 +132,16 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 			config_flags_help(stdout, c, "apply", summary, opts);
 		return rc > 0 ? EXIT_OK : EXIT_FAIL;
 	}
-	long ltimeout;
-	if (!seconds_arg(c, "sriov-timeout", sriov_timeout, &o.sriov_timeout) ||
+	long ltimeout, stimeout;
+	if (!seconds_arg(c, "sriov-timeout", sriov_timeout, &stimeout) ||
 	    !seconds_arg(c, "lock-timeout", lock_timeout, &ltimeout))
 		return EXIT_FAIL;
-	if (o.json && !o.dry_run) {
+	if (json && !o.dry_run) {
 		cli_fatal(c, "--json goes with --dry-run (see '%s apply --help')", c->prog);
 		return EXIT_FAIL;
 	}
+	o.sriov_timeout_ms = (int)stimeout * 1000;
+	o.lock_timeout_ms = (int)ltimeout * 1000;
 
 	if (uuid_seed && !set_uuid_seed(c, uuid_seed))
 		return EXIT_FAIL;
@@ -188,45 +151,24 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 	if (config_load(c, &f, &spec, &cfg) < 0)
 		return EXIT_FAIL;
 
-	char *err = NULL;
-	if (!vdm_sysfs_exists(c->ctx, "sys/bus/pci/devices")) {
-		char path[VDM_PATH_MAX];
-		vdm_path(c->ctx, path, sizeof(path), "sys/bus/pci/devices");
-		cli_fatal(c, "cannot read %s: %s", path, strerror(ENOENT));
-		vdm_spec_free(spec);
-		return EXIT_FAIL;
-	}
-	if (o.dry_run) {
-		int status = apply_locked(c, spec, cfg, &o);
-		vdm_spec_free(spec);
-		return status;
-	}
-	int lock = vdm_lock(c->ctx, (int)ltimeout * 1000, &err);
-	if (lock < 0) {
-		cli_fatal(c, "%s", err);
-		free(err);
-		vdm_spec_free(spec);
-		return lock == -ETIMEDOUT ? EXIT_LOCKED : EXIT_FAIL;
-	}
-	/* SIGTERM (a pod being stopped), SIGINT or SIGHUP wait until the host is
-	 * consistent: applied, or rolled back. SIGKILL cannot wait; the journal
-	 * covers it. */
-	sigset_t stop, old;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGHUP);
-	sigaddset(&stop, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &stop, &old);
-	int status = apply_locked(c, spec, cfg, &o);
-	vdm_unlock(lock);
-	sigset_t pending;
-	if (sigpending(&pending) == 0)
-		for (int sig = 1; sig < 32; sig++)
-			if (sigismember(&stop, sig) && sigismember(&pending, sig))
-				vdm_warn(c->ctx, "received %s during the apply: stopping now that the host is "
-					 "consistent", strsignal(sig));
+	struct held held = {.held = false};
+	o.critical = hold_signals;
+	o.critical_data = &held;
+	struct vdm_run_result r;
+	int status = vdm_run_apply(c->ctx, spec, cfg, &o, &r);
+	if (status == VDM_RUN_OK && o.dry_run)
+		print_plan(r.plan, json);
+	else if (status == VDM_RUN_OK)
+		cli_info(c, "Selected vGPU device configuration successfully applied");
+	else
+		cli_fatal(c, "%s", r.message);
+	vdm_run_result_free(&r);
 	vdm_spec_free(spec);
-	sigprocmask(SIG_SETMASK, &old, NULL); /* a pending signal ends the process here */
+	release_signals(c, &held);
 	return status;
 }
+
+_Static_assert(EXIT_OK == (int)VDM_RUN_OK && EXIT_FAIL == (int)VDM_RUN_FAILED &&
+		       EXIT_IN_USE == (int)VDM_RUN_IN_USE && EXIT_LOCKED == (int)VDM_RUN_LOCKED &&
+		       EXIT_ROLLBACK_FAILED == (int)VDM_RUN_ROLLBACK_FAILED,
+	       "exit codes are the run outcome classes");

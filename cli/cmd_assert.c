@@ -2,9 +2,7 @@
 #include <stdlib.h>
 
 #include "config.h"
-#include "host.h"
-#include "journal.h"
-#include "plan.h"
+#include "run.h"
 
 static const char summary[] =
 	"Assert that a specific vGPU device configuration is currently applied to the node";
@@ -40,27 +38,13 @@ int cmd_assert(struct cli *c, int argc, char **argv)
 		return EXIT_OK;
 	}
 
-	struct vdm_host *host = NULL;
-	struct vdm_plan *plan = NULL;
-	char *err = NULL;
-	bool applied = false;
-	vdm_dbg(c->ctx, "Asserting vGPU device configuration...");
-	if (vdm_journal_exists(c->ctx))
-		vdm_warn(c->ctx, "an earlier apply did not finish (%s is there): the next apply "
-			 "restores the GPUs it was changing", "/" VDM_JOURNAL_FILE);
-	if (vdm_host_scan(c->ctx, &host, &err) == 0 &&
-	    vdm_plan_build(host, spec, cfg, 0, &plan, &err) == 0) {
-		applied = vdm_plan_applied(plan);
-		if (!applied)
-			err = vdm_plan_mismatch(plan);
-	}
-	if (err)
-		vdm_dbg(c->ctx, "%s", err);
-	free(err);
-	vdm_plan_free(plan);
-	vdm_host_free(host);
+	struct vdm_run_result r;
+	int status = vdm_run_assert(c->ctx, spec, cfg, &r);
+	if (r.message)
+		vdm_dbg(c->ctx, "%s", r.message);
+	vdm_run_result_free(&r);
 	vdm_spec_free(spec);
-	if (!applied) {
+	if (status != VDM_RUN_OK) {
 		cli_fatal(c, "Assertion failure: selected configuration not currently applied");
 		return EXIT_FAIL;
 	}

@@ -83,6 +83,9 @@ struct vdm_host {
 	char *driver_version;      /* sys/module/nvidia/version, "" if unknown */
 	struct vdm_gpu *gpus;
 	size_t n_gpus;
+	/* Set by vdm_plan_build when it refuses (-EBUSY) to remove this vGPU,
+	 * which a process holds. */
+	const struct vdm_vgpu *refused_in_use;
 };
 
 /* A framework's implementation. */

@@ -228,8 +228,9 @@ static void diff_gpu(struct vdm_gpu_plan *gp)
 }
 
 /* A vGPU the plan removes that a process holds: refuse, unless forced. */
-static int check_in_use(struct vdm_ctx *ctx, const struct vdm_gpu_plan *gp, bool force, char **err)
+static int check_in_use(struct vdm_host *h, const struct vdm_gpu_plan *gp, bool force, char **err)
 {
+	struct vdm_ctx *ctx = h->ctx;
 	const struct vdm_gpu *g = gp->gpu;
 	char lbl[64];
 	vdm_gpu_label(g, lbl, sizeof(lbl));
@@ -252,6 +253,7 @@ static int check_in_use(struct vdm_ctx *ctx, const struct vdm_gpu_plan *gp, bool
 		*err = vdm_strdupf("%s: vGPU %s (%s) on %s is in use by pid %d (%s), which holds %s; "
 				   "refusing to remove it (--force overrides)", lbl, v->id, tname,
 				   v->parent->addr, v->user_pid, v->user_cmd, v->user_node);
+		h->refused_in_use = v;
 		return -EBUSY;
 	}
 	return 0;
@@ -509,7 +511,7 @@ int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct
 		if (rc == 0)
 			diff_gpu(gp);
 		if (rc == 0 && (flags & VDM_PLAN_CHECK) && !gp->matches) {
-			rc = check_in_use(h->ctx, gp, flags & VDM_PLAN_FORCE, err);
+			rc = check_in_use(h, gp, flags & VDM_PLAN_FORCE, err);
 			if (rc == 0)
 				rc = check_capacity(gp, err);
 			if (rc == 0)

@@ -5,9 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "exec.h"
 
 static bool needs_vfs(const struct vdm_gpu *g, const struct vdm_config *cfg)
 {
@@ -19,34 +20,6 @@ static bool needs_vfs(const struct vdm_gpu *g, const struct vdm_config *cfg)
 	return false;
 }
 
-static int run_sriov_manage(struct vdm_ctx *ctx, const char *tool, const char *addr, char **err)
-{
-	vdm_info(ctx, "Enabling SR-IOV virtual functions: %s -e %s", tool, addr);
-	pid_t pid = fork();
-	if (pid < 0) {
-		*err = vdm_strdupf("cannot run %s: %s", tool, strerror(errno));
-		return -errno;
-	}
-	if (pid == 0) {
-		execl(tool, tool, "-e", addr, (char *)NULL);
-		fprintf(stderr, "cannot run %s: %s\n", tool, strerror(errno));
-		_exit(127);
-	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			*err = vdm_strdupf("waiting for %s: %s", tool, strerror(errno));
-			return -errno;
-		}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		*err = vdm_strdupf("%s -e %s failed (%s %d)", tool, addr,
-				   WIFEXITED(status) ? "exit status" : "signal",
-				   WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		return -EIO;
-	}
-	return 0;
-}
-
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -54,31 +27,86 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* Run "tool -e|-d addr" with what is left of the deadline. 0 when it exited
+ * 0; 1 when it ran and failed (*err says how); -errno when it could not run
+ * or was killed at the deadline. */
+static int run_sriov_manage(struct vdm_ctx *ctx, const char *tool, const char *flag,
+			    const char *addr, long deadline, int timeout_ms, char **err)
+{
+	vdm_info(ctx, "%s SR-IOV virtual functions: %s %s %s",
+		 flag[1] == 'e' ? "Enabling" : "Disabling", tool, flag, addr);
+	long left = deadline - now_ms();
+	struct vdm_exec_opts o = {
+		.timeout_ms = left > 0 ? (int)left : 1,
+		.out = VDM_EXEC_CAPTURE,
+		.err = VDM_EXEC_CAPTURE,
+	};
+	char *argv[] = {(char *)tool, (char *)flag, (char *)addr, NULL};
+	struct vdm_exec_result r;
+	char *why = NULL;
+	int rc = vdm_exec(tool, argv, &o, &r, &why);
+	if (rc == 0 && r.exit_code == 0) {
+		vdm_exec_result_free(&r);
+		return 0;
+	}
+	char *line = vdm_exec_last_line(&r);
+	char *how = rc == -ETIMEDOUT ? vdm_strdupf("still running when the %d s of --sriov-timeout "
+						   "ran out: killed", timeout_ms / 1000)
+		    : rc == 0 ? vdm_exec_outcome(&r) : NULL;
+	*err = vdm_strdupf("%s %s %s failed (%s)%s%s", tool, flag, addr, how ? how : why,
+			   line ? ": " : "", line ? line : "");
+	free(line);
+	free(how);
+	free(why);
+	vdm_exec_result_free(&r);
+	return rc < 0 ? rc : 1;
+}
+
 int vdm_sriov_enable(struct vdm_host **hostp, const struct vdm_config *cfg, int timeout_ms, char **err)
 {
 	struct vdm_host *h = *hostp;
 	struct vdm_ctx *ctx = h->ctx;
-	const char *tool = getenv("VGPU_DM_SRIOV_MANAGE");
-	if (!tool || !*tool)
-		tool = VDM_SRIOV_MANAGE;
+	char tool[4096];
+	int found = vdm_tool_find("sriov-manage", tool, sizeof(tool), NULL);
+	long deadline = now_ms() + timeout_ms;
 	int enabled = 0;
+	/* Per GPU index: how its sriov-manage failed, for the messages below. */
+	char **failed = vdm_xcalloc(h->n_gpus, sizeof(*failed));
+	size_t n_failed = h->n_gpus;
+	int rc = 0;
 	for (size_t i = 0; i < h->n_gpus; i++) {
 		if (!needs_vfs(&h->gpus[i], cfg))
 			continue;
-		int rc = run_sriov_manage(ctx, tool, h->gpus[i].addr, err);
-		if (rc < 0)
-			return rc;
+		if (found < 0) {
+			*err = vdm_strdupf("%s -e %s failed: cannot run it: %s", tool, h->gpus[i].addr,
+					   strerror(-found));
+			rc = found;
+			goto out;
+		}
+		char *why = NULL;
+		rc = run_sriov_manage(ctx, tool, "-e", h->gpus[i].addr, deadline, timeout_ms, &why);
+		if (rc < 0) {
+			*err = why;
+			goto out;
+		}
+		if (rc > 0) /* Its status is not the verdict: the VFs are (see below). */
+			vdm_warn(ctx, "%s; going by the VFs it made", why);
+		if (h->gpus[i].index >= 0 && (size_t)h->gpus[i].index < n_failed)
+			failed[h->gpus[i].index] = why;
+		else
+			free(why);
 		enabled++;
 	}
+	rc = 0;
 	if (!enabled)
-		return 0;
-	/* Wait until every GPU we enabled is seen by a backend. */
-	long deadline = now_ms() + timeout_ms;
+		goto out;
+	/* Wait until every GPU we enabled is seen by a backend. A GPU whose
+	 * sriov-manage failed and that has no VF at all fails at once. */
 	for (;;) {
 		struct vdm_host *now = NULL;
-		int rc = vdm_host_scan(ctx, &now, err);
+		rc = vdm_host_scan(ctx, &now, err);
 		if (rc < 0)
-			return rc;
+			goto out;
 		const struct vdm_gpu *late = NULL;
 		for (size_t i = 0; i < now->n_gpus && !late; i++)
 			if (needs_vfs(&now->gpus[i], cfg))
@@ -86,18 +114,33 @@ int vdm_sriov_enable(struct vdm_host **hostp, const struct vdm_config *cfg, int 
 		if (!late) {
 			vdm_host_free(*hostp);
 			*hostp = now;
-			return enabled;
+			rc = enabled;
+			goto out;
 		}
-		if (now_ms() >= deadline) {
+		const char *fail = late->index >= 0 && (size_t)late->index < n_failed
+					   ? failed[late->index] : NULL;
+		bool hopeless = fail && late->num_vfs == 0;
+		if (hopeless || now_ms() >= deadline) {
 			char lbl[64];
 			vdm_gpu_label(late, lbl, sizeof(lbl));
-			*err = vdm_strdupf("%s: no usable SR-IOV virtual functions %d s after %s -e %s "
-					   "(sriov_numvfs is %d)", lbl, timeout_ms / 1000, tool, late->addr,
-					   late->num_vfs);
+			if (hopeless)
+				*err = vdm_strdupf("%s: %s, and it has no SR-IOV virtual functions", lbl,
+						   fail);
+			else
+				*err = vdm_strdupf("%s: no usable SR-IOV virtual functions %d s after %s -e %s "
+						   "(sriov_numvfs is %d)%s%s", lbl, timeout_ms / 1000, tool,
+						   late->addr, late->num_vfs, fail ? "; " : "",
+						   fail ? fail : "");
 			vdm_host_free(now);
-			return -ETIMEDOUT;
+			rc = hopeless ? -EIO : -ETIMEDOUT;
+			goto out;
 		}
 		vdm_host_free(now);
 		usleep(200 * 1000);
 	}
+out:
+	for (size_t i = 0; i < n_failed; i++)
+		free(failed[i]);
+	free(failed);
+	return rc;
 }

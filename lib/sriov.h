@@ -11,7 +11,7 @@
 #include "host.h"
 #include "spec.h"
 
-#define VDM_SRIOV_MANAGE "/usr/lib/nvidia/sriov-manage"
+
 
 /* GPUs of *host that cfg selects, have SR-IOV and no enabled VFs: run
  * "sriov-manage -e <addr>" for each, then rescan until each has a framework

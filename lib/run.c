@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inuse.h"
+#include "journal.h"
+#include "sriov.h"
+#include "sysfs.h"
+
+void vdm_run_result_free(struct vdm_run_result *r)
+{
+	free(r->message);
+	vdm_plan_free(r->plan);
+	vdm_host_free(r->host);
+	memset(r, 0, sizeof(*r));
+}
+
+static enum vdm_run_status finish(struct vdm_run_result *r, enum vdm_run_status st, char *msg)
+{
+	r->status = st;
+	free(r->message);
+	r->message = msg;
+	return st;
+}
+
+/* The root has a sys/bus/pci/devices to scan. NULL or the one line why not. */
+static char *root_problem(struct vdm_ctx *ctx)
+{
+	if (vdm_sysfs_exists(ctx, "sys/bus/pci/devices"))
+		return NULL;
+	char path[VDM_PATH_MAX];
+	vdm_path(ctx, path, sizeof(path), "sys/bus/pci/devices");
+	return vdm_strdupf("cannot read %s: %s", path, strerror(ENOENT));
+}
+
+static void note_in_use(struct vdm_run_result *r, const struct vdm_host *h)
+{
+	const struct vdm_vgpu *v = h->refused_in_use;
+	if (!v)
+		return;
+	const struct vdm_gpu *g = v->parent->gpu;
+	struct vdm_run_in_use *u = &r->in_use;
+	u->gpu_index = g->index;
+	snprintf(u->gpu, sizeof(u->gpu), "%s", g->addr);
+	snprintf(u->vgpu, sizeof(u->vgpu), "%s", v->id);
+	snprintf(u->type, sizeof(u->type), "%s", v->type >= 0 ? g->types[v->type].name : v->type_id);
+	snprintf(u->parent, sizeof(u->parent), "%s", v->parent->addr);
+	u->pid = v->user_pid;
+	snprintf(u->cmd, sizeof(u->cmd), "%s", v->user_cmd ? v->user_cmd : "");
+	snprintf(u->node, sizeof(u->node), "%s", v->user_node ? v->user_node : "");
+}
+
+/* Everything after the lock: recover, enable VFs, plan, apply. */
+static enum vdm_run_status apply_locked(struct vdm_ctx *ctx, const struct vdm_spec *spec,
+					const struct vdm_config *cfg, const struct vdm_run_opts *o,
+					struct vdm_run_result *r)
+{
+	struct vdm_plan *plan = NULL;
+	char *err = NULL;
+	int rc;
+
+	vdm_dbg(ctx, "Checking current vGPU device configuration...");
+	if (vdm_host_scan(ctx, &r->host, &err) < 0)
+		return finish(r, VDM_RUN_FAILED, err);
+	if (!o->dry_run) {
+		rc = vdm_journal_recover(&r->host, &err);
+		if (rc < 0)
+			return finish(r, VDM_RUN_FAILED, err);
+		r->recovered = rc > 0;
+	}
+	if (!o->dry_run && o->enable_sriov) {
+		rc = vdm_sriov_enable(&r->host, cfg, o->sriov_timeout_ms > 0 ? o->sriov_timeout_ms : 120000,
+				      &err);
+		if (rc < 0)
+			return finish(r, VDM_RUN_FAILED, err);
+		r->sriov_enabled = rc;
+	}
+	if (vdm_plan_build(r->host, spec, cfg, 0, &plan, &err) < 0)
+		return finish(r, VDM_RUN_FAILED, err);
+	if (vdm_plan_applied(plan)) {
+		if (o->dry_run)
+			r->plan = plan;
+		else
+			vdm_plan_free(plan);
+		return finish(r, VDM_RUN_OK, NULL);
+	}
+
+	/* Something changes: see which vGPUs are in use, then plan for real. */
+	vdm_plan_free(plan);
+	plan = NULL;
+	vdm_host_find_users(r->host);
+	rc = vdm_plan_build(r->host, spec, cfg, VDM_PLAN_CHECK | (o->force ? VDM_PLAN_FORCE : 0), &plan,
+			    &err);
+	if (rc == -EBUSY) {
+		note_in_use(r, r->host);
+		return finish(r, VDM_RUN_IN_USE, err);
+	}
+	if (rc < 0)
+		return finish(r, VDM_RUN_FAILED, err);
+	if (o->dry_run) {
+		r->plan = plan;
+		return finish(r, VDM_RUN_OK, NULL);
+	}
+
+	vdm_info(ctx, "Applying vGPU device configuration...");
+	if (vdm_journal_write(ctx, plan, &err) < 0) {
+		vdm_plan_free(plan);
+		return finish(r, VDM_RUN_FAILED, err);
+	}
+	rc = vdm_apply(r->host, spec, cfg, plan, &r->stats, &err);
+	vdm_plan_free(plan);
+	if (rc < 0) {
+		if (r->stats.rollback == VDM_ROLLBACK_FAILED)
+			return finish(r, VDM_RUN_ROLLBACK_FAILED, err); /* the journal stays */
+		vdm_journal_remove(ctx);
+		return finish(r, VDM_RUN_FAILED, err);
+	}
+	vdm_journal_remove(ctx);
+	r->changed = r->stats.removed || r->stats.created;
+	vdm_dbg(ctx, "removed %u, created %u, kept %u vGPUs", r->stats.removed, r->stats.created,
+		r->stats.kept);
+	return finish(r, VDM_RUN_OK, NULL);
+}
+
+enum vdm_run_status vdm_run_apply(struct vdm_ctx *ctx, const struct vdm_spec *spec,
+				  const struct vdm_config *cfg, const struct vdm_run_opts *o,
+				  struct vdm_run_result *r)
+{
+	static const struct vdm_run_opts defaults = {.lock_timeout_ms = -1};
+	if (!o)
+		o = &defaults;
+	memset(r, 0, sizeof(*r));
+	char *why = root_problem(ctx);
+	if (why)
+		return finish(r, VDM_RUN_FAILED, why);
+	if (o->dry_run)
+		return apply_locked(ctx, spec, cfg, o, r);
+
+	char *err = NULL;
+	int lock = vdm_lock(ctx, o->lock_timeout_ms < 0 ? 60000 : o->lock_timeout_ms, &err);
+	if (lock < 0)
+		return finish(r, lock == -ETIMEDOUT ? VDM_RUN_LOCKED : VDM_RUN_FAILED, err);
+	if (o->critical)
+		o->critical(true, o->critical_data);
+	apply_locked(ctx, spec, cfg, o, r);
+	vdm_unlock(lock);
+	if (o->critical)
+		o->critical(false, o->critical_data);
+	return r->status;
+}
+
+enum vdm_run_status vdm_run_assert(struct vdm_ctx *ctx, const struct vdm_spec *spec,
+				   const struct vdm_config *cfg, struct vdm_run_result *r)
+{
+	struct vdm_plan *plan = NULL;
+	char *err = NULL;
+	memset(r, 0, sizeof(*r));
+	vdm_dbg(ctx, "Asserting vGPU device configuration...");
+	if (vdm_journal_exists(ctx))
+		vdm_warn(ctx, "an earlier apply did not finish (%s is there): the next apply "
+			 "restores the GPUs it was changing", "/" VDM_JOURNAL_FILE);
+	if (vdm_host_scan(ctx, &r->host, &err) < 0 ||
+	    vdm_plan_build(r->host, spec, cfg, 0, &plan, &err) < 0)
+		return finish(r, VDM_RUN_FAILED, err);
+	bool applied = vdm_plan_applied(plan);
+	if (!applied)
+		err = vdm_plan_mismatch(plan);
+	vdm_plan_free(plan);
+	return finish(r, applied ? VDM_RUN_OK : VDM_RUN_FAILED, err);
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * run: a whole apply or assert, as every front end runs it (the CLI, the
+ * Kubernetes agent in-process). An apply takes the lock, restores what an
+ * interrupted apply's journal records, enables SR-IOV VFs when asked, builds
+ * the plan with every check, refuses to remove a vGPU in use, writes the
+ * journal, carries the plan out (vdm_apply: verify, roll back), removes the
+ * journal. It never prints (messages go to the context's log callback) and
+ * never exits; the caller decides what to do with signals through hooks.
+ */
+#ifndef VGPUDM_RUN_H
+#define VGPUDM_RUN_H
+
+#include "apply.h"
+
+/* The outcome class of a run: the CLI's exit codes (README, "Exit codes"). */
+enum vdm_run_status {
+	VDM_RUN_OK = 0,              /* applied, already applied, planned (dry run); asserted */
+	VDM_RUN_FAILED = 1,          /* refused before any change, or failed and restored;
+					assert: not applied */
+	VDM_RUN_IN_USE = 3,          /* would remove a vGPU a process holds; nothing changed */
+	VDM_RUN_LOCKED = 4,          /* another apply held the lock past lock_timeout_ms */
+	VDM_RUN_ROLLBACK_FAILED = 5, /* failed and the host could not be restored (journal kept) */
+};
+
+struct vdm_run_opts {
+	bool dry_run;              /* plan only: no lock, no write; the plan is returned */
+	bool force;                /* remove vGPUs in use (each one is warned about) */
+	bool enable_sriov;         /* run sriov-manage -e for selected GPUs without VFs */
+	int sriov_timeout_ms;      /* for sriov-manage and the VFs to appear; 0: 120000 */
+	int lock_timeout_ms;       /* wait for another apply's lock; < 0: 60000, 0: do not wait */
+	/* Called once the lock is held, before anything else (hold_signals true), and
+	 * once it is released (false). The CLI blocks SIGTERM/SIGINT/SIGHUP/SIGQUIT
+	 * there so a stop waits until the host is consistent. May be NULL. */
+	void (*critical)(bool hold_signals, void *data);
+	void *critical_data;
+};
+
+/* The process that holds a vGPU an apply refused to remove (VDM_RUN_IN_USE). */
+struct vdm_run_in_use {
+	int gpu_index;
+	char gpu[VDM_ADDR_LEN];        /* the GPU's PCI address */
+	char vgpu[VDM_ID_LEN];         /* its UUID (mdev) or VF address (vendor VFIO) */
+	char type[64];                 /* its type name (or type id if unnamed) */
+	char parent[VDM_ADDR_LEN];
+	int pid;
+	char cmd[256];                 /* the process's command line */
+	char node[128];                /* the /dev/vfio node it holds */
+};
+
+struct vdm_run_result {
+	enum vdm_run_status status;
+	char *message;                 /* one line: why it was refused or failed; NULL when OK */
+	bool changed;                  /* vGPUs were created or removed (and stay so) */
+	bool recovered;                /* an interrupted apply's journal was restored first */
+	int sriov_enabled;             /* GPUs whose VFs this run enabled */
+	struct vdm_apply_stats stats;  /* removed, created, kept; rollback outcome */
+	struct vdm_run_in_use in_use;  /* status VDM_RUN_IN_USE: who holds what */
+	struct vdm_plan *plan;         /* dry run (status OK): the plan, with its host */
+	struct vdm_host *host;         /* the host plan was built against, owned by the result */
+};
+
+/* Apply cfg (a configuration of spec) to the host under ctx's root. Always
+ * fills *r (free with vdm_run_result_free) and returns r->status. */
+enum vdm_run_status vdm_run_apply(struct vdm_ctx *ctx, const struct vdm_spec *spec,
+				  const struct vdm_config *cfg, const struct vdm_run_opts *o,
+				  struct vdm_run_result *r);
+
+/* Is cfg applied? VDM_RUN_OK, or VDM_RUN_FAILED with r->message saying why
+ * not (the first GPU that differs, or what could not be read). Warns (log)
+ * when an unfinished apply's journal is there. Never writes. */
+enum vdm_run_status vdm_run_assert(struct vdm_ctx *ctx, const struct vdm_spec *spec,
+				   const struct vdm_config *cfg, struct vdm_run_result *r);
+
+void vdm_run_result_free(struct vdm_run_result *r);
+
+#endif

@@ -1,0 +1,57 @@
+#!/bin/bash
+# --enable-sriov: sriov-manage is run through lib/exec (clean signal mask,
+# bounded by --sriov-timeout), and judged by the VFs it makes.
+. "$(dirname "$0")/lib.sh"
+sim_start --gpu L40S:vfio --vfs-disabled
+pf=$(awk '$3 == "L40S" {print $2}' "$ROOT/.vgpu-sim/info")
+CFG="$T_TMP/c.yaml"
+printf 'version: v1\nvgpu-configs:\n  x:\n    - devices: all\n      vgpu-devices:\n        L40S-24Q: 2\n' >"$CFG"
+TOOLS="$T_TMP/tools"
+mkdir -p "$TOOLS"
+export VGPU_SIM_ROOT="$ROOT"
+
+# A sriov-manage that hangs (ignoring SIGTERM, as a wedged driver script
+# might) is killed at --sriov-timeout; it saw no blocked signal.
+cat >"$TOOLS/hang" <<SH
+#!/bin/bash
+grep -E '^Sig(Blk|Ign)' /proc/self/status >"$T_TMP/hang.status"
+trap '' TERM
+sleep 20
+SH
+chmod +x "$TOOLS/hang"
+VGPU_DM_SRIOV_MANAGE="$TOOLS/hang" dm apply -f "$CFG" --enable-sriov --sriov-timeout 1
+expect_rc 1 "a hanging sriov-manage fails the run"
+expect_err "$TOOLS/hang -e $pf failed \(still running when the 1 s of --sriov-timeout ran out: killed\)" "killed at --sriov-timeout, says so"
+blk=$(awk '$1 == "SigBlk:" {print $2}' "$T_TMP/hang.status")
+expect_eq "$blk" 0000000000000000 "sriov-manage runs with no signal blocked"
+expect_eq "$(cat "$ROOT/sys/bus/pci/devices/$pf/sriov_numvfs")" 0 "no VFs after the failed run"
+
+# sriov-manage exits 1 but the VFs appear: success is judged by the VFs.
+cat >"$TOOLS/exit1" <<SH
+#!/bin/bash
+"$VGPU_SIM_SRIOV_MANAGE" "\$@"
+echo "sriov-manage: some rebind step failed" >&2
+exit 1
+SH
+chmod +x "$TOOLS/exit1"
+VGPU_DM_SRIOV_MANAGE="$TOOLS/exit1" dm apply -f "$CFG" --enable-sriov
+expect_rc 0 "sriov-manage exit 1 with VFs made: applied"
+expect_err "WARN.*$TOOLS/exit1 -e $pf failed \(exit status 1\): sriov-manage: some rebind step failed; going by the VFs it made" "the failure is a warning"
+dm assert -f "$CFG"
+expect_rc 0 "assert after enabling"
+fusermount3 -u "$ROOT"
+
+# sriov-manage exits 1 and makes no VF: fails at once, with its message.
+sim_start --gpu L40S:vfio --vfs-disabled
+printf '#!/bin/sh\necho "cannot bind pci-pf-stub" >&2\nexit 1\n' >"$TOOLS/fails"
+chmod +x "$TOOLS/fails"
+VGPU_DM_SRIOV_MANAGE="$TOOLS/fails" dm apply -f "$CFG" --enable-sriov --sriov-timeout 600
+expect_rc 1 "sriov-manage exit 1, no VFs"
+expect_err "FATA.*GPU 0 \($pf\): $TOOLS/fails -e $pf failed \(exit status 1\): cannot bind pci-pf-stub, and it has no SR-IOV virtual functions" "fails at once, naming its output"
+
+# The tools directory finds sriov-manage when no variable names it.
+ln -s "$VGPU_SIM_SRIOV_MANAGE" "$TOOLS/sriov-manage"
+VGPU_DM_TOOLS_DIR="$TOOLS" dm apply -f "$CFG" --enable-sriov
+expect_rc 0 "sriov-manage found in VGPU_DM_TOOLS_DIR"
+expect_err "Enabling SR-IOV virtual functions: $TOOLS/sriov-manage -e $pf" "names the program it ran"
+finish
