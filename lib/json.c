@@ -179,7 +179,10 @@ struct json_object *vdm_json_plan(const struct vdm_plan *plan)
 			const struct vdm_op *op = &gp->ops[k];
 			struct json_object *oo = json_object_new_object();
 			json_object_object_add(oo, "op", jstr(op_name(op->kind)));
-			json_object_object_add(oo, "id", jstr(op->id));
+			/* A random UUID this plan drew is not the one an apply will draw. */
+			json_object_object_add(oo, "id", op->random_id ? NULL : jstr(op->id));
+			if (op->random_id)
+				json_object_object_add(oo, "id_at_apply", jstr("random"));
 			json_object_object_add(oo, "type", op->type >= 0 ? jstr(g->types[op->type].name) : NULL);
 			const char *tid = op_type_id(g, op);
 			json_object_object_add(oo, "type_id", tid ? jstr(tid) : NULL);
