@@ -127,6 +127,11 @@ int main(int argc, char **argv)
 		cli_fatal(&c, "unknown command '%s' (see '%s --help')", name, c.prog);
 		return EXIT_FAIL;
 	}
+	if (root && !*root) {
+		cli_fatal(&c, "--sysfs-root is empty: give a directory (/ for "
+			  "the host itself)");
+		return EXIT_FAIL;
+	}
 	vdm_ctx_new(&c.ctx, root);
 	vdm_ctx_set_log(c.ctx, c.debug ? VDM_LOG_DEBUG : VDM_LOG_INFO, cli_log, &c);
 	int rc = cmd->fn(&c, argc - i, argv + i);

@@ -62,6 +62,10 @@ static void skeleton(struct sim *s, bool any_mdev)
 	struct node *run = tree_mkdir(t, t->root, "run");
 	run->scratch = true;
 	run->internal = true;
+	/* /var/cache: a tmpfs too, for the tool's vGPU type-name cache, not counted */
+	struct node *cache = tree_mkdirs(t, t->root, "var/cache");
+	cache->scratch = true;
+	cache->internal = true;
 }
 
 static void new_root_complex(struct sim *s)
@@ -193,7 +197,7 @@ static void add_gpu(struct sim *s, struct node *dir, unsigned bus, const struct 
 	g->spec = m;
 	g->framework = req->framework;
 	g->vf_bar1 = vf_bar1;
-	g->policy = m->num_vfs ? SIM_MIX_SAME_SIZE : SIM_MIX_SAME_TYPE;
+	g->policy = SIM_MIX_SAME_SIZE;
 	g->pf = pci_fn_new(s, dir, &tmpl);
 	pv_push(&s->gpus, g);
 	control_add_gpu(s, g);
@@ -205,7 +209,7 @@ static void add_gpu(struct sim *s, struct node *dir, unsigned bus, const struct 
 	sriov_add_pf_files(s, g);
 	if (!o->vfs_disabled)
 		sriov_enable(s, g, m->num_vfs);
-	if (o->mixed_size && g->framework == SIM_FW_VFIO)
+	if (o->mixed_size)
 		g->policy = SIM_MIX_MIXED_SIZE;
 	g->display_mode = o->display_mode && g->framework == SIM_FW_VFIO;
 }

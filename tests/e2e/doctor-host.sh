@@ -155,7 +155,7 @@ dm apply -f "$T_TMP/full.yaml"
 doctor_json -f "$T_TMP/full.yaml"
 check host.gpu.types ok "" "GPU 0"
 check host.config.applied ok
-rm -rf "$VGPU_DM_CACHE_DIR"
+rm -rf "$ROOT/var/cache/nvidia-vgpu-dm"
 doctor_json
 check host.gpu.types warn "install NVML" "GPU 0"
 
