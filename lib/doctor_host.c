@@ -319,7 +319,9 @@ static void check_gpu(struct hctx *h, struct vdm_gpu *g)
 	label(g, lbl, sizeof(lbl));
 	int sg = smi_gpu(h, g);
 	const char *product = sg >= 0 ? vdm_smi_value(h->smi, sg, "Product Name") : NULL;
-	const struct vdm_gpu_facts *facts = vdm_gpu_facts(g->id.device, product);
+	struct vdm_gpu_facts fbuf;
+	const struct vdm_gpu_facts *facts =
+		vdm_gpu_facts(g->id.device, g->id.subsys_vendor, g->id.subsys_device, product, &fbuf);
 	const char *model = *g->model ? g->model : facts ? facts->model : product ? product : "GPU";
 	struct vdm_check *c;
 
