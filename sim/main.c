@@ -51,9 +51,9 @@ static void usage(FILE *out)
 		"      --mixed-size      SR-IOV GPUs start in mixed-size mode (default: equal-size)\n"
 		"      --vfs-disabled    SR-IOV GPUs start with no VFs (sriov_numvfs 0); enable them\n"
 		"                        by writing sriov_numvfs or with sim/sriov-manage\n"
-		"      --display-mode    vfio GPUs are in display mode: their VFs list no vGPU type\n"
 		"      --list-models     print each GPU model and its frameworks, one a line\n"
 		"                        (\"A10 mdev vfio\"), and exit\n"
+		"      --display-mode    vfio GPUs are in display mode: their VFs list no vGPU type\n"
 		"  -f, --foreground      stay in the foreground\n"
 		"  -d, --debug           print every FUSE operation to stderr (implies -f)\n"
 		"  -h, --help            show this help and exit\n"
@@ -193,8 +193,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "framework", required_argument, NULL, 'F' },
 		{ "mixed-size", no_argument, NULL, 'M' },
 		{ "vfs-disabled", no_argument, NULL, 'D' },
-		{ "display-mode", no_argument, NULL, 'P' },
 		{ "list-models", no_argument, NULL, 'L' },
+		{ "display-mode", no_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -220,12 +220,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'D':
 			o->sim.vfs_disabled = true;
 			break;
-		case 'P':
-			o->sim.display_mode = true;
-			break;
 		case 'L':
 			list_models(stdout);
 			return 0;
+		case 'P':
+			o->sim.display_mode = true;
+			break;
 		case 'f':
 			o->foreground = true;
 			break;
