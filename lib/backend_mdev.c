@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "nvml.h"
 #include "sysfs.h"
 
 #define MDEV_BUS "sys/class/mdev_bus"
@@ -148,6 +149,32 @@ static int scan_vgpus(struct vdm_host *h)
 	return 0;
 }
 
+/* Equal-size or mixed-size mode of each mdev GPU: a GPU without SR-IOV
+ * (before Ampere) has one frame-buffer size at a time, always; an SR-IOV
+ * GPU's mode is asked of NVML when it is there, else unknown (the plan then
+ * reads the VFs' available_instances). */
+static void read_modes(struct vdm_host *h)
+{
+	struct vdm_nvml *nvml = NULL;
+	bool tried = false;
+	for (size_t i = 0; i < h->n_gpus; i++) {
+		struct vdm_gpu *g = &h->gpus[i];
+		if (g->fw != VDM_FW_MDEV)
+			continue;
+		g->mixed_size = g->sriov ? -1 : 0;
+		if (!g->sriov)
+			continue;
+		if (!tried) {
+			nvml = vdm_nvml_open(h->ctx);
+			tried = true;
+		}
+		int mode = nvml ? vdm_nvml_mixed_size_mode(nvml, g->addr) : -1;
+		if (mode >= 0)
+			g->mixed_size = mode;
+	}
+	vdm_nvml_close(nvml);
+}
+
 static int mdev_scan(struct vdm_host *h)
 {
 	char **parents;
@@ -175,6 +202,8 @@ static int mdev_scan(struct vdm_host *h)
 	vdm_names_free(parents, n);
 	if (rc == 0)
 		rc = scan_vgpus(h);
+	if (rc == 0)
+		read_modes(h);
 	return rc;
 }
 

@@ -69,7 +69,7 @@ struct vdm_gpu {
 	const struct vdm_backend *be;
 	bool sriov;                /* PF with SR-IOV capability */
 	int total_vfs, num_vfs;
-	int mixed_size;            /* vendor VFIO: 1 mixed-size mode, 0 equal-size, -1 unknown */
+	int mixed_size;            /* 1 mixed-size mode, 0 equal-size (always without SR-IOV), -1 unknown */
 	struct vdm_vtype *types;
 	size_t n_types;
 	struct vdm_parent *parents;

@@ -123,7 +123,9 @@ static char *unsupported_error(const struct vdm_spec *spec, const struct vdm_typ
 	char *list = supported_list(g);
 	char *msg;
 	bool mig = vdm_vgpu_type_parse(tc->type, &vt, NULL) == 0 && vdm_vgpu_type_is_mig(&vt);
-	if (mig && g->fw == VDM_FW_VFIO)
+	/* A MIG-backed type of this very GPU model (A100-1-5C on an A100), on
+	 * either framework: it appears once MIG mode is on and GPU instances exist. */
+	if (mig && (!*g->model || !strcmp(vt.gpu, g->model)))
 		msg = vdm_strdupf("%s:%d:%d: vGPU type %s is not offered by %s now: MIG-backed types "
 				  "need MIG mode on and GPU instances created before the vGPUs "
 				  "(nvidia-smi mig -cgi ... -C); it offers: %s", spec->source,
@@ -408,31 +410,48 @@ static int place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err
 	return rc;
 }
 
-/* ---- sizes on vendor-VFIO GPUs ---- */
+/* ---- sizes: one frame-buffer size per GPU, unless in mixed-size mode ---- */
 
-/* Is a vendor-VFIO GPU in mixed-size mode? NVML says so when present;
- * otherwise the driver's lists tell once a vGPU exists: in equal-size mode a
- * free VF offers only the size already in use. 1, 0, or -1 unknown. */
+/* A time-sliced type's frame buffer in MiB (from the driver, else from its
+ * name: "-4Q" is 4096); -1 for a MIG-backed type (its size is its GPU
+ * instance's, not this rule's) or an unknown one. */
+static int type_fb(const struct vdm_vtype *vt)
+{
+	struct vdm_vgpu_type p;
+	bool parsed = vdm_vgpu_type_parse(vt->name, &p, NULL) == 0;
+	if (parsed && vdm_vgpu_type_is_mig(&p))
+		return -1;
+	if (vt->fb_mib > 0)
+		return vt->fb_mib;
+	return parsed ? (p.gb ? p.gb * 1024 : 512) : -1;
+}
+
+/* Is the GPU in mixed-size mode? A GPU without SR-IOV (before Ampere) never
+ * is. NVML says so when present; otherwise the driver's lists tell once a
+ * vGPU exists: in equal-size mode a free VF offers only the size already in
+ * use. 1, 0, or -1 unknown. */
 static int mixed_size_mode(struct vdm_host *h, struct vdm_gpu *g)
 {
+	if (!g->sriov)
+		return 0;
 	if (g->mixed_size >= 0 || g->n_vgpus == 0)
 		return g->mixed_size;
 	int used_fb = -1;
 	for (size_t v = 0; v < g->n_vgpus; v++)
 		if (g->vgpus[v].type >= 0)
-			used_fb = g->types[g->vgpus[v].type].fb_mib;
+			used_fb = type_fb(&g->types[g->vgpus[v].type]);
 	if (used_fb < 0)
 		return -1;
 	for (size_t p = 0; p < g->n_parents; p++) {
 		struct vdm_parent *par = &g->parents[p];
-		if (par->n_vgpus)
+		if (par->n_vgpus || !vdm_parent_is_vf(par))
 			continue;
 		bool offers_any = false;
 		for (size_t t = 0; t < g->n_types; t++) {
 			if (vdm_parent_available(h, par, (int)t) <= 0)
 				continue;
 			offers_any = true;
-			if (g->types[t].fb_mib != used_fb)
+			if (type_fb(&g->types[t]) > 0 && type_fb(&g->types[t]) != used_fb)
 				return 1;
 		}
 		if (offers_any)
@@ -445,14 +464,12 @@ static int check_sizes(struct vdm_host *h, const struct vdm_gpu_plan *gp, char *
 {
 	struct vdm_gpu *g = gp->gpu;
 	int first = -1, other = -1;
-	if (g->fw != VDM_FW_VFIO)
-		return 0;
 	for (size_t t = 0; t < g->n_types; t++) {
-		if (!gp->want[t])
+		if (!gp->want[t] || type_fb(&g->types[t]) < 0)
 			continue;
 		if (first < 0)
 			first = (int)t;
-		else if (g->types[t].fb_mib != g->types[first].fb_mib)
+		else if (type_fb(&g->types[t]) != type_fb(&g->types[first]))
 			other = (int)t;
 	}
 	if (other < 0)
@@ -462,6 +479,12 @@ static int check_sizes(struct vdm_host *h, const struct vdm_gpu_plan *gp, char *
 		return 0;
 	char lbl[64];
 	vdm_gpu_label(g, lbl, sizeof(lbl));
+	if (!g->sriov) {
+		*err = vdm_strdupf("%s: the config mixes vGPU sizes (%s and %s); this GPU has no "
+				   "mixed-size mode: all its vGPUs have one frame-buffer size (any series)",
+				   lbl, g->types[first].name, g->types[other].name);
+		return -EINVAL;
+	}
 	*err = vdm_strdupf("%s: the config mixes vGPU sizes (%s and %s), which needs the GPU in "
 			   "mixed-size mode, and it is %s; switch it while it holds no vGPU, after "
 			   "its VFs are enabled: nvidia-smi vgpu -i %s -shm 1",

@@ -189,7 +189,7 @@ static void add_gpu(struct sim *s, struct node *dir, unsigned bus, const struct 
 	g->spec = m;
 	g->framework = req->framework;
 	g->vf_bar1 = vf_bar1;
-	g->policy = m->num_vfs ? SIM_MIX_SAME_SIZE : SIM_MIX_SAME_TYPE;
+	g->policy = SIM_MIX_SAME_SIZE;
 	g->pf = pci_fn_new(s, dir, &tmpl);
 	pv_push(&s->gpus, g);
 	control_add_gpu(s, g);
@@ -201,7 +201,7 @@ static void add_gpu(struct sim *s, struct node *dir, unsigned bus, const struct 
 	sriov_add_pf_files(s, g);
 	if (!o->vfs_disabled)
 		sriov_enable(s, g, m->num_vfs);
-	if (o->mixed_size && g->framework == SIM_FW_VFIO)
+	if (o->mixed_size)
 		g->policy = SIM_MIX_MIXED_SIZE;
 }
 

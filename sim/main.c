@@ -48,7 +48,7 @@ static void usage(FILE *out)
 		"      --framework FW    framework of GPUs given without :FW: \"mdev\" (the default)\n"
 		"                        or \"vfio\" (vendor-specific VFIO, kernel >= 6.8, vGPU 17+;\n"
 		"                        SR-IOV GPUs only)\n"
-		"      --mixed-size      vfio GPUs start in mixed-size mode (default: equal-size)\n"
+		"      --mixed-size      SR-IOV GPUs start in mixed-size mode (default: equal-size)\n"
 		"      --vfs-disabled    SR-IOV GPUs start with no VFs (sriov_numvfs 0); enable them\n"
 		"                        by writing sriov_numvfs or with sim/sriov-manage\n"
 		"  -f, --foreground      stay in the foreground\n"

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "catalogue.h"
+#include "models.h"
 #include "tree.h"
 #include "util.h"
 
@@ -71,8 +71,7 @@ enum sim_framework {
 extern const char *const sim_framework_names[2];
 
 enum sim_mix_policy {
-	SIM_MIX_SAME_TYPE,  /* time-sliced non-SR-IOV: one type per GPU */
-	SIM_MIX_SAME_SIZE,  /* SR-IOV equal-size mode: one frame-buffer size */
+	SIM_MIX_SAME_SIZE,  /* equal-size mode (pre-Ampere: always): one frame-buffer size, any series */
 	SIM_MIX_MIXED_SIZE, /* SR-IOV mixed-size mode: any sizes that fit */
 };
 

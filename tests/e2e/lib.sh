@@ -7,7 +7,8 @@ export LC_ALL=C
 : "${VGPU_DM:?VGPU_DM must name the nvidia-vgpu-dm binary}"
 : "${VGPU_SIM:?VGPU_SIM must name the vgpu-sim binary}"
 : "${VGPUDM_SRCDIR:=.}"
-SHARED="${VGPUDM_SHARED:-$VGPUDM_SRCDIR/../shared/reference}"
+# Test data committed in the repository (tests/data/README.md files give sources).
+DATA="$VGPUDM_SRCDIR/tests/data"
 EXAMPLES="$VGPUDM_SRCDIR/examples"
 
 T_FAILS=0

@@ -26,8 +26,7 @@ if [[ ! -f $NVML ]]; then
 fi
 HERE=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
 SRIOV_MANAGE=${SRIOV_MANAGE:-$HERE/../../sim/sriov-manage}
-SHARED=${VGPUDM_SHARED:-$HERE/../../../shared/reference}
-CAPTURE=$SHARED/real-sysfs-captures/sys/bus/pci/devices/0000:26:00.4/nvidia
+CAPTURE=$HERE/../data/real-sysfs-captures/sys/bus/pci/devices/0000:26:00.4/nvidia
 FG=${SIM_FOREGROUND:-0}
 
 . "$HERE/lib.sh"
@@ -382,7 +381,7 @@ check "L40S VF has nvidia/" test -f "$(vfdir "$L40S" 0)/nvidia/current_vgpu_type
 check "A16 (mdev) VF has no nvidia/ or vfio-dev" test ! -e "$(vfdir "$A16" 0)/nvidia" -a ! -e "$(vfdir "$A16" 0)/vfio-dev"
 eq "only the L40S VFs have vfio-dev nodes" 32 "$(ls "$M2/dev/vfio/devices" | wc -l)"
 eq "--mixed-size: vfio GPU starts mixed" 1 "$(<"$M2/.vgpu-sim/gpus/$L40S/mixed_size")"
-eq "--mixed-size: mdev SR-IOV GPU stays equal-size" 0 "$(<"$M2/.vgpu-sim/gpus/$A10/mixed_size")"
+eq "--mixed-size: an mdev SR-IOV GPU starts mixed too" 1 "$(<"$M2/.vgpu-sim/gpus/$A10/mixed_size")"
 check "T4 has no mixed_size control" test ! -e "$M2/.vgpu-sim/gpus/$T4/mixed_size"
 eq "driver version of a host with vfio GPUs" "550.90.05" "$(<"$S/module/nvidia/version")"
 eq "vfio on the mixed host" ok "$(set_type "$L40S" 0 1156)"
