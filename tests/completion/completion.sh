@@ -2,14 +2,16 @@
 # The bash completions (completions/): loaded the way bash-completion loads
 # them, each completion function is called with COMP_WORDS/COMP_CWORD/COMP_LINE
 # set as readline sets them, and COMPREPLY is compared with what is expected.
-# The programs come from the build (VGPU_DM, VGPU_SIM), found through PATH
-# under their own names, as on an installed system.
-# usage: completion.sh COMPLETIONS-DIR
+# The programs come from the build (the PROGRAMs; VGPU_DM and VGPU_SIM name
+# two of them), found through PATH under their own names, as on an installed
+# system; COMPLETIONS-DIR has each one's completion file, named as it.
+# usage: completion.sh COMPLETIONS-DIR PROGRAM...
 set -uo pipefail
 export LC_ALL=C
 
 : "${VGPU_DM:?}" "${VGPU_SIM:?}"
-COMPDIR=${1:?usage: completion.sh COMPLETIONS-DIR}
+COMPDIR=${1:?usage: completion.sh COMPLETIONS-DIR PROGRAM...}
+shift
 SRC=$(realpath "${VGPUDM_SRCDIR:-.}")
 VGPU_DM=$(realpath "$VGPU_DM") VGPU_SIM=$(realpath "$VGPU_SIM") COMPDIR=$(realpath "$COMPDIR")
 BC=/usr/share/bash-completion/bash_completion
@@ -29,13 +31,12 @@ fi
 # shellcheck disable=SC1090
 . "$BC"
 mkdir -p "$T/bin"
-ln -s "$(realpath "$VGPU_DM")" "$T/bin/nvidia-vgpu-dm"
-ln -s "$(realpath "$VGPU_SIM")" "$T/bin/vgpu-sim"
-export PATH="$T/bin:$PATH"
-for p in nvidia-vgpu-dm vgpu-sim; do
+for p in "$@"; do
+	ln -s "$(realpath "$p")" "$T/bin/$(basename "$p")"
 	# shellcheck disable=SC1090
-	. "$COMPDIR/$p"
+	. "$COMPDIR/$(basename "$p")"
 done
+export PATH="$T/bin:$PATH"
 
 # complete LINE: run the completion for LINE (cursor at its end) and set
 # $got to the sorted candidates, space-separated. Words are split as readline
