@@ -48,11 +48,12 @@ static void usage(FILE *out)
 		"      --framework FW    framework of GPUs given without :FW: \"mdev\" (the default)\n"
 		"                        or \"vfio\" (vendor-specific VFIO, kernel >= 6.8, vGPU 17+;\n"
 		"                        SR-IOV GPUs only)\n"
-		"      --mixed-size      vfio GPUs start in mixed-size mode (default: equal-size)\n"
+		"      --mixed-size      SR-IOV GPUs start in mixed-size mode (default: equal-size)\n"
 		"      --vfs-disabled    SR-IOV GPUs start with no VFs (sriov_numvfs 0); enable them\n"
 		"                        by writing sriov_numvfs or with sim/sriov-manage\n"
 		"      --list-models     print each GPU model and its frameworks, one a line\n"
 		"                        (\"A10 mdev vfio\"), and exit\n"
+		"      --display-mode    vfio GPUs are in display mode: their VFs list no vGPU type\n"
 		"  -f, --foreground      stay in the foreground\n"
 		"  -d, --debug           print every FUSE operation to stderr (implies -f)\n"
 		"  -h, --help            show this help and exit\n"
@@ -193,6 +194,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "mixed-size", no_argument, NULL, 'M' },
 		{ "vfs-disabled", no_argument, NULL, 'D' },
 		{ "list-models", no_argument, NULL, 'L' },
+		{ "display-mode", no_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -221,6 +223,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'L':
 			list_models(stdout);
 			return 0;
+		case 'P':
+			o->sim.display_mode = true;
+			break;
 		case 'f':
 			o->foreground = true;
 			break;
