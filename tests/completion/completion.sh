@@ -128,6 +128,8 @@ expect "nvidia-vgpu-dm apply -config-file c.yaml -c d" "default"
 expect "nvidia-vgpu-dm --sysfs-root /x assert -f c.yaml -d -c d" "default"
 expect "nvidia-vgpu-dm apply -f nonexistent.yaml -c " ""
 expect "nvidia-vgpu-dm apply -f - -c " ""
+expect "nvidia-vgpu-dm doctor -f c.yaml -c T4-" "T4-small"
+expect "nvidia-vgpu-dm doctor --" "--config-file --cuda --debug --guest --help --host --json --selected-config"
 VGPU_DM_CONFIG_FILE=c.yaml
 expect "nvidia-vgpu-dm assert -c T4-s" "T4-small"
 unset VGPU_DM_CONFIG_FILE
