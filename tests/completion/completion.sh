@@ -61,7 +61,7 @@ complete_line() {
 	COMP_POINT=${#line}
 	COMPREPLY=()
 	local fn
-	fn=$(complete -p "${cw[0]}" 2>/dev/null | sed -n 's/.*-F \([^ ]*\).*/\1/p')
+	fn=$(complete -p "$(basename "${cw[0]}")" 2>/dev/null | sed -n 's/.*-F \([^ ]*\).*/\1/p')
 	if [ -z "$fn" ]; then
 		got="<no completion for ${cw[0]}>"
 		return
@@ -97,6 +97,25 @@ expect "nvidia-vgpu-dm apply --lock-timeout " ""
 expect "nvidia-vgpu-dm assert --" "--config-file --debug --help --selected-config --valid-config"
 expect "nvidia-vgpu-dm list --" "--debug --help --json"
 expect "nvidia-vgpu-dm export -" "--debug --help --json --label -d -h -l"
+
+# a command that is not there yet needs nothing in the completion: a stand-in
+# program whose --help (in nvidia-vgpu-dm's format) has a new command "size"
+mkdir -p "$T/fake"
+cat >"$T/fake/nvidia-vgpu-dm" <<'SH'
+#!/bin/bash
+if [ "$1" = --help ]; then
+	printf 'COMMANDS:\n   apply    Apply\n   size     Size\n   help     Help\n\nGLOBAL OPTIONS:\n'
+	printf '   --sysfs-root DIR                     Root\n'
+elif [ "$1" = size ]; then
+	printf 'OPTIONS:\n   --series C|Q|A|B                     vGPU series\n'
+	printf '   --config-file FILE, -f FILE          File\n   --label NAME, -l NAME                Label\n'
+fi
+SH
+chmod +x "$T/fake/nvidia-vgpu-dm"
+expect "$T/fake/nvidia-vgpu-dm s" "size"
+expect "$T/fake/nvidia-vgpu-dm size --" "--config-file --label --series"
+expect "$T/fake/nvidia-vgpu-dm size --series " "A B C Q"
+expect "$T/fake/nvidia-vgpu-dm size -l " ""
 
 # --- labels of the -f file ----------------------------------------------------------------
 cat >"$T/c.yaml" <<'YAML'
