@@ -39,6 +39,7 @@ int cmd_export(struct cli *c, int argc, char **argv)
 		free(err);
 		return EXIT_FAIL;
 	}
+	cli_note_pending(c, h, true);
 	char *text = NULL;
 	struct json_object *o = NULL;
 	if (json) {

@@ -16,14 +16,16 @@ static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 		printf("  SR-IOV %d/%d VFs", g->num_vfs, g->total_vfs);
 	printf("  %zu parent%s\n", g->n_parents, g->n_parents == 1 ? "" : "s");
 	if (g->n_types) {
-		printf("  %-22s %-12s %5s %5s\n", "TYPE", "ID", "FREE", "MAX");
+		printf("  %-22s %-12s %7s %7s\n", "TYPE", "ID", "FREE", "MAX");
 		for (size_t t = 0; t < g->n_types; t++) {
 			const struct vdm_vtype *vt = &g->types[t];
-			char max[16] = "-";
+			char max[16] = "unknown", free_s[16] = "unknown";
 			if (vt->max_instances >= 0)
 				snprintf(max, sizeof(max), "%d", vt->max_instances);
-			printf("  %-22s %-12s %5d %5s\n", vt->name, vt->id,
-			       vdm_gpu_free_instances(h, g, (int)t), max);
+			int n = vdm_gpu_free_instances(h, g, (int)t);
+			if (n >= 0)
+				snprintf(free_s, sizeof(free_s), "%d", n);
+			printf("  %-22s %-12s %7s %7s\n", vt->name, vt->id, free_s, max);
 		}
 	}
 	if (g->n_vgpus) {
@@ -60,6 +62,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		free(err);
 		return EXIT_FAIL;
 	}
+	cli_note_pending(c, h, false);
 	if (json) {
 		struct json_object *o = vdm_json_host(h);
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "pending.h"
 
 bool parse_bool(const char *s, bool *out)
 {
@@ -120,4 +121,15 @@ int cmd_start(struct cli *c, const char *cmd, const char *usage, const char *sum
 	if (*debug)
 		vdm_ctx_set_log(c->ctx, VDM_LOG_DEBUG, cli_log, c);
 	return 0;
+}
+
+void cli_note_pending(struct cli *c, struct vdm_host *h, bool view)
+{
+	char *note = NULL, *err = NULL;
+	if (vdm_host_view_pending(h, view, &note, &err) < 0)
+		vdm_warn(c->ctx, "%s", err);
+	else if (note)
+		vdm_warn(c->ctx, "%s", note);
+	free(note);
+	free(err);
 }

@@ -169,7 +169,7 @@ void vdm_snapshot_free(struct vdm_snapshot *s)
 }
 
 /* Read a journal; 0 none, 1 read, -errno broken (with *err). */
-static int journal_read(struct vdm_ctx *ctx, struct vdm_snapshot *s, char **err)
+int vdm_journal_read(struct vdm_ctx *ctx, struct vdm_snapshot *s, char **err)
 {
 	char path[VDM_PATH_MAX], line[512];
 	memset(s, 0, sizeof(*s));
@@ -320,7 +320,7 @@ int vdm_journal_recover(struct vdm_host **host, char **err)
 {
 	struct vdm_ctx *ctx = (*host)->ctx;
 	struct vdm_snapshot s;
-	int rc = journal_read(ctx, &s, err);
+	int rc = vdm_journal_read(ctx, &s, err);
 	if (rc <= 0)
 		return rc;
 	vdm_warn(ctx, "an earlier apply (pid %d) did not finish: restoring the %zu GPU%s it was "

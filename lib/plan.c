@@ -394,7 +394,7 @@ static int place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err
 	vdm_gpu_label(g, lbl, sizeof(lbl));
 	int *have = vdm_xcalloc(g->n_types ? g->n_types : 1, sizeof(int));
 	int *used = vdm_xcalloc(g->n_parents ? g->n_parents : 1, sizeof(int));
-	bool live = gp->n_remove == 0;
+	bool live = gp->n_remove == 0 && !h->restored_view;
 	int rc = 0;
 
 	for (size_t o = 0; o < gp->n_ops; o++)
@@ -471,7 +471,7 @@ static int mixed_size_mode(struct vdm_host *h, struct vdm_gpu *g)
 {
 	if (!g->sriov)
 		return 0;
-	if (g->mixed_size >= 0 || g->n_vgpus == 0)
+	if (g->mixed_size >= 0 || g->n_vgpus == 0 || h->restored_view)
 		return g->mixed_size;
 	int used_fb = -1;
 	for (size_t v = 0; v < g->n_vgpus; v++)

@@ -8,6 +8,7 @@
 
 #include "inuse.h"
 #include "journal.h"
+#include "pending.h"
 #include "sriov.h"
 #include "sysfs.h"
 
@@ -128,7 +129,16 @@ static enum vdm_run_status apply_steps(struct vdm_ctx *ctx, const struct vdm_spe
 	vdm_dbg(ctx, "Checking current vGPU device configuration...");
 	if (vdm_host_scan(ctx, &r->host, &err) < 0)
 		return finish(r, VDM_RUN_FAILED, err);
-	if (!o->dry_run) {
+	if (o->dry_run) {
+		/* Plan from the state the apply will start from. */
+		char *note = NULL;
+		rc = vdm_host_view_pending(r->host, true, &note, &err);
+		if (rc < 0)
+			return finish(r, VDM_RUN_FAILED, err);
+		if (note)
+			vdm_warn(ctx, "%s", note);
+		free(note);
+	} else {
 		rc = vdm_journal_recover(&r->host, &err);
 		if (rc < 0)
 			return finish(r, VDM_RUN_FAILED, err);
