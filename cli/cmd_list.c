@@ -6,6 +6,7 @@
 #include "config.h"
 #include "host.h"
 #include "json.h"
+#include "run.h"
 
 static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 {
@@ -56,8 +57,8 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		return rc > 0 ? EXIT_OK : EXIT_FAIL;
 
 	struct vdm_host *h;
-	char *err = NULL;
-	if (vdm_host_scan(c->ctx, &h, &err) < 0) {
+	char *err = vdm_root_problem(c->ctx);
+	if (err || vdm_host_scan(c->ctx, &h, &err) < 0) {
 		cli_fatal(c, "%s", err);
 		free(err);
 		return EXIT_FAIL;
