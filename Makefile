@@ -34,8 +34,12 @@ demo: build
 bench: build
 	@bench/run $(BUILD)
 
+# PREFIX and DESTDIR count on every run, also when build/ was configured
+# before (by make, make demo or make check) with another prefix.
 install: build
-	meson install -C $(BUILD)
+	meson configure $(BUILD) --prefix=$(PREFIX)
+	ninja -C $(BUILD)
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(abspath $(DESTDIR))")
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
