@@ -24,7 +24,11 @@ struct cli {
 	bool debug;
 };
 
-/* Log like upstream's logrus text output: "INFO[0000] message" on stderr. */
+/* Log like upstream's logrus text output: "INFO[0000] message" on stderr,
+ * where 0000 is cli_elapsed_secs since the start. */
+struct timespec;
+/* Whole seconds from start to now (0.29 s from x.9 is 0, not 1). */
+long cli_elapsed_secs(const struct timespec *start, const struct timespec *now);
 void cli_log(struct vdm_ctx *ctx, int prio, const char *msg, void *userdata);
 void cli_fatal(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cli_info(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -23,14 +23,11 @@ static const struct command commands[] = {
 
 static struct timespec start_time;
 
-/* Whole seconds elapsed since the start, as logrus prints them. */
 static long elapsed_secs(void)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	long ms = (long)(now.tv_sec - start_time.tv_sec) * 1000L +
-		  (now.tv_nsec - start_time.tv_nsec) / 1000000L;
-	return ms / 1000;
+	return cli_elapsed_secs(&start_time, &now);
 }
 
 /* One log line. Control characters in the message (which may carry names
