@@ -22,7 +22,7 @@ vgpu-configs:
 YAML
 HOLDERS=()
 stop_holders() { local p; for p in "${HOLDERS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; HOLDERS=(); }
-trap 'stop_holders; cleanup' EXIT
+trap 'in_main_shell && { stop_holders; cleanup; }' EXIT
 
 dm apply -f "$CFG" -c four
 expect_rc 0 "set-up: four"
