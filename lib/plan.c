@@ -187,26 +187,70 @@ static struct vdm_op *add_op(struct vdm_gpu_plan *gp, enum vdm_op_kind kind, str
 	return op;
 }
 
-/* Keep the first vGPUs of each wanted type (in parent-address order), remove
- * the rest; creates are added later by place_creates. */
-/* Keep vGPUs of each wanted type up to the wanted count, in parent-address
- * order but those a process holds first; remove the rest. Creates are added
- * later by place_creates. */
-static void diff_gpu(struct vdm_gpu_plan *gp)
+/* The namespace of vgpu-dm's name-based UUIDs (a fixed random UUID). */
+static const char uuid_namespace[] = "3f0c1b8e-6a52-4d9e-9c7a-5be2f04a7d31";
+
+/* The seeded UUID of ordinal k of a type on a GPU: UUIDv5 of
+ * "<seed>/<GPU address>/<type name>/<k>". */
+static void seeded_uuid(const char *seed, const struct vdm_gpu *g, int type, int k,
+			char out[VDM_ID_LEN])
+{
+	uuid_t u, ns;
+	uuid_parse(uuid_namespace, ns);
+	char *name = vdm_strdupf("%s/%s/%s/%d", seed, g->addr, g->types[type].name, k);
+	uuid_generate_sha1(u, ns, name, strlen(name));
+	free(name);
+	uuid_unparse_lower(u, out);
+}
+
+/* Which seeded ordinal a vGPU's UUID is (below max), or -1. */
+static int seeded_ordinal(const char *seed, const struct vdm_gpu *g, const struct vdm_vgpu *v, int max)
+{
+	char id[VDM_ID_LEN];
+	if (!seed || v->type < 0 || !g->be || !g->be->uuid_ids)
+		return -1;
+	for (int k = 0; k < max; k++) {
+		seeded_uuid(seed, g, v->type, k, id);
+		if (!strcmp(id, v->id))
+			return k;
+	}
+	return -1;
+}
+
+/* Keep vGPUs of each wanted type up to the wanted count, those a process
+ * holds first; then, with a UUID seed, those with the lowest seeded ordinals
+ * (so the host is what a fresh apply with the seed builds, and a rebuild
+ * after a reboot brings the same UUIDs back); then in parent-address order.
+ * Remove the rest. Creates are added later by place_creates. */
+static void diff_gpu(struct vdm_ctx *ctx, struct vdm_gpu_plan *gp, bool warn)
 {
 	const struct vdm_gpu *g = gp->gpu;
+	const char *seed = vdm_ctx_uuid_seed(ctx);
 	int *kept = vdm_xcalloc(g->n_types ? g->n_types : 1, sizeof(int));
 	bool *keep = vdm_xcalloc(g->n_vgpus ? g->n_vgpus : 1, sizeof(bool));
-	for (int pass = 0; pass < 2; pass++)
+	int *ord = vdm_xcalloc(g->n_vgpus ? g->n_vgpus : 1, sizeof(int));
+	int max_ord = (int)g->n_vgpus + 1;
+	for (size_t i = 0; i < g->n_vgpus; i++)
+		ord[i] = seeded_ordinal(seed, g, &g->vgpus[i], max_ord);
+	/* pass 0: held by a process; 1..max_ord: seeded ordinal pass-1; then the rest */
+	for (int pass = 0; pass <= max_ord + 1; pass++)
 		for (size_t i = 0; i < g->n_vgpus; i++) {
 			const struct vdm_vgpu *v = &g->vgpus[i];
-			if ((pass == 0) != (v->user_pid != 0))
+			if (keep[i] || v->type < 0 || kept[v->type] >= gp->want[v->type])
 				continue;
-			if (v->type >= 0 && kept[v->type] < gp->want[v->type]) {
-				kept[v->type]++;
-				keep[i] = true;
-			}
+			bool held = v->user_pid != 0;
+			if (pass == 0 ? !held : pass <= max_ord ? ord[i] != pass - 1 : false)
+				continue;
+			kept[v->type]++;
+			keep[i] = true;
+			if (held && seed && ord[i] != -1 && ord[i] >= gp->want[v->type] && warn)
+				vdm_warn(ctx, "GPU %d (%s): keeping vGPU %s (%s, seeded ordinal %d), which pid "
+					 "%d holds; a fresh apply with this --uuid-seed makes ordinals 0 to "
+					 "%d, so after a rebuild its UUID does not come back",
+					 g->index, g->addr, v->id, g->types[v->type].name, ord[i],
+					 v->user_pid, gp->want[v->type] - 1);
 		}
+	free(ord);
 	for (size_t i = 0; i < g->n_vgpus; i++) {
 		const struct vdm_vgpu *v = &g->vgpus[i];
 		if (!keep[i]) {
@@ -272,9 +316,6 @@ static int removed_on(const struct vdm_gpu_plan *gp, const struct vdm_parent *p)
 	return n;
 }
 
-/* The namespace of vgpu-dm's name-based UUIDs (a fixed random UUID). */
-static const char uuid_namespace[] = "3f0c1b8e-6a52-4d9e-9c7a-5be2f04a7d31";
-
 static bool uuid_taken(const struct vdm_gpu_plan *gp, const char *id)
 {
 	for (size_t o = 0; o < gp->n_ops; o++)
@@ -288,20 +329,15 @@ static bool uuid_taken(const struct vdm_gpu_plan *gp, const char *id)
  * yet: a host rebuilt from the same config gets the same UUIDs back. */
 static void new_uuid(struct vdm_ctx *ctx, const struct vdm_gpu_plan *gp, int type, char out[VDM_ID_LEN])
 {
-	uuid_t u, ns;
 	const char *seed = vdm_ctx_uuid_seed(ctx);
 	if (!seed) {
+		uuid_t u;
 		uuid_generate_random(u);
 		uuid_unparse_lower(u, out);
 		return;
 	}
-	uuid_parse(uuid_namespace, ns);
 	for (int ordinal = 0;; ordinal++) {
-		char *name = vdm_strdupf("%s/%s/%s/%d", seed, gp->gpu->addr, gp->gpu->types[type].name,
-					 ordinal);
-		uuid_generate_sha1(u, ns, name, strlen(name));
-		free(name);
-		uuid_unparse_lower(u, out);
+		seeded_uuid(seed, gp->gpu, type, ordinal, out);
 		if (!uuid_taken(gp, out))
 			return;
 	}
@@ -376,6 +412,13 @@ static int place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err
 					continue; /* a VF holds one vGPU */
 				if (live) {
 					int avail = vdm_parent_available(h, par, (int)t);
+					if (avail < 0) {
+						*err = vdm_strdupf("%s: the driver's count of free %s "
+								   "vGPUs cannot be read: %s", lbl,
+								   g->types[t].name, h->error);
+						rc = avail;
+						break;
+					}
 					int placed = 0;
 					for (size_t o = 0; o < gp->n_ops; o++)
 						if (gp->ops[o].kind == VDM_OP_CREATE && gp->ops[o].parent == par &&
@@ -387,6 +430,8 @@ static int place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err
 				chosen = par;
 				used[p]++;
 			}
+			if (rc < 0)
+				break;
 			if (!chosen) {
 				char *cur = vdm_counts_str(g, have);
 				*err = vdm_strdupf("%s: cannot create %d x %s next to %s: the driver reports "
@@ -401,7 +446,8 @@ static int place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err
 				new_uuid(h->ctx, gp, (int)t, id);
 			else
 				snprintf(id, sizeof(id), "%s", chosen->addr);
-			add_op(gp, VDM_OP_CREATE, chosen, (int)t, id);
+			add_op(gp, VDM_OP_CREATE, chosen, (int)t, id)->random_id =
+				g->be->uuid_ids && !vdm_ctx_uuid_seed(h->ctx);
 			gp->n_create++;
 		}
 	}
@@ -507,6 +553,23 @@ int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct
 	plan->gpus = vdm_xcalloc(h->n_gpus ? h->n_gpus : 1, sizeof(*plan->gpus));
 	*out = NULL;
 
+	/* A device that may be an NVIDIA GPU but cannot be identified: the
+	 * index of every GPU after it is in doubt, so an entry that selects
+	 * GPUs by index is refused; one that selects "all" (by device-filter)
+	 * plans the GPUs that can be read and leaves that device alone. */
+	for (size_t e = 0; e < cfg->n_entries && h->n_unreadable; e++) {
+		const struct vdm_entry *en = &cfg->entries[e];
+		if (en->all_devices)
+			continue;
+		*err = vdm_strdupf("%s:%d:%d: GPU indexes cannot be trusted on this host: %s (an NVIDIA "
+				   "device that cannot be identified shifts the index of every GPU "
+				   "after it); refusing to select GPUs by index", spec->source,
+				   en->pos.line, en->pos.col, h->unreadable[0]);
+		vdm_plan_free(plan);
+		return -EIO;
+	}
+	for (size_t i = 0; i < h->n_unreadable; i++)
+		vdm_warn(h->ctx, "%s: this device cannot be identified and is left alone", h->unreadable[i]);
 	if (h->n_gpus == 0) {
 		char path[VDM_PATH_MAX];
 		vdm_path(h->ctx, path, sizeof(path), "sys/bus/pci/devices");
@@ -525,14 +588,24 @@ int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct
 		struct vdm_gpu_plan *gp = &plan->gpus[i];
 		gp->gpu = &h->gpus[i];
 		gp->entry = select_entry(h->ctx, gp->gpu, cfg);
+		if ((flags & VDM_PLAN_SKIP_NO_VFS) && gp->gpu->sriov && gp->gpu->fw == VDM_FW_NONE)
+			gp->entry = NULL;
 		if (!gp->entry) {
 			gp->matches = true;
 			continue;
 		}
 		plan->n_selected++;
+		if (gp->gpu->unreadable) {
+			char lbl[64];
+			vdm_gpu_label(gp->gpu, lbl, sizeof(lbl));
+			*err = vdm_strdupf("%s: its state cannot be read: %s; refusing to plan it", lbl,
+					   gp->gpu->unreadable);
+			rc = -EIO;
+			break;
+		}
 		rc = resolve_want(spec, gp, err);
 		if (rc == 0)
-			diff_gpu(gp);
+			diff_gpu(h->ctx, gp, flags & VDM_PLAN_CHECK);
 		if (rc == 0 && (flags & VDM_PLAN_CHECK) && !gp->matches) {
 			rc = check_in_use(h, gp, flags & VDM_PLAN_FORCE, err);
 			if (rc == 0)
@@ -543,7 +616,7 @@ int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct
 				rc = place_creates(h, gp, err);
 		}
 	}
-	if (rc == 0 && plan->n_selected == 0)
+	if (rc == 0 && plan->n_selected == 0 && !(flags & VDM_PLAN_SKIP_NO_VFS))
 		vdm_warn(h->ctx, "config '%s' selects none of this host's %zu GPUs", cfg->label, h->n_gpus);
 	if (rc < 0) {
 		vdm_plan_free(plan);

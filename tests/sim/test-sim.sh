@@ -339,6 +339,10 @@ for t in "$V100T"/*; do
 done
 eq "same uuid on the first is fine" ok "$(try_write "$TT/nvidia-232/create" "$u")"
 match "--help states the default host" "Default when no --gpu is given: --gpu T4 --gpu T4" "$("$SIM" --help)"
+eq "--list-models: one line per model, frameworks after" "T4 mdev|L40S mdev vfio" \
+	"$("$SIM" --list-models | grep -E '^(T4|L40S) ' | paste -sd'|')"
+eq "--list-models lists the catalogue" "$(sed -n '/^Models:/,/^$/p' <("$SIM" --help) | grep -c '^  [A-Z]')" \
+	"$("$SIM" --list-models | wc -l)"
 
 # --- debug mode in foreground ------------------------------------------------------------------
 echo "# foreground -d"
