@@ -6,6 +6,7 @@
 #include "config.h"
 #include "host.h"
 #include "json.h"
+#include "mig.h"
 
 static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 {
@@ -26,6 +27,7 @@ static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 			       vdm_gpu_free_instances(h, g, (int)t), max);
 		}
 	}
+	vdm_mig_print_gpu(stdout, g);
 	if (g->n_vgpus) {
 		printf("  %-36s  %-22s %s\n", "VGPU", "TYPE", "PARENT");
 		for (size_t v = 0; v < g->n_vgpus; v++) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mig.h"
 #include "sysfs.h"
 
 #define PCI_VENDOR_NVIDIA 0x10de
@@ -151,6 +152,7 @@ int vdm_host_scan(struct vdm_ctx *ctx, struct vdm_host **out, char **err)
 			g->index, g->addr, g->id.device, vdm_framework_name(g->fw), g->n_types,
 			g->n_parents, g->n_vgpus);
 	}
+	vdm_mig_scan(h);
 	*out = h;
 	return 0;
 }
@@ -177,6 +179,7 @@ void vdm_host_free(struct vdm_host *h)
 		}
 		free(g->vgpus);
 		free(g->model);
+		vdm_mig_free(g->mig);
 	}
 	free(h->gpus);
 	free(h->driver_version);

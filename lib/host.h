@@ -58,6 +58,7 @@ struct vdm_vgpu {
 };
 
 struct vdm_backend;
+struct vdm_mig;
 
 struct vdm_gpu {
 	int index;
@@ -76,6 +77,7 @@ struct vdm_gpu {
 	size_t n_parents;
 	struct vdm_vgpu *vgpus;   /* sorted by parent address then UUID */
 	size_t n_vgpus;
+	struct vdm_mig *mig;       /* MIG state (mig.h); NULL: not MIG-capable or no NVML */
 };
 
 struct vdm_host {

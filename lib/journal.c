@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mig.h"
 #include "sysfs.h"
 
 #define JOURNAL_MAGIC "nvidia-vgpu-dm journal v1"
@@ -103,6 +104,7 @@ void vdm_snapshot_of_plan(const struct vdm_plan *plan, struct vdm_snapshot *s)
 			snprintf(sv->type_id, sizeof(sv->type_id), "%s", vg->type_id);
 			snprintf(sv->parent, sizeof(sv->parent), "%s", vg->parent->addr);
 		}
+		vdm_mig_snapshot(gp->gpu, s);
 	}
 }
 
@@ -129,6 +131,7 @@ int vdm_journal_write(struct vdm_ctx *ctx, const struct vdm_plan *plan, char **e
 			if (!strcmp(s.v[v].gpu, s.gpus[g]))
 				fprintf(f, "vgpu %s %s %s %s\n", s.v[v].gpu, s.v[v].id, s.v[v].type_id,
 					s.v[v].parent);
+		vdm_mig_journal_write(f, &s, s.gpus[g]);
 	}
 	vdm_snapshot_free(&s);
 	fprintf(f, "end\n");
@@ -165,6 +168,8 @@ void vdm_snapshot_free(struct vdm_snapshot *s)
 {
 	free(s->gpus);
 	free(s->v);
+	free(s->mig);
+	free(s->gi);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -197,6 +202,8 @@ static int journal_read(struct vdm_ctx *ctx, struct vdm_snapshot *s, char **err)
 		} else if (sscanf(line, "vgpu %31s %39s %31s %31s", v.gpu, v.id, v.type_id, v.parent) == 4) {
 			s->v = vdm_xrealloc(s->v, s->n + 1, sizeof(*s->v));
 			s->v[s->n++] = v;
+		} else if (vdm_mig_journal_parse(line, s)) {
+			continue;
 		} else if (!strcmp(line, "end")) {
 			end = true;
 		} else {
@@ -275,6 +282,10 @@ int vdm_restore(struct vdm_host **host, const struct vdm_snapshot *s, char **err
 	int rc = rescan(host, err);
 	if (rc < 0)
 		return rc;
+	/* 1b: MIG mode, VFs and GPU instances as they were. */
+	rc = vdm_mig_restore(host, s, &failed, err);
+	if (rc < 0)
+		return rc;
 	/* 2: create what is missing, with its id, type and parent. */
 	for (size_t i = 0; i < s->n; i++) {
 		if (find_vgpu(*host, &s->v[i]))
@@ -308,8 +319,9 @@ int vdm_restore(struct vdm_host **host, const struct vdm_snapshot *s, char **err
 		const struct vdm_vgpu *v = find_vgpu(*host, &s->v[i]);
 		ok = v && same(v, &s->v[i]);
 	}
+	ok = ok && vdm_mig_restored(*host, s);
 	if (!ok) {
-		*err = vdm_strdupf("could not restore the vGPUs as they were (%d step%s failed)", failed,
+		*err = vdm_strdupf("could not restore the vGPUs (and GPU instances) as they were (%d step%s failed)", failed,
 				   failed == 1 ? "" : "s");
 		return -EIO;
 	}

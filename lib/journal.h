@@ -36,12 +36,25 @@ struct vdm_snap_vgpu {
 	char type_id[32];
 	char parent[VDM_ADDR_LEN];
 };
+/* MIG state of a GPU (mig.h): its mode and VF count, and its GPU instances. */
+struct vdm_snap_mig {
+	char gpu[VDM_ADDR_LEN];
+	int mode, num_vfs;
+};
+struct vdm_snap_gi {
+	char gpu[VDM_ADDR_LEN];
+	unsigned profile_id, start, size;
+};
 struct vdm_snapshot {
 	char (*gpus)[VDM_ADDR_LEN];
 	size_t n_gpus;
 	struct vdm_snap_vgpu *v;
 	size_t n;
 	int pid;                /* of the run that wrote it */
+	struct vdm_snap_mig *mig;
+	size_t n_mig;
+	struct vdm_snap_gi *gi;
+	size_t n_gi;
 };
 void vdm_snapshot_free(struct vdm_snapshot *s);
 /* The vGPUs, as scanned, of every GPU the plan changes. */

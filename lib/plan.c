@@ -7,6 +7,7 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
+#include "mig.h"
 #include "sysfs.h"
 
 /* ---- small string builder for messages ---- */
@@ -356,7 +357,7 @@ static int place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err
 	vdm_gpu_label(g, lbl, sizeof(lbl));
 	int *have = vdm_xcalloc(g->n_types ? g->n_types : 1, sizeof(int));
 	int *used = vdm_xcalloc(g->n_parents ? g->n_parents : 1, sizeof(int));
-	bool live = gp->n_remove == 0;
+	bool live = gp->n_remove == 0 && !vdm_mig_plan_changes(gp); /* MIG: GPU instances come first */
 	int rc = 0;
 
 	for (size_t o = 0; o < gp->n_ops; o++)
@@ -445,8 +446,8 @@ static int check_sizes(struct vdm_host *h, const struct vdm_gpu_plan *gp, char *
 {
 	struct vdm_gpu *g = gp->gpu;
 	int first = -1, other = -1;
-	if (g->fw != VDM_FW_VFIO)
-		return 0;
+	if (g->fw != VDM_FW_VFIO || vdm_mig_wants(gp))
+		return 0; /* MIG-backed: one size per GPU instance, not per GPU */
 	for (size_t t = 0; t < g->n_types; t++) {
 		if (!gp->want[t])
 			continue;
@@ -508,14 +509,18 @@ int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct
 		}
 		plan->n_selected++;
 		rc = resolve_want(spec, gp, err);
-		if (rc == 0)
+		if (rc == 0) {
 			diff_gpu(gp);
+			vdm_mig_match(gp);
+		}
 		if (rc == 0 && (flags & VDM_PLAN_CHECK) && !gp->matches) {
 			rc = check_in_use(h, gp, flags & VDM_PLAN_FORCE, err);
 			if (rc == 0)
 				rc = check_capacity(gp, err);
 			if (rc == 0)
 				rc = check_sizes(h, gp, err);
+			if (rc == 0)
+				rc = vdm_mig_plan(h, gp, err);
 			if (rc == 0)
 				rc = place_creates(h, gp, err);
 		}
@@ -537,6 +542,7 @@ void vdm_plan_free(struct vdm_plan *plan)
 	for (size_t i = 0; i < plan->n_gpus; i++) {
 		free(plan->gpus[i].want);
 		free(plan->gpus[i].ops);
+		vdm_mig_plan_free(plan->gpus[i].mig);
 	}
 	free(plan->gpus);
 	free(plan);
