@@ -1,12 +1,14 @@
 # The front door. `make` builds, `make check` runs every test (also under
 # ASan+UBSan), `make demo` shows a simulated host being laid out, `make bench`
-# prints the benchmark table, `make install` installs.
+# prints the benchmark table, `make install` installs, `make deb` builds the
+# Debian packages into $(DEB_OUT).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 PREFIX     ?= /usr/local
 MESON_OPTS ?=
+DEB_OUT    ?= $(BUILD)/deb
 
-.PHONY: all deps build build-asan check demo bench install clean
+.PHONY: all deps build build-asan check demo bench install deb clean
 
 all: build
 
@@ -36,6 +38,9 @@ bench: build
 
 install: build
 	meson install -C $(BUILD)
+
+deb: deps
+	scripts/build-deb $(DEB_OUT)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

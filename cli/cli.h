@@ -64,5 +64,6 @@ int cmd_apply(struct cli *c, int argc, char **argv);
 int cmd_assert(struct cli *c, int argc, char **argv);
 int cmd_list(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
+int cmd_doctor(struct cli *c, int argc, char **argv);
 
 #endif

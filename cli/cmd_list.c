@@ -23,8 +23,13 @@ static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 			char max[16] = "-";
 			if (vt->max_instances >= 0)
 				snprintf(max, sizeof(max), "%d", vt->max_instances);
-			printf("  %-22s %-12s %5d %5s\n", vt->name, vt->id,
-			       vdm_gpu_free_instances(h, g, (int)t), max);
+			char free_s[16] = "?";
+			int n = vdm_gpu_free_instances(h, g, (int)t);
+			if (n >= 0)
+				snprintf(free_s, sizeof(free_s), "%d", n);
+			else
+				vdm_warn(h->ctx, "GPU %d: %s", g->index, h->error);
+			printf("  %-22s %-12s %5s %5s\n", vt->name, vt->id, free_s, max);
 		}
 	}
 	vdm_mig_print_gpu(stdout, g);
@@ -62,6 +67,13 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		free(err);
 		return EXIT_FAIL;
 	}
+	for (size_t i = 0; i < h->n_unreadable; i++)
+		vdm_warn(c->ctx, "%s: this device cannot be identified: GPU indexes after it are in doubt",
+			 h->unreadable[i]);
+	for (size_t i = 0; i < h->n_gpus; i++)
+		if (h->gpus[i].unreadable)
+			vdm_warn(c->ctx, "GPU %d (%s): its state cannot be read: %s", h->gpus[i].index,
+				 h->gpus[i].addr, h->gpus[i].unreadable);
 	if (json) {
 		struct json_object *o = vdm_json_host(h);
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |

@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	 "Assert that a specific vGPU device configuration is currently applied to the node"},
 	{"list", cmd_list, "List GPUs, the vGPU types they offer with free capacity, and existing vGPUs"},
 	{"export", cmd_export, "Print the host's current vGPU layout as a configuration file"},
+	{"doctor", cmd_doctor, "Check this hypervisor or VM for what keeps vGPUs from working, and say what to do"},
 	{NULL, NULL, NULL},
 };
 
@@ -124,6 +125,11 @@ int main(int argc, char **argv)
 	if (!cmd) {
 		fprintf(stderr, "No help topic for '%s'\n", name);
 		cli_fatal(&c, "unknown command '%s' (see '%s --help')", name, c.prog);
+		return EXIT_FAIL;
+	}
+	if (root && !*root) {
+		cli_fatal(&c, "--sysfs-root is empty: give a directory (/ for "
+			  "the host itself)");
 		return EXIT_FAIL;
 	}
 	vdm_ctx_new(&c.ctx, root);

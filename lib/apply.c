@@ -8,8 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *errno_hint(int e)
+/* What an errno from the driver means, for a create or for a remove. */
+static const char *errno_hint(int e, bool removing)
 {
+	if (removing)
+		switch (e) {
+		case EPERM:
+		case EBUSY:
+			return " (the vGPU is in use: a VM or another process holds it)";
+		case EIO:
+			return " (the driver refused to destroy it: a VM may still hold it, or the "
+			       "vGPU manager is in a bad state; see the kernel log)";
+		case ENOENT:
+		case ENODEV:
+			return " (it is gone: something else removed it meanwhile)";
+		default:
+			return "";
+		}
 	switch (e) {
 	case EIO:
 		return " (the driver refused: no room on the GPU, or a vGPU type it cannot hold "
@@ -18,7 +33,7 @@ static const char *errno_hint(int e)
 		return " (a vGPU with this UUID already exists)";
 	case EPERM:
 	case EBUSY:
-		return " (the vGPU is in use)";
+		return " (the parent device is busy)";
 	default:
 		return "";
 	}
@@ -150,7 +165,7 @@ int vdm_apply(struct vdm_host *h, const struct vdm_spec *spec, const struct vdm_
 				cause = vdm_strdupf("%s: %s %s vGPU %s on %s failed: %s%s", lbl,
 						    removing ? "removing" : "creating",
 						    type_name(op->parent, op->type), op->id,
-						    op->parent->addr, strerror(-rc), errno_hint(-rc));
+						    op->parent->addr, strerror(-rc), errno_hint(-rc, removing));
 			else if (removing)
 				st.removed++;
 			else

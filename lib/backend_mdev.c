@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "nvml.h"
 #include "sysfs.h"
 
 #define MDEV_BUS "sys/class/mdev_bus"
@@ -74,13 +75,6 @@ static int read_types(struct vdm_host *h, struct vdm_gpu *g, const char *parent)
 	return 0;
 }
 
-static int find_type_id(const struct vdm_gpu *g, const char *id)
-{
-	for (size_t i = 0; i < g->n_types; i++)
-		if (!strcmp(g->types[i].id, id))
-			return (int)i;
-	return -1;
-}
 
 /* The GPU a parent belongs to: itself, or the PF of a VF. */
 static struct vdm_gpu *parent_gpu(struct vdm_host *h, const char *parent)
@@ -141,11 +135,37 @@ static int scan_vgpus(struct vdm_host *h)
 		snprintf(v->id, sizeof(v->id), "%s", uuids[i]);
 		v->parent = p;
 		v->type_id = vdm_xstrdup(tid);
-		v->type = find_type_id(p->gpu, tid);
+		v->type = vdm_gpu_type_by_id(p->gpu, tid);
 		p->n_vgpus++;
 	}
 	vdm_names_free(uuids, n);
 	return 0;
+}
+
+/* Equal-size or mixed-size mode of each mdev GPU: a GPU without SR-IOV
+ * (before Ampere) has one frame-buffer size at a time, always; an SR-IOV
+ * GPU's mode is asked of NVML when it is there, else unknown (the plan then
+ * reads the VFs' available_instances). */
+static void read_modes(struct vdm_host *h)
+{
+	struct vdm_nvml *nvml = NULL;
+	bool tried = false;
+	for (size_t i = 0; i < h->n_gpus; i++) {
+		struct vdm_gpu *g = &h->gpus[i];
+		if (g->fw != VDM_FW_MDEV)
+			continue;
+		g->mixed_size = g->sriov ? -1 : 0;
+		if (!g->sriov)
+			continue;
+		if (!tried) {
+			nvml = vdm_nvml_open(h->ctx);
+			tried = true;
+		}
+		int mode = nvml ? vdm_nvml_mixed_size_mode(nvml, g->addr) : -1;
+		if (mode >= 0)
+			g->mixed_size = mode;
+	}
+	vdm_nvml_close(nvml);
 }
 
 static int mdev_scan(struct vdm_host *h)
@@ -175,6 +195,8 @@ static int mdev_scan(struct vdm_host *h)
 	vdm_names_free(parents, n);
 	if (rc == 0)
 		rc = scan_vgpus(h);
+	if (rc == 0)
+		read_modes(h);
 	return rc;
 }
 
@@ -185,9 +207,11 @@ static int mdev_available(struct vdm_host *h, struct vdm_parent *p, int type)
 	snprintf(rel, sizeof(rel), MDEV_BUS "/%s/mdev_supported_types/%s/available_instances",
 		 p->addr, p->gpu->types[type].id);
 	int rc = vdm_sysfs_read_int(h->ctx, rel, &v);
+	if (rc == 0 && (v < 0 || v > 1 << 20))
+		rc = -ERANGE;
 	if (rc < 0)
-		return rc;
-	return v < 0 ? 0 : v;
+		return vdm_host_error(h, rel, rc);
+	return v;
 }
 
 static int mdev_create(struct vdm_host *h, struct vdm_parent *p, int type, const char *uuid)

@@ -70,14 +70,18 @@ struct vdm_gpu {
 	const struct vdm_backend *be;
 	bool sriov;                /* PF with SR-IOV capability */
 	int total_vfs, num_vfs;
-	int mixed_size;            /* vendor VFIO: 1 mixed-size mode, 0 equal-size, -1 unknown */
+	int mixed_size;            /* 1 mixed-size mode, 0 equal-size (always without SR-IOV), -1 unknown */
 	struct vdm_vtype *types;
 	size_t n_types;
+	int *id_index;             /* hash of types[].id -> index (vdm_gpu_type_by_id) */
+	size_t id_cap, id_indexed;
 	struct vdm_parent *parents;
 	size_t n_parents;
 	struct vdm_vgpu *vgpus;   /* sorted by parent address then UUID */
 	size_t n_vgpus;
 	struct vdm_mig *mig;       /* MIG state (mig.h); NULL: not MIG-capable or no NVML */
+	char *unreadable;          /* "<file>: <why>": state that could not be read
+				      (SR-IOV counts, a VF's vGPU type...); plans refuse the GPU */
 };
 
 struct vdm_host {
@@ -85,6 +89,13 @@ struct vdm_host {
 	char *driver_version;      /* sys/module/nvidia/version, "" if unknown */
 	struct vdm_gpu *gpus;
 	size_t n_gpus;
+	/* "<file>: <why>" of each PCI function that may be an NVIDIA GPU but
+	 * whose vendor, class or ids cannot be read: it is not in gpus, so the
+	 * index of every GPU after it is in doubt (plans refuse index-based
+	 * selection while there is one). */
+	char **unreadable;
+	size_t n_unreadable;
+	char *error;               /* "<file>: <why>" of the last failed backend read */
 	/* Set by vdm_plan_build when it refuses (-EBUSY) to remove this vGPU,
 	 * which a process holds. */
 	const struct vdm_vgpu *refused_in_use;
@@ -107,6 +118,11 @@ struct vdm_backend {
 extern const struct vdm_backend vdm_backend_mdev;
 extern const struct vdm_backend vdm_backend_vfio;
 
+/* "<full path of rel>: <why>" for a read of rel that returned rc. */
+char *vdm_unreadable(struct vdm_ctx *ctx, const char *rel, int rc);
+/* Record it as h->error (for the message of a refusal); returns rc. */
+int vdm_host_error(struct vdm_host *h, const char *rel, int rc);
+
 /* Scan the host. Returns 0 or -errno (with *err describing it). */
 int vdm_host_scan(struct vdm_ctx *ctx, struct vdm_host **out, char **err);
 void vdm_host_free(struct vdm_host *host);
@@ -115,8 +131,11 @@ const char *vdm_framework_name(enum vdm_framework fw);
 /* Index of a type on a GPU by config name; a MIG attribute suffix the GPU
  * does not list is matched against the base name. -1 if none. */
 int vdm_gpu_find_type(const struct vdm_gpu *gpu, const char *name);
+/* How many more vGPUs of a type the parent takes now (cached), or -errno
+ * with host->error naming the file that could not be read. */
 int vdm_parent_available(struct vdm_host *host, struct vdm_parent *p, int type);
-/* Free instances of a type on a GPU now: the sum over its parents. */
+/* Free instances of a type on a GPU now: the sum over its parents; -errno
+ * (host->error set) when a parent's count cannot be read. */
 int vdm_gpu_free_instances(struct vdm_host *host, struct vdm_gpu *gpu, int type);
 /* Number of vGPUs of a type on a GPU. */
 int vdm_gpu_count_type(const struct vdm_gpu *gpu, int type);
@@ -129,6 +148,8 @@ static inline bool vdm_parent_is_vf(const struct vdm_parent *p)
 	return p->addr[0] && strcmp(p->addr, p->gpu->addr) != 0;
 }
 
+/* Index of the type with backend id "id" on a GPU, or -1: O(1). */
+int vdm_gpu_type_by_id(struct vdm_gpu *gpu, const char *id);
 /* Add a type to a GPU's list; returns its index. */
 int vdm_gpu_add_type(struct vdm_gpu *gpu, const char *id, const char *full_name);
 

@@ -48,8 +48,10 @@ struct vdm_snap_gi {
 struct vdm_snapshot {
 	char (*gpus)[VDM_ADDR_LEN];
 	size_t n_gpus;
-	struct vdm_snap_vgpu *v;
+	struct vdm_snap_vgpu *v;             /* the vGPUs before the run */
 	size_t n;
+	struct vdm_snap_vgpu *creates;       /* what the run was to create */
+	size_t n_creates;
 	int pid;                /* of the run that wrote it */
 	struct vdm_snap_mig *mig;
 	size_t n_mig;

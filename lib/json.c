@@ -50,7 +50,8 @@ static struct json_object *gpu_json(struct vdm_host *h, struct vdm_gpu *g)
 		json_object_object_add(to, "name", jstr(vt->name));
 		json_object_object_add(to, "id", jstr(vt->id));
 		json_object_object_add(to, "driver_name", jstr(vt->full_name));
-		json_object_object_add(to, "free", json_object_new_int(vdm_gpu_free_instances(h, g, (int)t)));
+		int free_n = vdm_gpu_free_instances(h, g, (int)t);
+		json_object_object_add(to, "free", free_n < 0 ? NULL : json_object_new_int(free_n));
 		json_object_object_add(to, "max_instances",
 				       vt->max_instances >= 0 ? json_object_new_int(vt->max_instances) : NULL);
 		json_object_object_add(to, "framebuffer_mib",
@@ -182,7 +183,10 @@ struct json_object *vdm_json_plan(const struct vdm_plan *plan)
 			const struct vdm_op *op = &gp->ops[k];
 			struct json_object *oo = json_object_new_object();
 			json_object_object_add(oo, "op", jstr(op_name(op->kind)));
-			json_object_object_add(oo, "id", jstr(op->id));
+			/* A random UUID this plan drew is not the one an apply will draw. */
+			json_object_object_add(oo, "id", op->random_id ? NULL : jstr(op->id));
+			if (op->random_id)
+				json_object_object_add(oo, "id_at_apply", jstr("random"));
 			json_object_object_add(oo, "type", op->type >= 0 ? jstr(g->types[op->type].name) : NULL);
 			const char *tid = op_type_id(g, op);
 			json_object_object_add(oo, "type_id", tid ? jstr(tid) : NULL);

@@ -608,3 +608,23 @@ struct json_object *vdm_mig_json_plan(const struct vdm_gpu_plan *gp)
 	}
 	return a;
 }
+
+void vdm_mig_export_note(struct vdm_ctx *ctx, const struct vdm_gpu *g)
+{
+	const struct vdm_mig *m = g->mig;
+	char lbl[64], pn[48];
+	if (!m || !m->mode)
+		return;
+	vdm_gpu_label(g, lbl, sizeof(lbl));
+	char *list = vdm_xstrdup("");
+	for (size_t i = 0; i < m->n_gis; i++) {
+		char *l = vdm_strdupf("%s%s%s", list, i ? ", " : "",
+				      vdm_mig_profile_name(g, m->gis[i].profile_id, pn, sizeof(pn)));
+		free(list);
+		list = l;
+	}
+	vdm_info(ctx, "%s: MIG mode on, %zu GPU instance%s%s%s%s; applying the export makes them again from "
+		 "its MIG-backed types", lbl, m->n_gis, m->n_gis == 1 ? "" : "s", m->n_gis ? " (" : "", list,
+		 m->n_gis ? ")" : "");
+	free(list);
+}

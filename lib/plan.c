@@ -124,11 +124,18 @@ static char *unsupported_error(const struct vdm_spec *spec, const struct vdm_typ
 	char *list = supported_list(g);
 	char *msg;
 	bool mig = vdm_vgpu_type_parse(tc->type, &vt, NULL) == 0 && vdm_vgpu_type_is_mig(&vt);
-	if (mig && g->fw == VDM_FW_VFIO)
+	/* A MIG-backed type of this very GPU model (A100-1-5C on an A100), on
+	 * either framework: the driver lists it once MIG mode is on and GPU
+	 * instances exist; vgpu-dm makes those itself through NVML (mig.h), which
+	 * also names the types a vendor-VFIO GPU supports. */
+	if (mig && (!*g->model || !strcmp(vt.gpu, g->model)))
 		msg = vdm_strdupf("%s:%d:%d: vGPU type %s is not offered by %s now: MIG-backed types "
-				  "need MIG mode on and GPU instances created before the vGPUs "
-				  "(nvidia-smi mig -cgi ... -C); it offers: %s", spec->source,
-				  tc->pos.line, tc->pos.col, tc->type, lbl, *list ? list : "no types");
+				  "need MIG mode on and GPU instances created before the vGPUs, which "
+				  "vgpu-dm does through NVML (%s); it offers: %s", spec->source,
+				  tc->pos.line, tc->pos.col, tc->type, lbl,
+				  g->mig ? "NVML does not list this type either"
+					 : "not available: libnvidia-ml.so.1 or VGPU_DM_NVML_LIBRARY",
+				  *list ? list : "no types");
 	else if (g->fw == VDM_FW_VFIO && g->n_vgpus)
 		msg = vdm_strdupf("%s:%d:%d: vGPU type %s is not offered by %s next to its current "
 				  "vGPUs, and the driver's lists, the type cache and NVML do not name "
@@ -186,26 +193,70 @@ static struct vdm_op *add_op(struct vdm_gpu_plan *gp, enum vdm_op_kind kind, str
 	return op;
 }
 
-/* Keep the first vGPUs of each wanted type (in parent-address order), remove
- * the rest; creates are added later by place_creates. */
-/* Keep vGPUs of each wanted type up to the wanted count, in parent-address
- * order but those a process holds first; remove the rest. Creates are added
- * later by place_creates. */
-static void diff_gpu(struct vdm_gpu_plan *gp)
+/* The namespace of vgpu-dm's name-based UUIDs (a fixed random UUID). */
+static const char uuid_namespace[] = "3f0c1b8e-6a52-4d9e-9c7a-5be2f04a7d31";
+
+/* The seeded UUID of ordinal k of a type on a GPU: UUIDv5 of
+ * "<seed>/<GPU address>/<type name>/<k>". */
+static void seeded_uuid(const char *seed, const struct vdm_gpu *g, int type, int k,
+			char out[VDM_ID_LEN])
+{
+	uuid_t u, ns;
+	uuid_parse(uuid_namespace, ns);
+	char *name = vdm_strdupf("%s/%s/%s/%d", seed, g->addr, g->types[type].name, k);
+	uuid_generate_sha1(u, ns, name, strlen(name));
+	free(name);
+	uuid_unparse_lower(u, out);
+}
+
+/* Which seeded ordinal a vGPU's UUID is (below max), or -1. */
+static int seeded_ordinal(const char *seed, const struct vdm_gpu *g, const struct vdm_vgpu *v, int max)
+{
+	char id[VDM_ID_LEN];
+	if (!seed || v->type < 0 || !g->be || !g->be->uuid_ids)
+		return -1;
+	for (int k = 0; k < max; k++) {
+		seeded_uuid(seed, g, v->type, k, id);
+		if (!strcmp(id, v->id))
+			return k;
+	}
+	return -1;
+}
+
+/* Keep vGPUs of each wanted type up to the wanted count, those a process
+ * holds first; then, with a UUID seed, those with the lowest seeded ordinals
+ * (so the host is what a fresh apply with the seed builds, and a rebuild
+ * after a reboot brings the same UUIDs back); then in parent-address order.
+ * Remove the rest. Creates are added later by place_creates. */
+static void diff_gpu(struct vdm_ctx *ctx, struct vdm_gpu_plan *gp, bool warn)
 {
 	const struct vdm_gpu *g = gp->gpu;
+	const char *seed = vdm_ctx_uuid_seed(ctx);
 	int *kept = vdm_xcalloc(g->n_types ? g->n_types : 1, sizeof(int));
 	bool *keep = vdm_xcalloc(g->n_vgpus ? g->n_vgpus : 1, sizeof(bool));
-	for (int pass = 0; pass < 2; pass++)
+	int *ord = vdm_xcalloc(g->n_vgpus ? g->n_vgpus : 1, sizeof(int));
+	int max_ord = (int)g->n_vgpus + 1;
+	for (size_t i = 0; i < g->n_vgpus; i++)
+		ord[i] = seeded_ordinal(seed, g, &g->vgpus[i], max_ord);
+	/* pass 0: held by a process; 1..max_ord: seeded ordinal pass-1; then the rest */
+	for (int pass = 0; pass <= max_ord + 1; pass++)
 		for (size_t i = 0; i < g->n_vgpus; i++) {
 			const struct vdm_vgpu *v = &g->vgpus[i];
-			if ((pass == 0) != (v->user_pid != 0))
+			if (keep[i] || v->type < 0 || kept[v->type] >= gp->want[v->type])
 				continue;
-			if (v->type >= 0 && kept[v->type] < gp->want[v->type]) {
-				kept[v->type]++;
-				keep[i] = true;
-			}
+			bool held = v->user_pid != 0;
+			if (pass == 0 ? !held : pass <= max_ord ? ord[i] != pass - 1 : false)
+				continue;
+			kept[v->type]++;
+			keep[i] = true;
+			if (held && seed && ord[i] != -1 && ord[i] >= gp->want[v->type] && warn)
+				vdm_warn(ctx, "GPU %d (%s): keeping vGPU %s (%s, seeded ordinal %d), which pid "
+					 "%d holds; a fresh apply with this --uuid-seed makes ordinals 0 to "
+					 "%d, so after a rebuild its UUID does not come back",
+					 g->index, g->addr, v->id, g->types[v->type].name, ord[i],
+					 v->user_pid, gp->want[v->type] - 1);
 		}
+	free(ord);
 	for (size_t i = 0; i < g->n_vgpus; i++) {
 		const struct vdm_vgpu *v = &g->vgpus[i];
 		if (!keep[i]) {
@@ -271,9 +322,6 @@ static int removed_on(const struct vdm_gpu_plan *gp, const struct vdm_parent *p)
 	return n;
 }
 
-/* The namespace of vgpu-dm's name-based UUIDs (a fixed random UUID). */
-static const char uuid_namespace[] = "3f0c1b8e-6a52-4d9e-9c7a-5be2f04a7d31";
-
 static bool uuid_taken(const struct vdm_gpu_plan *gp, const char *id)
 {
 	for (size_t o = 0; o < gp->n_ops; o++)
@@ -287,20 +335,15 @@ static bool uuid_taken(const struct vdm_gpu_plan *gp, const char *id)
  * yet: a host rebuilt from the same config gets the same UUIDs back. */
 static void new_uuid(struct vdm_ctx *ctx, const struct vdm_gpu_plan *gp, int type, char out[VDM_ID_LEN])
 {
-	uuid_t u, ns;
 	const char *seed = vdm_ctx_uuid_seed(ctx);
 	if (!seed) {
+		uuid_t u;
 		uuid_generate_random(u);
 		uuid_unparse_lower(u, out);
 		return;
 	}
-	uuid_parse(uuid_namespace, ns);
 	for (int ordinal = 0;; ordinal++) {
-		char *name = vdm_strdupf("%s/%s/%s/%d", seed, gp->gpu->addr, gp->gpu->types[type].name,
-					 ordinal);
-		uuid_generate_sha1(u, ns, name, strlen(name));
-		free(name);
-		uuid_unparse_lower(u, out);
+		seeded_uuid(seed, gp->gpu, type, ordinal, out);
 		if (!uuid_taken(gp, out))
 			return;
 	}
@@ -375,6 +418,13 @@ static int place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err
 					continue; /* a VF holds one vGPU */
 				if (live) {
 					int avail = vdm_parent_available(h, par, (int)t);
+					if (avail < 0) {
+						*err = vdm_strdupf("%s: the driver's count of free %s "
+								   "vGPUs cannot be read: %s", lbl,
+								   g->types[t].name, h->error);
+						rc = avail;
+						break;
+					}
 					int placed = 0;
 					for (size_t o = 0; o < gp->n_ops; o++)
 						if (gp->ops[o].kind == VDM_OP_CREATE && gp->ops[o].parent == par &&
@@ -386,6 +436,8 @@ static int place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err
 				chosen = par;
 				used[p]++;
 			}
+			if (rc < 0)
+				break;
 			if (!chosen) {
 				char *cur = vdm_counts_str(g, have);
 				*err = vdm_strdupf("%s: cannot create %d x %s next to %s: the driver reports "
@@ -400,7 +452,8 @@ static int place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err
 				new_uuid(h->ctx, gp, (int)t, id);
 			else
 				snprintf(id, sizeof(id), "%s", chosen->addr);
-			add_op(gp, VDM_OP_CREATE, chosen, (int)t, id);
+			add_op(gp, VDM_OP_CREATE, chosen, (int)t, id)->random_id =
+				g->be->uuid_ids && !vdm_ctx_uuid_seed(h->ctx);
 			gp->n_create++;
 		}
 	}
@@ -409,31 +462,48 @@ static int place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err
 	return rc;
 }
 
-/* ---- sizes on vendor-VFIO GPUs ---- */
+/* ---- sizes: one frame-buffer size per GPU, unless in mixed-size mode ---- */
 
-/* Is a vendor-VFIO GPU in mixed-size mode? NVML says so when present;
- * otherwise the driver's lists tell once a vGPU exists: in equal-size mode a
- * free VF offers only the size already in use. 1, 0, or -1 unknown. */
+/* A time-sliced type's frame buffer in MiB (from the driver, else from its
+ * name: "-4Q" is 4096); -1 for a MIG-backed type (its size is its GPU
+ * instance's, not this rule's) or an unknown one. */
+static int type_fb(const struct vdm_vtype *vt)
+{
+	struct vdm_vgpu_type p;
+	bool parsed = vdm_vgpu_type_parse(vt->name, &p, NULL) == 0;
+	if (parsed && vdm_vgpu_type_is_mig(&p))
+		return -1;
+	if (vt->fb_mib > 0)
+		return vt->fb_mib;
+	return parsed ? (p.gb ? p.gb * 1024 : 512) : -1;
+}
+
+/* Is the GPU in mixed-size mode? A GPU without SR-IOV (before Ampere) never
+ * is. NVML says so when present; otherwise the driver's lists tell once a
+ * vGPU exists: in equal-size mode a free VF offers only the size already in
+ * use. 1, 0, or -1 unknown. */
 static int mixed_size_mode(struct vdm_host *h, struct vdm_gpu *g)
 {
+	if (!g->sriov)
+		return 0;
 	if (g->mixed_size >= 0 || g->n_vgpus == 0)
 		return g->mixed_size;
 	int used_fb = -1;
 	for (size_t v = 0; v < g->n_vgpus; v++)
 		if (g->vgpus[v].type >= 0)
-			used_fb = g->types[g->vgpus[v].type].fb_mib;
+			used_fb = type_fb(&g->types[g->vgpus[v].type]);
 	if (used_fb < 0)
 		return -1;
 	for (size_t p = 0; p < g->n_parents; p++) {
 		struct vdm_parent *par = &g->parents[p];
-		if (par->n_vgpus)
+		if (par->n_vgpus || !vdm_parent_is_vf(par))
 			continue;
 		bool offers_any = false;
 		for (size_t t = 0; t < g->n_types; t++) {
 			if (vdm_parent_available(h, par, (int)t) <= 0)
 				continue;
 			offers_any = true;
-			if (g->types[t].fb_mib != used_fb)
+			if (type_fb(&g->types[t]) > 0 && type_fb(&g->types[t]) != used_fb)
 				return 1;
 		}
 		if (offers_any)
@@ -446,14 +516,14 @@ static int check_sizes(struct vdm_host *h, const struct vdm_gpu_plan *gp, char *
 {
 	struct vdm_gpu *g = gp->gpu;
 	int first = -1, other = -1;
-	if (g->fw != VDM_FW_VFIO || vdm_mig_wants(gp))
+	if (vdm_mig_wants(gp))
 		return 0; /* MIG-backed: one size per GPU instance, not per GPU */
 	for (size_t t = 0; t < g->n_types; t++) {
-		if (!gp->want[t])
+		if (!gp->want[t] || type_fb(&g->types[t]) < 0)
 			continue;
 		if (first < 0)
 			first = (int)t;
-		else if (g->types[t].fb_mib != g->types[first].fb_mib)
+		else if (type_fb(&g->types[t]) != type_fb(&g->types[first]))
 			other = (int)t;
 	}
 	if (other < 0)
@@ -463,6 +533,12 @@ static int check_sizes(struct vdm_host *h, const struct vdm_gpu_plan *gp, char *
 		return 0;
 	char lbl[64];
 	vdm_gpu_label(g, lbl, sizeof(lbl));
+	if (!g->sriov) {
+		*err = vdm_strdupf("%s: the config mixes vGPU sizes (%s and %s); this GPU has no "
+				   "mixed-size mode: all its vGPUs have one frame-buffer size (any series)",
+				   lbl, g->types[first].name, g->types[other].name);
+		return -EINVAL;
+	}
 	*err = vdm_strdupf("%s: the config mixes vGPU sizes (%s and %s), which needs the GPU in "
 			   "mixed-size mode, and it is %s; switch it while it holds no vGPU, after "
 			   "its VFs are enabled: nvidia-smi vgpu -i %s -shm 1",
@@ -485,6 +561,23 @@ int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct
 	plan->gpus = vdm_xcalloc(h->n_gpus ? h->n_gpus : 1, sizeof(*plan->gpus));
 	*out = NULL;
 
+	/* A device that may be an NVIDIA GPU but cannot be identified: the
+	 * index of every GPU after it is in doubt, so an entry that selects
+	 * GPUs by index is refused; one that selects "all" (by device-filter)
+	 * plans the GPUs that can be read and leaves that device alone. */
+	for (size_t e = 0; e < cfg->n_entries && h->n_unreadable; e++) {
+		const struct vdm_entry *en = &cfg->entries[e];
+		if (en->all_devices)
+			continue;
+		*err = vdm_strdupf("%s:%d:%d: GPU indexes cannot be trusted on this host: %s (an NVIDIA "
+				   "device that cannot be identified shifts the index of every GPU "
+				   "after it); refusing to select GPUs by index", spec->source,
+				   en->pos.line, en->pos.col, h->unreadable[0]);
+		vdm_plan_free(plan);
+		return -EIO;
+	}
+	for (size_t i = 0; i < h->n_unreadable; i++)
+		vdm_warn(h->ctx, "%s: this device cannot be identified and is left alone", h->unreadable[i]);
 	if (h->n_gpus == 0) {
 		char path[VDM_PATH_MAX];
 		vdm_path(h->ctx, path, sizeof(path), "sys/bus/pci/devices");
@@ -503,14 +596,24 @@ int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct
 		struct vdm_gpu_plan *gp = &plan->gpus[i];
 		gp->gpu = &h->gpus[i];
 		gp->entry = select_entry(h->ctx, gp->gpu, cfg);
+		if ((flags & VDM_PLAN_SKIP_NO_VFS) && gp->gpu->sriov && gp->gpu->fw == VDM_FW_NONE)
+			gp->entry = NULL;
 		if (!gp->entry) {
 			gp->matches = true;
 			continue;
 		}
 		plan->n_selected++;
+		if (gp->gpu->unreadable) {
+			char lbl[64];
+			vdm_gpu_label(gp->gpu, lbl, sizeof(lbl));
+			*err = vdm_strdupf("%s: its state cannot be read: %s; refusing to plan it", lbl,
+					   gp->gpu->unreadable);
+			rc = -EIO;
+			break;
+		}
 		rc = resolve_want(spec, gp, err);
 		if (rc == 0) {
-			diff_gpu(gp);
+			diff_gpu(h->ctx, gp, flags & VDM_PLAN_CHECK);
 			vdm_mig_match(gp);
 		}
 		if (rc == 0 && (flags & VDM_PLAN_CHECK) && !gp->matches) {
@@ -525,7 +628,7 @@ int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct
 				rc = place_creates(h, gp, err);
 		}
 	}
-	if (rc == 0 && plan->n_selected == 0)
+	if (rc == 0 && plan->n_selected == 0 && !(flags & VDM_PLAN_SKIP_NO_VFS))
 		vdm_warn(h->ctx, "config '%s' selects none of this host's %zu GPUs", cfg->label, h->n_gpus);
 	if (rc < 0) {
 		vdm_plan_free(plan);

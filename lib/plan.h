@@ -22,6 +22,8 @@ struct vdm_op {
 	struct vdm_parent *parent;
 	int type;                       /* index in gpu->types; -1 for an unknown type being removed */
 	char id[VDM_ID_LEN];
+	bool random_id;                 /* a create whose id is a random UUID drawn for this plan
+					   only: another run draws another (shown as such) */
 };
 
 struct vdm_mig_plan;
@@ -47,6 +49,8 @@ struct vdm_plan {
 enum {
 	VDM_PLAN_CHECK = 1 << 0,        /* check capacity and place creates (for apply) */
 	VDM_PLAN_FORCE = 1 << 1,        /* with CHECK: remove vGPUs a process holds (warns) */
+	VDM_PLAN_SKIP_NO_VFS = 1 << 2,  /* leave out GPUs with SR-IOV and no usable VFs (checking
+					   the others before --enable-sriov makes VFs) */
 };
 
 /* Build a plan for config cfg of spec. Returns 0, or -errno with *err set to

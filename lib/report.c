@@ -99,9 +99,12 @@ static void print_gpu(FILE *f, const struct vdm_gpu_plan *gp)
 
 	int w_id = 0, w_type = 0;
 	char type[96];
+	/* A random UUID drawn for this plan is not what an apply will draw. */
+	static const char random_id[] = "(random at apply)";
 	for (size_t k = 0; k < gp->n_ops; k++) {
 		op_type(g, &gp->ops[k], type, sizeof(type));
-		int li = (int)strlen(gp->ops[k].id), lt = (int)strlen(type);
+		int li = (int)strlen(gp->ops[k].random_id ? random_id : gp->ops[k].id),
+		    lt = (int)strlen(type);
 		w_id = li > w_id ? li : w_id;
 		w_type = lt > w_type ? lt : w_type;
 	}
@@ -113,8 +116,8 @@ static void print_gpu(FILE *f, const struct vdm_gpu_plan *gp)
 			mig = true;
 		}
 		op_type(g, op, type, sizeof(type));
-		fprintf(f, "  %-6s  %-*s  %-*s  on %s\n", op_word(op->kind), w_id, op->id, w_type, type,
-			op->parent ? op->parent->addr : "?");
+		fprintf(f, "  %-6s  %-*s  %-*s  on %s\n", op_word(op->kind), w_id,
+			op->random_id ? random_id : op->id, w_type, type, op->parent ? op->parent->addr : "?");
 	}
 	if (!mig)
 		vdm_mig_print_plan(f, gp);

@@ -54,10 +54,72 @@ static void note_in_use(struct vdm_run_result *r, const struct vdm_host *h)
 	snprintf(u->node, sizeof(u->node), "%s", v->user_node ? v->user_node : "");
 }
 
+static int sriov_timeout(const struct vdm_run_opts *o)
+{
+	return o->sriov_timeout_ms > 0 ? o->sriov_timeout_ms : 120000;
+}
+
+/* Before --enable-sriov makes VFs: check everything that can be checked
+ * without them (every other selected GPU, in full; vGPUs in use). A refusal
+ * here leaves the host as it was. */
+static enum vdm_run_status precheck_sriov(struct vdm_ctx *ctx, const struct vdm_spec *spec,
+					  const struct vdm_config *cfg, const struct vdm_run_opts *o,
+					  struct vdm_run_result *r, bool *needed)
+{
+	*needed = false;
+	for (size_t i = 0; i < r->host->n_gpus; i++)
+		if (vdm_sriov_needed(r->host, cfg, i))
+			*needed = true;
+	if (!*needed)
+		return VDM_RUN_OK;
+	struct vdm_plan *plan = NULL;
+	char *err = NULL;
+	vdm_dbg(ctx, "Checking the GPUs that have VFs before enabling the others'...");
+	vdm_host_find_users(r->host);
+	int rc = vdm_plan_build(r->host, spec, cfg,
+				VDM_PLAN_CHECK | VDM_PLAN_SKIP_NO_VFS | (o->force ? VDM_PLAN_FORCE : 0),
+				&plan, &err);
+	vdm_plan_free(plan);
+	if (rc == -EBUSY) {
+		note_in_use(r, r->host);
+		return finish(r, VDM_RUN_IN_USE, err);
+	}
+	return rc < 0 ? finish(r, VDM_RUN_FAILED, err) : VDM_RUN_OK;
+}
+
+/* The run is refused or failed and restored after this run enabled VFs:
+ * disable them again, so the host is as before the run, and say so. */
+static void undo_sriov(struct vdm_run_result *r, const struct vdm_run_opts *o,
+		       const struct vdm_sriov_enabled *e)
+{
+	if (!e->n || r->status == VDM_RUN_OK || r->status == VDM_RUN_ROLLBACK_FAILED)
+		return;
+	char *err = NULL, *gpus = vdm_xstrdup("");
+	for (size_t i = 0; i < e->n; i++) {
+		char *s = vdm_strdupf("%s%s%s", gpus, i ? ", " : "", e->addrs[i]);
+		free(gpus);
+		gpus = s;
+	}
+	int rc = vdm_sriov_disable(&r->host, e, sriov_timeout(o), &err);
+	char *msg;
+	if (rc == 0) {
+		msg = vdm_strdupf("%s; the SR-IOV virtual functions this run enabled (%s) were disabled "
+				  "again", r->message, gpus);
+		r->sriov_enabled = 0;
+	} else {
+		msg = vdm_strdupf("%s; the SR-IOV virtual functions this run enabled (%s) could not be "
+				  "disabled again: %s", r->message, gpus, err);
+	}
+	free(err);
+	free(gpus);
+	free(r->message);
+	r->message = msg;
+}
+
 /* Everything after the lock: recover, enable VFs, plan, apply. */
-static enum vdm_run_status apply_locked(struct vdm_ctx *ctx, const struct vdm_spec *spec,
-					const struct vdm_config *cfg, const struct vdm_run_opts *o,
-					struct vdm_run_result *r)
+static enum vdm_run_status apply_steps(struct vdm_ctx *ctx, const struct vdm_spec *spec,
+				       const struct vdm_config *cfg, const struct vdm_run_opts *o,
+				       struct vdm_run_result *r, struct vdm_sriov_enabled *enabled)
 {
 	struct vdm_plan *plan = NULL;
 	char *err = NULL;
@@ -73,11 +135,15 @@ static enum vdm_run_status apply_locked(struct vdm_ctx *ctx, const struct vdm_sp
 		r->recovered = rc > 0;
 	}
 	if (!o->dry_run && o->enable_sriov) {
-		rc = vdm_sriov_enable(&r->host, cfg, o->sriov_timeout_ms > 0 ? o->sriov_timeout_ms : 120000,
-				      &err);
-		if (rc < 0)
-			return finish(r, VDM_RUN_FAILED, err);
-		r->sriov_enabled = rc;
+		bool needed;
+		if (precheck_sriov(ctx, spec, cfg, o, r, &needed) != VDM_RUN_OK)
+			return r->status;
+		if (needed) {
+			rc = vdm_sriov_enable(&r->host, cfg, sriov_timeout(o), enabled, &err);
+			r->sriov_enabled = (int)enabled->n;
+			if (rc < 0)
+				return finish(r, VDM_RUN_FAILED, err);
+		}
 	}
 	if (vdm_plan_build(r->host, spec, cfg, 0, &plan, &err) < 0)
 		return finish(r, VDM_RUN_FAILED, err);
@@ -124,6 +190,17 @@ static enum vdm_run_status apply_locked(struct vdm_ctx *ctx, const struct vdm_sp
 	vdm_dbg(ctx, "removed %u, created %u, kept %u vGPUs", r->stats.removed, r->stats.created,
 		r->stats.kept);
 	return finish(r, VDM_RUN_OK, NULL);
+}
+
+static enum vdm_run_status apply_locked(struct vdm_ctx *ctx, const struct vdm_spec *spec,
+					const struct vdm_config *cfg, const struct vdm_run_opts *o,
+					struct vdm_run_result *r)
+{
+	struct vdm_sriov_enabled enabled = {0};
+	apply_steps(ctx, spec, cfg, o, r, &enabled);
+	undo_sriov(r, o, &enabled);
+	vdm_sriov_enabled_free(&enabled);
+	return r->status;
 }
 
 enum vdm_run_status vdm_run_apply(struct vdm_ctx *ctx, const struct vdm_spec *spec,

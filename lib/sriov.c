@@ -11,6 +11,13 @@
 #include "exec.h"
 #include "sysfs.h"
 
+void vdm_sriov_enabled_free(struct vdm_sriov_enabled *e)
+{
+	free(e->addrs);
+	e->addrs = NULL;
+	e->n = 0;
+}
+
 static bool needs_vfs(const struct vdm_gpu *g, const struct vdm_config *cfg)
 {
 	if (!g->sriov || g->fw != VDM_FW_NONE)
@@ -19,6 +26,11 @@ static bool needs_vfs(const struct vdm_gpu *g, const struct vdm_config *cfg)
 		if (vdm_entry_selects(&cfg->entries[e], g->index, &g->id) && cfg->entries[e].n_types)
 			return true;
 	return false;
+}
+
+bool vdm_sriov_needed(const struct vdm_host *h, const struct vdm_config *cfg, size_t gpu)
+{
+	return gpu < h->n_gpus && needs_vfs(&h->gpus[gpu], cfg);
 }
 
 static long now_ms(void)
@@ -100,7 +112,8 @@ int vdm_sriov_manage(struct vdm_ctx *ctx, const char *addr, bool enable, int tim
 	}
 }
 
-int vdm_sriov_enable(struct vdm_host **hostp, const struct vdm_config *cfg, int timeout_ms, char **err)
+int vdm_sriov_enable(struct vdm_host **hostp, const struct vdm_config *cfg, int timeout_ms,
+		     struct vdm_sriov_enabled *done, char **err)
 {
 	struct vdm_host *h = *hostp;
 	struct vdm_ctx *ctx = h->ctx;
@@ -122,6 +135,10 @@ int vdm_sriov_enable(struct vdm_host **hostp, const struct vdm_config *cfg, int 
 			goto out;
 		}
 		char *why = NULL;
+		if (done) {
+			done->addrs = vdm_xrealloc(done->addrs, done->n + 1, sizeof(*done->addrs));
+			snprintf(done->addrs[done->n++], VDM_ADDR_LEN, "%s", h->gpus[i].addr);
+		}
 		rc = run_sriov_manage(ctx, tool, "-e", h->gpus[i].addr, deadline, timeout_ms, &why);
 		if (rc < 0) {
 			*err = why;
@@ -181,4 +198,45 @@ out:
 		free(failed[i]);
 	free(failed);
 	return rc;
+}
+
+int vdm_sriov_disable(struct vdm_host **hostp, const struct vdm_sriov_enabled *e, int timeout_ms,
+		      char **err)
+{
+	struct vdm_ctx *ctx = (*hostp)->ctx;
+	char tool[4096];
+	int found = vdm_tool_find("sriov-manage", tool, sizeof(tool), NULL);
+	long deadline = now_ms() + timeout_ms;
+	char *first = NULL;
+	for (size_t i = 0; i < e->n && found == 0; i++) {
+		char *why = NULL;
+		if (run_sriov_manage(ctx, tool, "-d", e->addrs[i], deadline, timeout_ms, &why) != 0 &&
+		    !first)
+			first = why;
+		else
+			free(why);
+	}
+	/* Judged by sysfs, as enabling is. */
+	struct vdm_host *now = NULL;
+	int rc = vdm_host_scan(ctx, &now, err);
+	if (rc < 0) {
+		free(first);
+		return rc;
+	}
+	vdm_host_free(*hostp);
+	*hostp = now;
+	for (size_t i = 0; i < e->n; i++) {
+		const struct vdm_gpu *g = vdm_host_gpu_by_addr(now, e->addrs[i]);
+		if (g && g->num_vfs > 0) {
+			char lbl[64];
+			vdm_gpu_label(g, lbl, sizeof(lbl));
+			*err = vdm_strdupf("%s still has %d SR-IOV virtual functions (%s)", lbl, g->num_vfs,
+					   found < 0 ? "sriov-manage cannot be run" : first ? first
+					   : "sriov-manage -d left them");
+			free(first);
+			return -EIO;
+		}
+	}
+	free(first);
+	return 0;
 }

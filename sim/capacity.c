@@ -5,11 +5,10 @@
  * vfio `creatable_vgpu_types`, the control file `creatable` and the NVML
  * stand-in all come from here.
  *
- *  - SIM_MIX_SAME_TYPE (T4, V100: no SR-IOV): one type per GPU, up to its
- *    max_instance.
- *  - SIM_MIX_SAME_SIZE (SR-IOV, equal-size mode, the default): every vGPU on
- *    the GPU has the same frame-buffer size (the series may differ), up to
- *    the wanted type's max_instance.
+ *  - SIM_MIX_SAME_SIZE (equal-size mode, the default, and the only rule of
+ *    pre-Ampere GPUs such as T4 and V100): every vGPU on the GPU has the same
+ *    frame-buffer size, any series (a V100 holding one V100-8Q still offers
+ *    V100-8A and V100-8B), up to the wanted type's max_instance.
  *  - SIM_MIX_MIXED_SIZE (SR-IOV, mixed-size mode): any type whose frame
  *    buffer fits in what the other vGPUs leave free, and fewer vGPUs of that
  *    type than its own max_instance.  SIMPLIFICATION: real mixed-size mode
@@ -31,8 +30,6 @@ static bool compatible(enum sim_mix_policy policy, const struct sim_type_spec *h
 		       const struct sim_type_spec *want)
 {
 	switch (policy) {
-	case SIM_MIX_SAME_TYPE:
-		return have->id == want->id;
 	case SIM_MIX_SAME_SIZE:
 		return sim_type_fb_mib(have) == sim_type_fb_mib(want);
 	case SIM_MIX_MIXED_SIZE:
@@ -105,7 +102,7 @@ static unsigned gpu_room(const struct sim *s, const struct sim_gpu *g, const str
 
 static bool offered(const struct sim_gpu *g, const struct sim_type_spec *t)
 {
-	return t >= g->spec->types && t < g->spec->types + g->spec->ntypes;
+	return !g->display_mode && t >= g->spec->types && t < g->spec->types + g->spec->ntypes;
 }
 
 unsigned mdev_available(const struct sim *s, const struct sim_mdev_type *t)

@@ -48,9 +48,12 @@ static void usage(FILE *out)
 		"      --framework FW    framework of GPUs given without :FW: \"mdev\" (the default)\n"
 		"                        or \"vfio\" (vendor-specific VFIO, kernel >= 6.8, vGPU 17+;\n"
 		"                        SR-IOV GPUs only)\n"
-		"      --mixed-size      vfio GPUs start in mixed-size mode (default: equal-size)\n"
+		"      --mixed-size      SR-IOV GPUs start in mixed-size mode (default: equal-size)\n"
 		"      --vfs-disabled    SR-IOV GPUs start with no VFs (sriov_numvfs 0); enable them\n"
 		"                        by writing sriov_numvfs or with sim/sriov-manage\n"
+		"      --list-models     print each GPU model and its frameworks, one a line\n"
+		"                        (\"A10 mdev vfio\"), and exit\n"
+		"      --display-mode    vfio GPUs are in display mode: their VFs list no vGPU type\n"
 		"  -f, --foreground      stay in the foreground\n"
 		"  -d, --debug           print every FUSE operation to stderr (implies -f)\n"
 		"  -h, --help            show this help and exit\n"
@@ -84,6 +87,15 @@ static void usage(FILE *out)
 		"                                 MIG models: mig_mode, gi_profiles, gis, mig_types, vgpus\n"
 		"                                 (see sim/README.md); faults also \"mig N ERRNO\" (mode\n"
 		"                                 change) and \"gi N ERRNO\" (GPU-instance create)\n");
+}
+
+/* --list-models: "MODEL FW..." per line, for scripts and shell completion. */
+static void list_models(FILE *out)
+{
+	for (size_t i = 0; i < sim_catalogue_count(); i++) {
+		const struct sim_model_spec *m = sim_catalogue_get(i);
+		fprintf(out, "%s mdev%s\n", m->prefix, m->num_vfs ? " vfio" : "");
+	}
 }
 
 static int parse_framework(const char *name, enum sim_framework *fw)
@@ -187,6 +199,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "framework", required_argument, NULL, 'F' },
 		{ "mixed-size", no_argument, NULL, 'M' },
 		{ "vfs-disabled", no_argument, NULL, 'D' },
+		{ "list-models", no_argument, NULL, 'L' },
+		{ "display-mode", no_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -211,6 +225,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'D':
 			o->sim.vfs_disabled = true;
+			break;
+		case 'L':
+			list_models(stdout);
+			return 0;
+		case 'P':
+			o->sim.display_mode = true;
 			break;
 		case 'f':
 			o->foreground = true;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "catalogue.h"
+#include "models.h"
 #include "tree.h"
 #include "util.h"
 
@@ -71,8 +71,7 @@ enum sim_framework {
 extern const char *const sim_framework_names[2];
 
 enum sim_mix_policy {
-	SIM_MIX_SAME_TYPE,  /* time-sliced non-SR-IOV: one type per GPU */
-	SIM_MIX_SAME_SIZE,  /* SR-IOV equal-size mode: one frame-buffer size */
+	SIM_MIX_SAME_SIZE,  /* equal-size mode (pre-Ampere: always): one frame-buffer size, any series */
 	SIM_MIX_MIXED_SIZE, /* SR-IOV mixed-size mode: any sizes that fit */
 };
 
@@ -100,6 +99,7 @@ struct sim_gpu {
 	bool mig_on;             /* current MIG mode */
 	bool mig_pending;        /* pending MIG mode (differs only on Ampere before a reset) */
 	struct ptrvec gis;       /* struct sim_gi *, by creation */
+	bool display_mode;       /* --display-mode: lists no vGPU types (hostinfo.c) */
 };
 
 struct sim_parent {
@@ -241,6 +241,7 @@ struct sim_opts {
 	bool debug;
 	bool vfs_disabled;       /* SR-IOV GPUs start with sriov_numvfs 0 */
 	bool mixed_size;         /* vfio GPUs start in mixed-size mode */
+	bool display_mode;       /* vfio GPUs are in display mode: they offer no vGPU type */
 };
 
 /* host.c: builds the whole tree.  Returns 0 or -1 with a message on stderr. */
@@ -316,5 +317,13 @@ int control_set_mixed(struct sim *s, struct sim_gpu *g, bool mixed);
  * errno, or 0. */
 int control_take_fault(struct sim *s, enum sim_fault_op op);
 void control_fini(struct sim *s);
+
+/* hostinfo.c: what a host's health checks read besides the devices:
+ * proc/driver/nvidia/version, proc/cmdline, proc/sys/kernel/osrelease,
+ * sys/class/iommu, the vGPU module's version, and per GPU the control file
+ * display_mode. Called once the GPUs exist. */
+void hostinfo_init(struct sim *s);
+/* The simulated host driver's version ("550.90.05"). */
+const char *sim_host_driver_version(const struct sim *s);
 
 #endif

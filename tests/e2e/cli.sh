@@ -3,7 +3,7 @@
 # --valid-config, help and version, usage errors.
 . "$(dirname "$0")/lib.sh"
 sim_start --gpu T4 --gpu T4
-CFG="$SHARED/upstream-config-t4.yaml"
+CFG="$DATA/upstream/upstream-config-t4.yaml"
 ONE="$T_TMP/one.yaml"
 cat >"$ONE" <<'YAML'
 version: v1

@@ -60,10 +60,13 @@ expect_rc 1 "count 0 on stdin"
 expect_err "<stdin>:5:[0-9]+: " "stdin errors name <stdin>:line:col"
 unchanged "bad input"
 
-# The driver refuses the second type on a pre-Ampere GPU: rolled back.
+# Two sizes on a pre-Ampere GPU, which the driver would refuse: refused by
+# the plan, before any write.
+sim_reset
 dm apply -f "$CFG" -c mixed-types
-expect_rc 1 "two types on a T4 the driver refuses"
-expect_err "creating T4-2Q vGPU .* failed: Input/output error.*restored to its previous state" "driver refusal is reported with the rollback outcome"
+expect_rc 1 "two sizes on a T4"
+expect_err "GPU 0 \(0000:[0-9a-f:.]+\): the config mixes vGPU sizes \(T4-2Q and T4-4Q\); this GPU has no mixed-size mode" "refused in the plan, with the size rule"
+expect_eq "$(sim_counter write)" 0 "mixed sizes: no write"
 unchanged "refused mix"
 
 # Injected faults mid-apply, at every step of "four -> eight" on two GPUs

@@ -7,7 +7,8 @@ export LC_ALL=C
 : "${VGPU_DM:?VGPU_DM must name the nvidia-vgpu-dm binary}"
 : "${VGPU_SIM:?VGPU_SIM must name the vgpu-sim binary}"
 : "${VGPUDM_SRCDIR:=.}"
-SHARED="${VGPUDM_SHARED:-$VGPUDM_SRCDIR/../shared/reference}"
+# Test data committed in the repository (tests/data/README.md files give sources).
+DATA="$VGPUDM_SRCDIR/tests/data"
 EXAMPLES="$VGPUDM_SRCDIR/examples"
 
 T_FAILS=0
@@ -17,8 +18,9 @@ ROOT="$T_TMP/host"
 OUT="$T_TMP/out"
 ERR="$T_TMP/err"
 RC=0
-# The tool's vGPU type-name cache goes to the test's own directory, never /var/cache.
-export VGPU_DM_CACHE_DIR="$T_TMP/cache"
+# The tool's vGPU type-name cache is under the root like every path it writes
+# (the simulator's var/cache is a scratch directory): the default is used.
+unset VGPU_DM_CACHE_DIR
 
 cleanup() {
 	if mountpoint -q "$ROOT" 2>/dev/null; then

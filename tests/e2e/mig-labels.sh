@@ -76,11 +76,40 @@ assert m["mode"] == "on" and len(m["gpu_instances"]) == 4, m
 assert all(len(gi["vgpus"]) == 3 and gi["compute_instances"] == 1 for gi in m["gpu_instances"]), m
 PY
 
+dm export
+expect_rc 0 "export a MIG host"
+expect_out "DC-1-8C: 12" "export names the MIG-backed type and count"
+expect_err "MIG mode on, 4 GPU instances \(1g.24gb\+gfx, " "export notes MIG mode and the instances"
+cp "$OUT" "$T_TMP/exported.yaml"
+dm assert -f "$T_TMP/exported.yaml" -c current
+expect_rc 0 "the export asserts on the host"
+
 sim_reset
 dm apply -f "$CFG" -c DC-1-8C
 expect_rc 0 "second apply"
 expect_eq "$(sim_counter write)" 0 "second apply writes nothing"
 expect_eq "$(n_gis)" 4 "and leaves the instances"
+
+# Kept vGPUs keep their instances: 12 -> 6 DC-1-8C keeps 6 vGPUs and the
+# instances holding them, destroys only the emptied ones; 6 -> 6 + 2 x
+# DC-1-12C (another size: its own instance) adds one instance.
+K="$T_TMP/keep.yaml"
+printf 'version: v1\nvgpu-configs:\n  six:\n    - devices: all\n      vgpu-devices:\n        DC-1-8C: 6\n  mixed:\n    - devices: all\n      vgpu-devices:\n        DC-1-8C: 6\n        DC-1-12C: 2\n' >"$K"
+awk '{print $3}' "$(gpu_dir)/vgpus" | sort >"$T_TMP/v12"
+dm apply -f "$K" -c six
+expect_rc 0 "12 -> 6 x DC-1-8C"
+awk '$2 != -1 {print $2}' "$(gpu_dir)/vgpus" | sort -u >"$T_TMP/used"
+expect_eq "$(n_vgpus) $(n_gis) $(wc -l <"$T_TMP/used")" "6 2 2" "6 vGPUs in 2 instances, the 2 emptied ones destroyed"
+expect_eq "$(awk '{print $1}' "$(gpu_dir)/gis" | sort | tr '\n' ' ')" "$(tr '\n' ' ' <"$T_TMP/used")" \
+	"the instances left are those the kept vGPUs use"
+awk '{print $3}' "$(gpu_dir)/vgpus" | sort >"$T_TMP/v6"
+expect_eq "$(comm -13 "$T_TMP/v12" "$T_TMP/v6" | wc -l)" 0 "the 6 left are 6 of the 12 (same ids)"
+dm apply -f "$K" -c mixed
+expect_rc 0 "6 x DC-1-8C + 2 x DC-1-12C"
+expect_eq "$(n_vgpus) $(n_gis)" "8 3" "a third instance for the other size"
+dm assert -f "$K" -c mixed
+expect_rc 0 "assert the mixed layout"
+dm apply -f "$CFG" -c DC-1-8C
 
 # Switching to a time-sliced layout turns MIG off (its instances go first),
 # and back.

@@ -1,10 +1,10 @@
 #!/bin/bash
-# The tool reads the files captured on real hosts (../shared/reference/
+# The tool reads the files captured on real hosts (tests/data/
 # real-sysfs-captures) as they are: an A2 VF under mdev and an L40S VF under
 # vendor VFIO. The captures hold only the VFs; the PFs and links around them
 # are made here, the captured files are copied byte for byte.
 . "$(dirname "$0")/lib.sh"
-CAP="$SHARED/real-sysfs-captures/sys"
+CAP="$DATA/real-sysfs-captures/sys"
 [ -d "$CAP" ] || { echo "missing $CAP"; exit 1; }
 R="$T_TMP/real"
 dev="$R/sys/devices/pci0000:00"

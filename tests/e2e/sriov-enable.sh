@@ -54,4 +54,64 @@ ln -s "$VGPU_SIM_SRIOV_MANAGE" "$TOOLS/sriov-manage"
 VGPU_DM_TOOLS_DIR="$TOOLS" dm apply -f "$CFG" --enable-sriov
 expect_rc 0 "sriov-manage found in VGPU_DM_TOOLS_DIR"
 expect_err "Enabling SR-IOV virtual functions: $TOOLS/sriov-manage -e $pf" "names the program it ran"
+fusermount3 -u "$ROOT"
+
+# Refused after enabling: two A100s, 4 x A100-10C fit on GPU 0 but 5 do not
+# fit on GPU 1. The VFs this run enabled are disabled again, and the message
+# says so.
+sim_start --gpu A100 --gpu A100 --vfs-disabled
+read -r a0 a1 < <(awk '$3 == "A100" {print $2}' "$ROOT/.vgpu-sim/info" | xargs)
+cat >"$CFG" <<'YAML'
+version: v1
+vgpu-configs:
+  x:
+    - devices: [0]
+      vgpu-devices:
+        A100-10C: 4
+    - devices: [1]
+      vgpu-devices:
+        A100-10C: 5
+YAML
+VGPU_DM_SRIOV_MANAGE="$VGPU_SIM_SRIOV_MANAGE" dm apply -f "$CFG" --enable-sriov
+expect_rc 1 "refused once the VFs are there"
+expect_err "GPU 1 \($a1\): 5 x A100-10C requested, but the GPU holds at most 4; the SR-IOV virtual functions this run enabled \($a0, $a1\) were disabled again" "says the VFs were disabled again"
+expect_eq "$(cat "$ROOT/sys/bus/pci/devices/$a0/sriov_numvfs") $(cat "$ROOT/sys/bus/pci/devices/$a1/sriov_numvfs")" "0 0" "both GPUs have no VFs, as before the run"
+expect_err "Disabling SR-IOV virtual functions: .*sriov-manage -d $a0" "ran sriov-manage -d"
+
+# What can be checked before enabling is: a bad layout for a GPU that has
+# its VFs (or needs none) refuses the run before any sriov-manage runs.
+fusermount3 -u "$ROOT"
+sim_start --gpu T4 --gpu A100 --vfs-disabled
+a=$(awk '$3 == "A100" {print $2}' "$ROOT/.vgpu-sim/info")
+cat >"$CFG" <<'YAML'
+version: v1
+vgpu-configs:
+  x:
+    - devices: [0]
+      vgpu-devices:
+        T4-4Q: 5
+    - devices: [1]
+      vgpu-devices:
+        A100-10C: 4
+YAML
+VGPU_DM_SRIOV_MANAGE="$VGPU_SIM_SRIOV_MANAGE" dm apply -f "$CFG" --enable-sriov
+expect_rc 1 "refused before enabling"
+expect_err "GPU 0 \(.*\): 5 x T4-4Q requested, but the GPU holds at most 4" "the T4's problem is named"
+if grep -q "Enabling SR-IOV" "$ERR"; then fail "sriov-manage ran before the refusal"; else pass "sriov-manage not run"; fi
+expect_eq "$(cat "$ROOT/sys/bus/pci/devices/$a/sriov_numvfs")" 0 "A100 VFs untouched"
+# Fixed, the same run enables and applies.
+sed -i 's/T4-4Q: 5/T4-4Q: 4/' "$CFG"
+VGPU_DM_SRIOV_MANAGE="$VGPU_SIM_SRIOV_MANAGE" dm apply -f "$CFG" --enable-sriov
+expect_rc 0 "applied with the VFs enabled"
+fusermount3 -u "$ROOT"
+
+# A failure after enabling (an injected create fault) is rolled back, VFs too.
+sim_start --gpu A100 --vfs-disabled
+a=$(awk '$3 == "A100" {print $2}' "$ROOT/.vgpu-sim/info")
+printf 'version: v1\nvgpu-configs:\n  x:\n    - devices: all\n      vgpu-devices:\n        A100-10C: 4\n' >"$CFG"
+echo "create 3 EIO" >"$ROOT/.vgpu-sim/faults"
+VGPU_DM_SRIOV_MANAGE="$VGPU_SIM_SRIOV_MANAGE" dm apply -f "$CFG" --enable-sriov
+expect_rc 1 "a create fails after enabling"
+expect_err "restored to its previous state.*; the SR-IOV virtual functions this run enabled \($a\) were disabled again" "rolled back, VFs disabled again"
+expect_eq "$(cat "$ROOT/sys/bus/pci/devices/$a/sriov_numvfs")" 0 "no VFs left"
 finish

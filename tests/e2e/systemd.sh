@@ -57,8 +57,11 @@ printf '# written by the admin\nVGPU_DM_SELECTED_CONFIG=big\n' >"$ENVF"
 run_unit() {
 	local cmd=${exec_start//\/etc\/nvidia-vgpu-dm\/config.yaml/$CFG}
 	cmd="$VGPU_DM ${cmd#* }"
+	# Environment= lines first, then the file, which overrides them (systemd.exec).
+	local envs
+	envs=$(grep -E '^Environment=' "$UNIT" | cut -d= -f2-)
 	# shellcheck disable=SC2086
-	(set -a; [ -f "$ENVF" ] && . "$ENVF"; set +a; VGPU_DM_SYSFS_ROOT="$ROOT" exec $cmd) >"$OUT" 2>"$ERR"
+	(set -a; eval "$envs"; [ -f "$ENVF" ] && . "$ENVF"; set +a; VGPU_DM_SYSFS_ROOT="$ROOT" exec $cmd) >"$OUT" 2>"$ERR"
 	RC=$?
 	check_sanitizers "the unit's ExecStart"
 }
@@ -70,6 +73,26 @@ rm -f "$ENVF"
 run_unit
 expect_rc 1 "without selected.env, a two-label config needs a label"
 expect_err "selected-config" "the message names the missing label flag"
+fusermount3 -u "$ROOT"
+
+# --- after a reboot on an SR-IOV host: the VFs are off; the unit turns them
+# on for the GPUs its layout needs, without the admin setting anything.
+expect_eq "$(unit_line Environment)" "VGPU_DM_ENABLE_SRIOV=true" "the unit enables SR-IOV VFs by default"
+sim_start --gpu A100 --vfs-disabled
+a100=$(awk '$3 == "A100" {print $2}' "$ROOT/.vgpu-sim/info")
+printf 'version: v1\nvgpu-configs:\n  c:\n    - devices: all\n      vgpu-devices:\n        A100-10C: 4\n' >"$CFG"
+printf 'VGPU_DM_SELECTED_CONFIG=c\nVGPU_DM_ENABLE_SRIOV=false\n' >"$ENVF"
+export VGPU_DM_SRIOV_MANAGE="$VGPU_SIM_SRIOV_MANAGE" VGPU_SIM_ROOT="$ROOT" # the real one's stand-in
+run_unit
+expect_rc 1 "selected.env can turn it off (then the VFs must be on already)"
+expect_err "SR-IOV virtual functions are not enabled" "and the message says what is missing"
+printf 'VGPU_DM_SELECTED_CONFIG=c\n' >"$ENVF"
+run_unit
+expect_rc 0 "after a reboot the unit brings the SR-IOV host back to its layout"
+expect_eq "$(cat "$ROOT/sys/bus/pci/devices/$a100/sriov_numvfs")" 20 "VFs enabled"
+dm assert -f "$CFG" -c c
+expect_rc 0 "the layout is applied"
+unset VGPU_DM_SRIOV_MANAGE VGPU_SIM_ROOT
 
 # --- install ---
 DEST="$T_TMP/dest"

@@ -3,7 +3,7 @@
 # asserted; asserting a different label fails.
 . "$(dirname "$0")/lib.sh"
 sim_start --gpu T4 --gpu T4
-CFG="$SHARED/upstream-config-t4.yaml"
+CFG="$DATA/upstream/upstream-config-t4.yaml"
 
 declare -A expect=(
 	[T4-1Q]="16 T4-1Q|16 T4-1Q" [T4-2Q]="8 T4-2Q|8 T4-2Q" [T4-4Q]="4 T4-4Q|4 T4-4Q"

@@ -327,8 +327,22 @@ eq "A100D name" "GRID A100D-80C" "$(<"$M2/sys/bus/pci/devices/$(gpu_bdf "$M2" 4)
 u=$(newuuid)
 eq "create on the second" ok "$(try_write "$V100T/nvidia-105/create" "$u")"
 check "not visible on the first" test ! -e "$S/bus/mdev/devices/$u"
+# Before Ampere the rule is one frame-buffer size per GPU, any series: with
+# a V100-1Q there, V100-1A and V100-1B are still offered, V100-2Q is not.
+eq "V100: 1Q with a 1Q there" 15 "$(<"$V100T/nvidia-105/available_instances")"
+for t in "$V100T"/*; do
+	case "$(<"$t/name")" in
+	"GRID V100-1A") eq "V100: 1A next to a 1Q" 15 "$(<"$t/available_instances")" ;;
+	"GRID V100-1B") eq "V100: 1B next to a 1Q" 15 "$(<"$t/available_instances")" ;;
+	"GRID V100-2Q") eq "V100: no 2Q next to a 1Q" 0 "$(<"$t/available_instances")" ;;
+	esac
+done
 eq "same uuid on the first is fine" ok "$(try_write "$TT/nvidia-232/create" "$u")"
 match "--help states the default host" "Default when no --gpu is given: --gpu T4 --gpu T4" "$("$SIM" --help)"
+eq "--list-models: one line per model, frameworks after" "T4 mdev|L40S mdev vfio" \
+	"$("$SIM" --list-models | grep -E '^(T4|L40S) ' | paste -sd'|')"
+eq "--list-models lists the catalogue" "$(sed -n '/^Models:/,/^$/p' <("$SIM" --help) | grep -c '^  [A-Z]')" \
+	"$("$SIM" --list-models | wc -l)"
 
 # --- debug mode in foreground ------------------------------------------------------------------
 echo "# foreground -d"

@@ -5,8 +5,8 @@
  * entry selection and PCI device IDs.
  *
  * Data files are read from $VGPUDM_SRCDIR/tests/data/spec (default: the
- * current directory), upstream's examples from $VGPUDM_SHARED or else
- * $VGPUDM_SRCDIR/../shared/reference.
+ * current directory), upstream's examples from tests/data/upstream (copied
+ * there with their source noted: the suite needs nothing outside the repo).
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,26 +46,27 @@ static const char *srcdir(void)
 	return d && *d ? d : ".";
 }
 
-static char *data_path(const char *name)
+/* A test data file's path, in a static buffer: nothing to free, so a test
+ * that fails midway (cmocka jumps out of it) leaks nothing. */
+static const char *data_file(const char *dir, const char *name)
 {
-	char *dir = path_join(srcdir(), "tests/data/spec");
-	char *p = path_join(dir, name);
+	static char bufs[4][PATH_MAX];
+	static int next;
+	char *p = bufs[next++ % 4];
 
-	free(dir);
+	snprintf(p, PATH_MAX, "%s/tests/data/%s/%s", srcdir(), dir, name);
 	return p;
 }
 
-static char *shared_path(const char *name)
+static const char *data_path(const char *name)
 {
-	const char *d = getenv("VGPUDM_SHARED");
-	char *dir, *p;
+	return data_file("spec", name);
+}
 
-	if (d && *d)
-		return path_join(d, name);
-	dir = path_join(srcdir(), "../shared/reference");
-	p = path_join(dir, name);
-	free(dir);
-	return p;
+/* Upstream's example files, committed in tests/data/upstream (see its README). */
+static const char *upstream_path(const char *name)
+{
+	return data_file("upstream", name);
 }
 
 static struct vdm_spec *load_ok(const char *path)
@@ -72,8 +74,13 @@ static struct vdm_spec *load_ok(const char *path)
 	char *err = (char *)"unset";
 	struct vdm_spec *s = vdm_spec_load(path, &err);
 
-	if (!s)
-		fail_msg("loading %s failed: %s", path, err ? err : "(no message)");
+	if (!s) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s", err ? err : "(no message)");
+		free(err);
+		fail_msg("loading %s failed: %s", path, msg);
+	}
 	assert_null(err);
 	return s;
 }
@@ -83,8 +90,13 @@ static struct vdm_spec *parse_ok(const char *doc)
 	char *err = (char *)"unset";
 	struct vdm_spec *s = vdm_spec_parse("t.yaml", doc, strlen(doc), &err);
 
-	if (!s)
-		fail_msg("parsing failed: %s\n--- document:\n%s", err ? err : "(no message)", doc);
+	if (!s) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s", err ? err : "(no message)");
+		free(err);
+		fail_msg("parsing failed: %s\n--- document:\n%s", msg, doc);
+	}
 	assert_null(err);
 	return s;
 }
@@ -139,7 +151,7 @@ static void assert_filter(const struct vdm_entry *e, size_t i, const char *text)
 
 static void test_upstream_example(void **state)
 {
-	char *path = shared_path("upstream-config-example.yaml");
+	const char *path = upstream_path("upstream-config-example.yaml");
 	struct vdm_spec *s;
 	FILE *f;
 	char line[512];
@@ -210,12 +222,11 @@ static void test_upstream_example(void **state)
 		assert_types(&c->entries[55], 1, "B300X-269C", 1);
 	}
 	vdm_spec_free(s);
-	free(path);
 }
 
 static void test_upstream_t4(void **state)
 {
-	char *path = shared_path("upstream-config-t4.yaml");
+	const char *path = upstream_path("upstream-config-t4.yaml");
 	struct vdm_spec *s;
 	const struct vdm_config *c;
 	static const char *const labels[] = {
@@ -246,13 +257,12 @@ static void test_upstream_t4(void **state)
 	assert_null(vdm_spec_find(s, NULL));
 	assert_null(vdm_spec_find(NULL, "T4-1Q"));
 	vdm_spec_free(s);
-	free(path);
 }
 
 /* The one-off example of upstream's README, piped to "-f -". */
 static void test_readme_stdin(void **state)
 {
-	char *path = data_path("readme-oneoff.yaml");
+	const char *path = data_path("readme-oneoff.yaml");
 	struct vdm_spec *s;
 	const struct vdm_config *c;
 
@@ -273,14 +283,13 @@ static void test_readme_stdin(void **state)
 	assert_int_equal(c->entries[0].types[0].pos.line, 6);
 	assert_int_equal(c->entries[0].types[0].pos.col, 7);
 	vdm_spec_free(s);
-	free(path);
 }
 
 /* ---- valid forms --------------------------------------------------------------- */
 
 static void test_filters_file(void **state)
 {
-	char *path = data_path("filters.yaml");
+	const char *path = data_path("filters.yaml");
 	struct vdm_spec *s;
 	const struct vdm_config *c;
 	const struct vdm_entry *e;
@@ -331,12 +340,11 @@ static void test_filters_file(void **state)
 	c = find(s, "big-index");
 	assert_devices(&c->entries[0], 2, INT_MAX, 0);
 	vdm_spec_free(s);
-	free(path);
 }
 
 static void test_anchors_file(void **state)
 {
-	char *path = data_path("anchors.yaml");
+	const char *path = data_path("anchors.yaml");
 	struct vdm_spec *s;
 	const struct vdm_config *c;
 	const struct vdm_entry *e;
@@ -376,7 +384,6 @@ static void test_anchors_file(void **state)
 	assert_devices(e, 1, 4);
 	assert_types(e, 2, "A100-1-5C", 7, "A100-1-5CME", 1);
 	vdm_spec_free(s);
-	free(path);
 }
 
 static void test_inline_valid(void **state)
@@ -905,6 +912,15 @@ static void test_load_errors(void **state)
 	free(want);
 	assert_int_equal(asprintf(&want, "%s: Is a directory", tmpdir_path) > 0, 1);
 	assert_load_error(tmpdir_path, want);
+	free(want);
+	/* A FIFO would block until a writer comes: refused at once. */
+	char *fifo = path_join(tmpdir_path, "fifo");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(asprintf(&want, "%s: not a regular file (a FIFO, socket or device is "
+				  "refused; use - for standard input)", fifo) > 0, 1);
+	assert_load_error(fifo, want);
+	unlink(fifo);
+	free(fifo);
 	free(want);
 	free(missing);
 }
