@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "rootfs.h"
 #include "sysfs.h"
 
 void vdm_sriov_enabled_free(struct vdm_sriov_enabled *e)
@@ -94,6 +95,7 @@ int vdm_sriov_manage(struct vdm_ctx *ctx, const char *addr, bool enable, int tim
 	/* its status is not the verdict: sriov_numvfs is */
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/sriov_numvfs", addr);
 	for (;;) {
+		vdm_root_cache_flush(ctx); /* the VFs' directories come and go */
 		int n = -1;
 		if (vdm_sysfs_read_int(ctx, rel, &n) == 0 && (enable ? n > 0 : n == 0)) {
 			free(why);

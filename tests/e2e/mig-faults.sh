@@ -50,13 +50,13 @@ fault_case() {
 # time-sliced -> MIG-backed: the mode change, an instance, a vGPU fail
 fault_case "$TS" "$MIG1" "mig 1 EBUSY" "cannot turn MIG mode on: .*In use by another client"
 fault_case "$TS" "$MIG1" "gi 3 ENOSPC" "creating GPU instance .* failed: .*Ran out of critical resources"
-fault_case "$TS" "$MIG1" "create 4 EIO" "creating $MIG1 vGPU"
+fault_case "$TS" "$MIG1" "create 4 EIO" "creating $MIG1 vGPU .* failed: Input/output error"
 # MIG-backed -> another MIG-backed layout: instances destroyed, made, then a fault
 fault_case "$MIG1" "$MIG2" "gi 2 ENOSPC" "creating GPU instance"
-fault_case "$MIG1" "$MIG2" "create 2 EIO" "creating $MIG2 vGPU"
+fault_case "$MIG1" "$MIG2" "create 2 EIO" "creating $MIG2 vGPU .* failed: Input/output error"
 # MIG-backed -> time-sliced: the mode change back off fails, or a vGPU
 fault_case "$MIG1" "$TS" "mig 1 EBUSY" "cannot turn MIG mode off"
-fault_case "$MIG1" "$TS" "create 3 EIO" "creating $TS vGPU"
+fault_case "$MIG1" "$TS" "create 3 EIO" "creating $TS vGPU .* failed: Input/output error"
 
 # A refusal before anything changed: nothing to restore, exit 1.
 dm apply -f "$CFG" -c "$MIG1"
@@ -73,6 +73,7 @@ cmp -s "$T_TMP/before" "$T_TMP/after" && pass "$FW: dry-run changed nothing" || 
 # A failed rollback (exit 5) keeps the journal; the next run restores MIG
 # mode, instances and vGPUs from it.
 dm apply -f "$CFG" -c "$TS"
+expect_rc 0 "$FW: back to $TS"
 state >"$T_TMP/before"
 printf 'create 4 EIO\ncreate 6 EIO\n' >"$ROOT/.vgpu-sim/faults"
 dm apply -f "$CFG" -c "$MIG1"
