@@ -7,6 +7,7 @@
 #include "host.h"
 #include "json.h"
 #include "run.h"
+#include "mig.h"
 
 static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 {
@@ -31,6 +32,7 @@ static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 			printf("  %-22s %-12s %7s %7s\n", vt->name, vt->id, free_s, max);
 		}
 	}
+	vdm_mig_print_gpu(stdout, g);
 	if (g->n_vgpus) {
 		printf("  %-36s  %-22s %s\n", "VGPU", "TYPE", "PARENT");
 		for (size_t v = 0; v < g->n_vgpus; v++) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mig.h"
 #include "rootfs.h"
 #include "sysfs.h"
 
@@ -310,6 +311,7 @@ int vdm_host_scan(struct vdm_ctx *ctx, struct vdm_host **out, char **err)
 			g->index, g->addr, g->id.device, vdm_framework_name(g->fw), g->n_types,
 			g->n_parents, g->n_vgpus);
 	}
+	vdm_mig_scan(h);
 	*out = h;
 	return 0;
 }
@@ -339,6 +341,7 @@ void vdm_host_free(struct vdm_host *h)
 		}
 		free(g->vgpus);
 		free(g->model);
+		vdm_mig_free(g->mig);
 		free(g->unreadable);
 		free(g->dir);
 	}

@@ -59,6 +59,7 @@ struct vdm_vgpu {
 };
 
 struct vdm_backend;
+struct vdm_mig;
 
 struct vdm_gpu {
 	int index;
@@ -80,6 +81,7 @@ struct vdm_gpu {
 	size_t n_parents;
 	struct vdm_vgpu *vgpus;   /* sorted by parent address then UUID */
 	size_t n_vgpus;
+	struct vdm_mig *mig;       /* MIG state (mig.h); NULL: not MIG-capable or no NVML */
 	char *unreadable;          /* "<file>: <why>": state that could not be read
 				      (SR-IOV counts, a VF's vGPU type...); plans refuse the GPU */
 };

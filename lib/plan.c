@@ -8,6 +8,7 @@
 #include <uuid/uuid.h>
 
 #include "plan_int.h"
+#include "mig.h"
 #include "sysfs.h"
 
 /* ---- small string builder for messages ---- */
@@ -125,12 +126,17 @@ static char *unsupported_error(const struct vdm_spec *spec, const struct vdm_typ
 	char *msg;
 	bool mig = vdm_vgpu_type_parse(tc->type, &vt, NULL) == 0 && vdm_vgpu_type_is_mig(&vt);
 	/* A MIG-backed type of this very GPU model (A100-1-5C on an A100), on
-	 * either framework: it appears once MIG mode is on and GPU instances exist. */
+	 * either framework: the driver lists it once MIG mode is on and GPU
+	 * instances exist; vgpu-dm makes those itself through NVML (mig.h), which
+	 * also names the types a vendor-VFIO GPU supports. */
 	if (mig && (!*g->model || !strcmp(vt.gpu, g->model)))
 		msg = vdm_strdupf("%s:%d:%d: vGPU type %s is not offered by %s now: MIG-backed types "
-				  "need MIG mode on and GPU instances created before the vGPUs "
-				  "(nvidia-smi mig -cgi ... -C); it offers: %s", spec->source,
-				  tc->pos.line, tc->pos.col, tc->type, lbl, *list ? list : "no types");
+				  "need MIG mode on and GPU instances created before the vGPUs, which "
+				  "vgpu-dm does through NVML (%s); it offers: %s", spec->source,
+				  tc->pos.line, tc->pos.col, tc->type, lbl,
+				  g->mig ? "NVML does not list this type either"
+					 : "not available: libnvidia-ml.so.1 or VGPU_DM_NVML_LIBRARY",
+				  *list ? list : "no types");
 	else if (g->fw == VDM_FW_VFIO && g->n_vgpus)
 		msg = vdm_strdupf("%s:%d:%d: vGPU type %s is not offered by %s next to its current "
 				  "vGPUs, and the driver's lists, the type cache and NVML do not name "
@@ -367,14 +373,18 @@ int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct
 			break;
 		}
 		rc = resolve_want(spec, gp, err);
-		if (rc == 0)
+		if (rc == 0) {
 			diff_gpu(h->ctx, gp, flags & VDM_PLAN_CHECK);
+			vdm_mig_match(gp);
+		}
 		if (rc == 0 && (flags & VDM_PLAN_CHECK) && !gp->matches) {
 			rc = check_in_use(h, gp, flags & VDM_PLAN_FORCE, err);
 			if (rc == 0)
 				rc = vdm_plan_check_capacity(gp, err);
 			if (rc == 0)
 				rc = vdm_plan_check_sizes(h, gp, err);
+			if (rc == 0)
+				rc = vdm_mig_plan(h, gp, err);
 			if (rc == 0)
 				rc = vdm_plan_place_creates(h, gp, err);
 		}
@@ -396,6 +406,7 @@ void vdm_plan_free(struct vdm_plan *plan)
 	for (size_t i = 0; i < plan->n_gpus; i++) {
 		free(plan->gpus[i].want);
 		free(plan->gpus[i].ops);
+		vdm_mig_plan_free(plan->gpus[i].mig);
 	}
 	free(plan->gpus);
 	free(plan);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
+#include "mig.h"
 #include "plan_int.h"
 
 /* ---- capacity and placement (apply only) ---- */
@@ -101,7 +102,8 @@ int vdm_plan_place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **e
 	vdm_gpu_label(g, lbl, sizeof(lbl));
 	int *have = vdm_xcalloc(g->n_types ? g->n_types : 1, sizeof(int));
 	int *used = vdm_xcalloc(g->n_parents ? g->n_parents : 1, sizeof(int));
-	bool live = gp->n_remove == 0 && !h->restored_view;
+	bool live = gp->n_remove == 0 && !h->restored_view &&
+		    !vdm_mig_plan_changes(gp); /* MIG: GPU instances come first */
 	int rc = 0;
 
 	for (size_t o = 0; o < gp->n_ops; o++)
@@ -217,6 +219,8 @@ int vdm_plan_check_sizes(struct vdm_host *h, const struct vdm_gpu_plan *gp, char
 {
 	struct vdm_gpu *g = gp->gpu;
 	int first = -1, other = -1;
+	if (vdm_mig_wants(gp))
+		return 0; /* MIG-backed: one size per GPU instance, not per GPU */
 	for (size_t t = 0; t < g->n_types; t++) {
 		if (!gp->want[t] || type_fb(&g->types[t]) < 0)
 			continue;

@@ -294,6 +294,7 @@ int sim_init(struct sim *s, const struct sim_gpu_req *reqs, size_t nreqs, const 
 void sim_fini(struct sim *s)
 {
 	devices_fini(s);
+	mig_free_all(s);
 	vfio_free_all(s);
 	mdev_free_all(s);
 	for (size_t i = 0; i < s->gpus.n; i++) {

@@ -71,6 +71,9 @@ static void usage(FILE *out)
 			fprintf(out, ", SR-IOV: %u VFs per GPU, mdev or vfio", m->num_vfs);
 		else
 			fprintf(out, ", the PF is the mdev parent (mdev only)");
+		if (m->ngi_profiles)
+			fprintf(out, ", MIG (%zu GI profiles%s)", m->ngi_profiles,
+				m->mig_reset ? ", mode change needs a reset" : "");
 		fprintf(out, "%s\n", m->ids_simulated ? ", SIMULATED type ids" : "");
 	}
 	fprintf(out,
@@ -82,7 +85,10 @@ static void usage(FILE *out)
 		"  MOUNTPOINT/.vgpu-sim/info      the simulated GPUs\n"
 		"  MOUNTPOINT/.vgpu-sim/types     \"id name\" of every vGPU type of the host's models\n"
 		"  MOUNTPOINT/.vgpu-sim/gpus/BDF/ model, framework, types, creatable, and mixed_size\n"
-		"                                 (SR-IOV GPUs; write 0 or 1 while the GPU has no vGPU)\n");
+		"                                 (SR-IOV GPUs; write 0 or 1 while the GPU has no vGPU);\n"
+		"                                 MIG models: mig_mode, gi_profiles, gis, mig_types, vgpus\n"
+		"                                 (see sim/README.md); faults also \"mig N ERRNO\" (mode\n"
+		"                                 change) and \"gi N ERRNO\" (GPU-instance create)\n");
 }
 
 /* --list-models: "MODEL FW..." per line, for scripts and shell completion. */

@@ -320,12 +320,13 @@ static void test_mig_needs_catalogue(void **state)
 	(void)state;
 	struct req q;
 	char *err = NULL;
-	struct vdm_sizing *s = gpus("H100", NULL);
+	/* H200: MIG capable, but no MIG-backed types in the catalogue yet */
+	struct vdm_sizing *s = gpus("H200", NULL);
 	one(&q, 2, 10 * GB, 'C');
 	q.r.mig = true;
 	assert_int_equal(vdm_sizing_run(s, &q.r, &err), -EINVAL);
 	assert_string_equal(err, "--mig: MIG-backed sizing needs the MIG catalogue (MIG-backed types "
-				 "and GPU-instance profiles), and it has none for H100 yet; plan "
+				 "and GPU-instance profiles), and it has none for H200 yet; plan "
 				 "without --mig for time-sliced vGPUs");
 	free(err);
 	vdm_sizing_free(s);
