@@ -417,7 +417,7 @@ static void test_upstream_labels(void **state)
 {
 	(void)state;
 	char *err = NULL;
-	struct vdm_spec *ex = vdm_spec_load("tests/data/upstream-config-example.yaml", &err);
+	struct vdm_spec *ex = vdm_spec_load("tests/data/upstream/upstream-config-example.yaml", &err);
 	if (!ex)
 		fail_msg("%s", err);
 	const struct vdm_config *def = vdm_spec_find(ex, "default");
