@@ -264,16 +264,23 @@ int dr_nvidia_functions(struct vdm_doctor *d, char ***out)
 static int detect(struct vdm_doctor *d)
 {
 	const struct vdm_smi *smi;
+	const struct vdm_smi_field *none = NULL;
 	if (dr_smi(d, &smi) == 0) {
 		for (size_t g = 0; g < smi->n_gpus; g++) {
 			const struct vdm_smi_field *f =
 				vdm_smi_get(smi, (int)g, "GPU Virtualization Mode/Virtualization Mode");
 			if (!f)
 				continue;
+			if (!strcmp(f->value, "None")) {
+				/* Bare metal: a hypervisor with the wrong driver, or no
+				 * hypervisor at all; the other evidence decides. */
+				none = none ? none : f;
+				continue;
+			}
 			if (!strcmp(f->value, "Host VGPU") || !strcmp(f->value, "Host VSGA"))
 				d->mode = VDM_DOCTOR_HOST;
 			else
-				d->mode = VDM_DOCTOR_GUEST; /* VGPU, Pass-Through, None */
+				d->mode = VDM_DOCTOR_GUEST; /* VGPU, Pass-Through */
 			d->mode_why = vdm_strdupf("nvidia-smi -q line %d: Virtualization Mode : %s", f->line,
 						  f->value);
 			return 0;
@@ -309,6 +316,11 @@ static int detect(struct vdm_doctor *d)
 		d->mode_why = vdm_strdupf("%s: flags include hypervisor", dr_path(d, "proc/cpuinfo"));
 	}
 	free(cpu);
+	if (!d->mode_why && none) {
+		d->mode = VDM_DOCTOR_HOST;
+		d->mode_why = vdm_strdupf("nvidia-smi -q line %d: Virtualization Mode : None, not in a VM",
+					  none->line);
+	}
 	return d->mode_why ? 0 : -ENODEV;
 }
 

@@ -89,9 +89,8 @@ static void check_vgpu(struct gctx *g)
 	}
 	g->vgpu = vm ? !strcmp(vm->value, "VGPU") : sig == 1;
 	if (g->vgpu) {
-		c = vdm_doctor_add(d, "guest.gpu.vgpu", NULL, VDM_CHECK_OK, "the GPU is a vGPU%s%s%s",
-				   *g->host_version ? " of a host running driver " : "", g->host_version,
-				   *g->host_branch ? "" : "");
+		c = vdm_doctor_add(d, "guest.gpu.vgpu", NULL, VDM_CHECK_OK, "the GPU is a vGPU%s%s",
+				   *g->host_version ? " of a host running driver " : "", g->host_version);
 	} else if (vm || sig == 0) {
 		c = vdm_doctor_add(d, "guest.gpu.vgpu", NULL, VDM_CHECK_WARN, "the GPU is not a vGPU (%s)",
 				   vm ? vm->value : "no vGPU signature: passthrough");

@@ -514,7 +514,8 @@ void vdm_doctor_host(struct vdm_doctor *d)
 	} else {
 		c = vdm_doctor_add(d, "host.gpus", NULL, VDM_CHECK_OK, "%zu NVIDIA GPU%s", h.host->n_gpus,
 				   h.host->n_gpus == 1 ? "" : "s");
-		vdm_check_evidence(c, dr_path(d, "sys/bus/pci/devices"), "%s ...", h.host->gpus[0].addr);
+		vdm_check_evidence(c, dr_path(d, "sys/bus/pci/devices"), "%s%s", h.host->gpus[0].addr,
+				   h.host->n_gpus > 1 ? " ..." : "");
 	}
 	if (d->opts->cfg) {
 		struct vdm_run_opts ro = {.dry_run = true};
