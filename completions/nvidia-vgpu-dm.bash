@@ -5,7 +5,8 @@
 # and each command's OPTIONS), so a new command or option needs nothing here.
 # An option's value is completed by the placeholder --help gives it:
 #   FILE -> files (*.yaml, *.yml, *.json), DIR -> directories,
-#   LABEL -> the labels (vgpu-configs keys) of the -f file, SEED -> machine-id.
+#   LABEL -> the labels (vgpu-configs keys) of the -f file, SEED -> machine-id,
+#   A|B|C -> A, B and C.
 # The -f file is read, never executed: _vgpu_dm_config_labels
 # (config-labels.bash, put in front of this file at build time) is plain awk.
 # Needs bash-completion (_init_completion, _filedir), which loads this file.
@@ -115,6 +116,12 @@ _nvidia_vgpu_dm()
             _vgpu_dm_complete_words "$cur" "${labels[@]}"
             ;;
         SEED) _vgpu_dm_complete_words "$cur" machine-id ;;
+        *\|*)
+            # the choices themselves: C|Q|A|B
+            local -a choices
+            IFS='|' read -ra choices <<<"${args[$prev]}"
+            _vgpu_dm_complete_words "$cur" "${choices[@]}"
+            ;;
         *) COMPREPLY=() ;;
         esac
         return

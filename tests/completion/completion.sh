@@ -2,14 +2,16 @@
 # The bash completions (completions/): loaded the way bash-completion loads
 # them, each completion function is called with COMP_WORDS/COMP_CWORD/COMP_LINE
 # set as readline sets them, and COMPREPLY is compared with what is expected.
-# The programs come from the build (VGPU_DM, VGPU_SIM), found through PATH
-# under their own names, as on an installed system.
-# usage: completion.sh COMPLETIONS-DIR
+# The programs come from the build (the PROGRAMs; VGPU_DM and VGPU_SIM name
+# two of them), found through PATH under their own names, as on an installed
+# system; COMPLETIONS-DIR has each one's completion file, named as it.
+# usage: completion.sh COMPLETIONS-DIR PROGRAM...
 set -uo pipefail
 export LC_ALL=C
 
 : "${VGPU_DM:?}" "${VGPU_SIM:?}"
-COMPDIR=${1:?usage: completion.sh COMPLETIONS-DIR}
+COMPDIR=${1:?usage: completion.sh COMPLETIONS-DIR PROGRAM...}
+shift
 SRC=$(realpath "${VGPUDM_SRCDIR:-.}")
 VGPU_DM=$(realpath "$VGPU_DM") VGPU_SIM=$(realpath "$VGPU_SIM") COMPDIR=$(realpath "$COMPDIR")
 BC=/usr/share/bash-completion/bash_completion
@@ -29,13 +31,12 @@ fi
 # shellcheck disable=SC1090
 . "$BC"
 mkdir -p "$T/bin"
-ln -s "$(realpath "$VGPU_DM")" "$T/bin/nvidia-vgpu-dm"
-ln -s "$(realpath "$VGPU_SIM")" "$T/bin/vgpu-sim"
-export PATH="$T/bin:$PATH"
-for p in nvidia-vgpu-dm vgpu-sim; do
+for p in "$@"; do
+	ln -s "$(realpath "$p")" "$T/bin/$(basename "$p")"
 	# shellcheck disable=SC1090
-	. "$COMPDIR/$p"
+	. "$COMPDIR/$(basename "$p")"
 done
+export PATH="$T/bin:$PATH"
 
 # complete LINE: run the completion for LINE (cursor at its end) and set
 # $got to the sorted candidates, space-separated. Words are split as readline
@@ -60,7 +61,7 @@ complete_line() {
 	COMP_POINT=${#line}
 	COMPREPLY=()
 	local fn
-	fn=$(complete -p "${cw[0]}" 2>/dev/null | sed -n 's/.*-F \([^ ]*\).*/\1/p')
+	fn=$(complete -p "$(basename "${cw[0]}")" 2>/dev/null | sed -n 's/.*-F \([^ ]*\).*/\1/p')
 	if [ -z "$fn" ]; then
 		got="<no completion for ${cw[0]}>"
 		return
@@ -97,6 +98,25 @@ expect "nvidia-vgpu-dm assert --" "--config-file --debug --help --selected-confi
 expect "nvidia-vgpu-dm list --" "--debug --help --json"
 expect "nvidia-vgpu-dm export -" "--debug --help --json --label -d -h -l"
 
+# a command that is not there yet needs nothing in the completion: a stand-in
+# program whose --help (in nvidia-vgpu-dm's format) has a new command "size"
+mkdir -p "$T/fake"
+cat >"$T/fake/nvidia-vgpu-dm" <<'SH'
+#!/bin/bash
+if [ "$1" = --help ]; then
+	printf 'COMMANDS:\n   apply    Apply\n   size     Size\n   help     Help\n\nGLOBAL OPTIONS:\n'
+	printf '   --sysfs-root DIR                     Root\n'
+elif [ "$1" = size ]; then
+	printf 'OPTIONS:\n   --series C|Q|A|B                     vGPU series\n'
+	printf '   --config-file FILE, -f FILE          File\n   --label NAME, -l NAME                Label\n'
+fi
+SH
+chmod +x "$T/fake/nvidia-vgpu-dm"
+expect "$T/fake/nvidia-vgpu-dm s" "size"
+expect "$T/fake/nvidia-vgpu-dm size --" "--config-file --label --series"
+expect "$T/fake/nvidia-vgpu-dm size --series " "A B C Q"
+expect "$T/fake/nvidia-vgpu-dm size -l " ""
+
 # --- labels of the -f file ----------------------------------------------------------------
 cat >"$T/c.yaml" <<'YAML'
 # comments, quoted keys, a flow value, a nested mapping that is not a label,
@@ -127,6 +147,8 @@ expect "nvidia-vgpu-dm apply -config-file c.yaml -c d" "default"
 expect "nvidia-vgpu-dm --sysfs-root /x assert -f c.yaml -d -c d" "default"
 expect "nvidia-vgpu-dm apply -f nonexistent.yaml -c " ""
 expect "nvidia-vgpu-dm apply -f - -c " ""
+expect "nvidia-vgpu-dm doctor -f c.yaml -c T4-" "T4-small"
+expect "nvidia-vgpu-dm doctor --" "--config-file --cuda --debug --guest --help --host --json --selected-config"
 VGPU_DM_CONFIG_FILE=c.yaml
 expect "nvidia-vgpu-dm assert -c T4-s" "T4-small"
 unset VGPU_DM_CONFIG_FILE
