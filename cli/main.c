@@ -18,6 +18,7 @@ static const struct command commands[] = {
 	 "Assert that a specific vGPU device configuration is currently applied to the node"},
 	{"list", cmd_list, "List GPUs, the vGPU types they offer with free capacity, and existing vGPUs"},
 	{"export", cmd_export, "Print the host's current vGPU layout as a configuration file"},
+	{"plan", cmd_plan, "Size vGPUs for a workload and print the configuration file that lays them out"},
 	{"doctor", cmd_doctor, "Check this hypervisor or VM for what keeps vGPUs from working, and say what to do"},
 	{NULL, NULL, NULL},
 };

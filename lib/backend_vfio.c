@@ -94,12 +94,12 @@ static int parse_creatable(char *text, struct vdm_gpu *g, bool add_types, int *a
 
 /* A VF's creatable_vgpu_types, parsed (see parse_creatable). A list that
  * fills the buffer is no sysfs attribute: -EFBIG. -errno with h->error. */
-static int read_creatable(struct vdm_host *h, struct vdm_gpu *g, const char *vf, bool add_types,
+static int read_creatable(struct vdm_host *h, struct vdm_gpu *g, const char *vf_dir, bool add_types,
 			  int *avail)
 {
-	char rel[VDM_PATH_MAX];
+	char rel[VDM_PATH_MAX + 64];
 	char *buf = vdm_xcalloc(CREATABLE_MAX, 1);
-	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/nvidia/creatable_vgpu_types", vf);
+	snprintf(rel, sizeof(rel), "%s/nvidia/creatable_vgpu_types", vf_dir);
 	int rc = vdm_sysfs_read(h->ctx, rel, buf, CREATABLE_MAX);
 	if (rc >= CREATABLE_MAX - 1)
 		rc = -EFBIG;
@@ -212,38 +212,23 @@ static void cache_store(struct vdm_host *h, struct vdm_gpu *g)
 
 /* ---- scan ---- */
 
-/* The GPU's VFs, in address order: its virtfnN links. */
-static int list_vfs(struct vdm_host *h, struct vdm_gpu *g, char ***vfs)
+static int cmp_vf_addr(const void *a, const void *b)
 {
-	char rel[VDM_PATH_MAX], vf[VDM_ADDR_LEN];
-	char **names;
-	int n;
-	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s", g->addr);
-	n = vdm_sysfs_list(h->ctx, rel, &names);
-	if (n < 0)
-		return n;
-	char **out = vdm_xcalloc((size_t)n + 1, sizeof(*out));
+	uint32_t x = 0, y = 0;
+	vdm_pci_addr_parse((*(const struct vdm_vf *const *)a)->addr, &x);
+	vdm_pci_addr_parse((*(const struct vdm_vf *const *)b)->addr, &y);
+	return x < y ? -1 : x > y;
+}
+
+/* The GPU's VFs, in address order, as the PCI scan saw them. */
+static int list_vfs(struct vdm_host *h, struct vdm_gpu *g, const struct vdm_vf ***vfs)
+{
+	const struct vdm_vf **out = vdm_xcalloc(h->n_vfs + 1, sizeof(*out));
 	int k = 0;
-	for (int i = 0; i < n; i++) {
-		if (strncmp(names[i], "virtfn", 6))
-			continue;
-		snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/%s", g->addr, names[i]);
-		if (vdm_sysfs_link_base(h->ctx, rel, vf, sizeof(vf)) > 0)
-			out[k++] = vdm_xstrdup(vf);
-	}
-	vdm_names_free(names, n);
-	/* virtfn10 sorts before virtfn2 by name: order by address. */
-	for (int i = 1; i < k; i++)
-		for (int j = i; j > 0; j--) {
-			uint32_t a = 0, b = 0;
-			vdm_pci_addr_parse(out[j - 1], &a);
-			vdm_pci_addr_parse(out[j], &b);
-			if (a <= b)
-				break;
-			char *t = out[j];
-			out[j] = out[j - 1];
-			out[j - 1] = t;
-		}
+	for (size_t i = 0; i < h->n_vfs; i++)
+		if (!strcmp(h->vfs[i].pf, g->addr))
+			out[k++] = &h->vfs[i];
+	qsort(out, (size_t)k, sizeof(*out), cmp_vf_addr);
 	*vfs = out;
 	return k;
 }
@@ -291,17 +276,19 @@ static void nvml_enrich(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml *
 static int scan_gpu(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml **nvml, bool *nvml_tried)
 {
 	struct vdm_ctx *ctx = h->ctx;
-	char rel[VDM_PATH_MAX];
-	char **vfs = NULL;
+	char rel[VDM_PATH_MAX + 64];
+	const struct vdm_vf **vfs = NULL;
 	int n = list_vfs(h, g, &vfs);
 	if (n <= 0) {
-		vdm_names_free(vfs, n < 0 ? 0 : n);
+		free(vfs);
 		return 0;
 	}
 	int *cur = vdm_xcalloc((size_t)n, sizeof(int));
 	bool vfio = false;
 	for (int i = 0; i < n; i++) {
-		snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/nvidia/current_vgpu_type", vfs[i]);
+		snprintf(rel, sizeof(rel), "%s/nvidia", vfs[i]->dir);
+		vdm_root_cache_dir(ctx, rel); /* current_vgpu_type, creatable_vgpu_types */
+		snprintf(rel, sizeof(rel), "%s/nvidia/current_vgpu_type", vfs[i]->dir);
 		int rc = vdm_sysfs_read_int(ctx, rel, &cur[i]);
 		if (rc == -ENOENT && !vfio)
 			break; /* not this framework */
@@ -320,13 +307,13 @@ static int scan_gpu(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml **nvm
 		g->be = &vdm_backend_vfio;
 		g->mixed_size = -1;
 		for (int i = 0; i < n; i++)
-			vdm_gpu_add_parent(g, vfs[i]);
+			vdm_gpu_add_parent(g, vfs[i]->addr, vfs[i]->dir);
 		/* Types: every free VF offers the same list; read lists until one
 		 * is not empty, then the cache, then NVML for what is still unnamed. */
 		for (int i = 0; i < n; i++) {
 			if (cur[i] != 0)
 				continue;
-			int rc = read_creatable(h, g, vfs[i], true, NULL);
+			int rc = read_creatable(h, g, vfs[i]->dir, true, NULL);
 			if (rc < 0 && !g->unreadable)
 				g->unreadable = vdm_xstrdup(h->error);
 			if (rc != 0)
@@ -355,7 +342,7 @@ static int scan_gpu(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml **nvm
 			cache_store(h, g);
 	}
 	free(cur);
-	vdm_names_free(vfs, n);
+	free(vfs);
 	return 0;
 }
 
@@ -378,7 +365,7 @@ static int vfio_available(struct vdm_host *h, struct vdm_parent *p, int type)
 	if (p->n_vgpus > 0)
 		return 0;
 	int *avail = vdm_xcalloc(p->gpu->n_types ? p->gpu->n_types : 1, sizeof(int));
-	int rc = read_creatable(h, p->gpu, p->addr, false, avail);
+	int rc = read_creatable(h, p->gpu, p->dir, false, avail);
 	if (rc >= 0)
 		memcpy(p->avail, avail, p->gpu->n_types * sizeof(int));
 	free(avail);
@@ -388,15 +375,15 @@ static int vfio_available(struct vdm_host *h, struct vdm_parent *p, int type)
 static int vfio_create(struct vdm_host *h, struct vdm_parent *p, int type, const char *id)
 {
 	(void)id;
-	char rel[VDM_PATH_MAX];
-	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/nvidia/current_vgpu_type", p->addr);
+	char rel[VDM_PATH_MAX + 64];
+	snprintf(rel, sizeof(rel), "%s/nvidia/current_vgpu_type", p->dir);
 	return vdm_sysfs_write(h->ctx, rel, p->gpu->types[type].id);
 }
 
 static int vfio_destroy(struct vdm_host *h, const struct vdm_vgpu *v)
 {
-	char rel[VDM_PATH_MAX];
-	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/nvidia/current_vgpu_type", v->parent->addr);
+	char rel[VDM_PATH_MAX + 64];
+	snprintf(rel, sizeof(rel), "%s/nvidia/current_vgpu_type", v->parent->dir);
 	return vdm_sysfs_write(h->ctx, rel, "0");
 }
 

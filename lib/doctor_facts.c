@@ -6,15 +6,11 @@
  *    11.x >= 450.80.02, 12.x >= 525.60.13, 13.x >= 580.
  *  - driver branch -> vGPU release: guest-and-host-checks.md §5 (NVIDIA's
  *    vgpuDriverCatalog.yaml v31, fastapi-dls README, vGPU 19.0 notes).
- *  - MIG-capable models: doctor-plan-mig.md §1.2 (A100/A30/H100/H200/B200
- *    class; vGPU 18 user guide: AI Enterprise only) and the catalogue's A100,
- *    A100D, H100 device ids (sim/catalogue.c).
+ *  - GPU models, PCI ids and MIG capability: the shared catalogue
+ *    (lib/catalogue, data/catalogue/gpus.tsv).
  *  - display-mode models: doctor-plan-mig.md §1.5 names L40, L40S, A40,
  *    RTX A5000/A6000, RTX 6000 Ada; marked UNVERIFIED there (no primary text
- *    on displaymodeselector was found). Device ids: L40S from the
- *    catalogue; L40 0x26b5, A40 0x2235, RTX A6000 0x2230 from pci.ids.
- * TO MOVE: the GPU rows belong in lib/catalogue's gpus.tsv (columns
- * "mig" exists there; "display_mode" does not yet).
+ *    on displaymodeselector was found).
  */
 #include "doctor_facts.h"
 
@@ -22,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "catalogue.h"
 #include "doctor_parse.h"
 
 static const struct {
@@ -78,39 +75,29 @@ const char *vdm_branch_release(int branch)
 	return NULL;
 }
 
-static const struct {
-	uint16_t device;
-	const char *name;          /* as nvidia-smi's Product Name ends: "NVIDIA <name>" */
-	struct vdm_gpu_facts f;
-} gpus[] = {
-	{0x26b9, "L40S", {"L40S", true, false}},
-	{0x26b5, "L40", {"L40", true, false}},
-	{0x2235, "A40", {"A40", true, false}},
-	{0x2230, "RTX A6000", {"RTXA6000", true, false}},
-	{0, "RTX A5000", {"RTXA5000", true, false}},
-	{0, "RTX 6000 Ada Generation", {"RTX6000-Ada", true, false}},
-	{0x20f1, "A100-PCIE-40GB", {"A100", false, true}},
-	{0x20b5, "A100 80GB PCIe", {"A100D", false, true}},
-	{0x20b7, "A30", {"A30", false, true}},
-	{0x2331, "H100 PCIe", {"H100", false, true}},
-	{0, "H100 NVL", {"H100", false, true}},
-	{0, "H200", {"H200", false, true}},
-	{0, "B200", {"B200", false, true}},
-};
+/* Models that ship with their display outputs on and need them off for vGPU
+ * (displaymodeselector): doctor-plan-mig.md §1.5, UNVERIFIED there. Names
+ * are the catalogue's models. TO MOVE: a "display_mode" column of
+ * data/catalogue/gpus.tsv. */
+static const char *const display_models[] = {"L40", "L40S", "A40", "RTXA5000", "RTXA6000", "RTX6000-Ada"};
 
-const struct vdm_gpu_facts *vdm_gpu_facts(uint16_t device_id, const char *product)
+const struct vdm_gpu_facts *vdm_gpu_facts(uint16_t device_id, uint16_t subsys_vendor, uint16_t subsys_device,
+					  const char *product, struct vdm_gpu_facts *out)
 {
-	if (device_id)
-		for (size_t i = 0; i < N(gpus); i++)
-			if (gpus[i].device == device_id)
-				return &gpus[i].f;
-	if (product) {
-		const char *p = product;
-		if (!strncmp(p, "NVIDIA ", 7))
-			p += 7;
-		for (size_t i = 0; i < N(gpus); i++)
-			if (!strcasecmp(p, gpus[i].name))
-				return &gpus[i].f;
+	const struct vdm_cat_gpu *g = device_id ? vdm_cat_gpu_by_pci(device_id, subsys_vendor, subsys_device) : NULL;
+	if (!g && product) {
+		/* nvidia-smi's Product Name is the catalogue's marketing name. */
+		for (size_t i = 0; i < vdm_cat_gpu_count() && !g; i++)
+			if (!strcasecmp(vdm_cat_gpu_at(i)->marketing, product))
+				g = vdm_cat_gpu_at(i);
 	}
-	return NULL;
+	if (!g)
+		return NULL;
+	out->model = g->model;
+	out->mig = g->mig;
+	out->display_mode = false;
+	for (size_t i = 0; i < N(display_models); i++)
+		if (!strcmp(g->model, display_models[i]))
+			out->display_mode = true;
+	return out;
 }

@@ -2,8 +2,8 @@
 /*
  * The facts doctor judges by, in one place (doctor_facts.c, with sources):
  * which driver a CUDA major needs, the vGPU release of a driver branch, and
- * per GPU model whether it is MIG-capable or ships in display mode. The GPU
- * facts belong in the shared catalogue (lib/catalogue) once it has them.
+ * per GPU model (from the shared catalogue) whether it is MIG-capable or
+ * ships in display mode.
  */
 #ifndef VGPUDM_DOCTOR_FACTS_H
 #define VGPUDM_DOCTOR_FACTS_H
@@ -24,13 +24,15 @@ int vdm_cuda_major_max(void);
  * for 535; NULL if unknown. */
 const char *vdm_branch_release(int branch);
 
-/* A GPU model's name from nvidia-smi ("NVIDIA L40S") or its PCI device id. */
+/* What doctor needs to know of a GPU model (from the shared catalogue). */
 struct vdm_gpu_facts {
-	const char *model;        /* "L40S" */
+	const char *model;        /* the catalogue's model: "L40S" */
 	bool display_mode;        /* ships with its display on: vGPU needs it off (displaymodeselector) */
 	bool mig;                 /* MIG-capable: vGPU types need the AI Enterprise vgpu-kvm build */
 };
-/* Facts of a model by PCI device id (0 skips), else by product name; NULL if unknown. */
-const struct vdm_gpu_facts *vdm_gpu_facts(uint16_t device_id, const char *product_name);
+/* Facts of a GPU by PCI ids (device 0 skips), else by nvidia-smi's Product
+ * Name ("NVIDIA L40S"); fills *out and returns it, or NULL if unknown. */
+const struct vdm_gpu_facts *vdm_gpu_facts(uint16_t device_id, uint16_t subsys_vendor, uint16_t subsys_device,
+					  const char *product, struct vdm_gpu_facts *out);
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "catalogue.h"
 #include "doctor_facts.h"
 #include "doctor_int.h"
 #include "sysfs.h"
@@ -173,6 +174,7 @@ static void check_cuda(struct gctx *g)
 	bool mig;
 	struct vdm_check *c;
 	g->series = pn ? vdm_profile_series(pn->value, &mig) : 0;
+	const struct vdm_cat_series *cs = g->series ? vdm_cat_series(g->series) : NULL; /* CUDA, licence */
 	if (!pn) {
 		vdm_doctor_add(d, "guest.profile.cuda", NULL, VDM_CHECK_SKIP, "no nvidia-smi: the vGPU profile is not known");
 	} else if (!g->series) {
@@ -181,7 +183,7 @@ static void check_cuda(struct gctx *g)
 		smi_ev(c, pn, "Product Name");
 		if (g->vgpu)
 			vdm_check_remedy(c, "check the profile on the host: nvidia-smi vgpu -q shows its vGPU Name");
-	} else if (g->series == 'A' || g->series == 'B') {
+	} else if (!cs || !cs->cuda) {
 		c = vdm_doctor_add(d, "guest.profile.cuda", NULL, want ? VDM_CHECK_FAIL : VDM_CHECK_WARN,
 				   "%s is a %c-series profile: it cannot run CUDA or OpenCL%s", pn->value, g->series,
 				   want ? ", and CUDA is wanted" : "");
@@ -189,8 +191,9 @@ static void check_cuda(struct gctx *g)
 		vdm_check_remedy(c, "give the VM a C-series (compute) or Q-series (workstation) vGPU of the same size "
 				 "on the host (change the type in the layout, nvidia-vgpu-dm apply, re-attach)");
 	} else {
-		c = vdm_doctor_add(d, "guest.profile.cuda", NULL, VDM_CHECK_OK, "%s: %c-series%s runs CUDA", pn->value,
-				   g->series, mig ? " (MIG-backed)" : "");
+		c = vdm_doctor_add(d, "guest.profile.cuda", NULL, VDM_CHECK_OK,
+				   "%s: %c-series (%s%s, licence %s) runs CUDA", pn->value, g->series, cs->use,
+				   mig ? ", MIG-backed" : "", cs->licence);
 		smi_ev(c, pn, "Product Name");
 	}
 

@@ -103,6 +103,11 @@ static void check_modules(struct hctx *h)
 static void check_manager(struct hctx *h)
 {
 	struct vdm_doctor *d = h->d;
+	if (!h->nvidia) {
+		vdm_doctor_add(d, "host.vgpu.manager", NULL, VDM_CHECK_SKIP,
+			       "the NVIDIA driver is not loaded (host.driver.loaded)");
+		return;
+	}
 	const char *out, *cmd;
 	static const char *const args[] = {"is-active", "nvidia-vgpu-mgr", NULL};
 	int rc = vdm_doctor_cmd(d, "systemctl", args, &out, &cmd);
@@ -130,13 +135,8 @@ static void check_manager(struct hctx *h)
 			return;
 		}
 	}
-	enum vdm_check_result r = h->nvidia ? VDM_CHECK_FAIL : VDM_CHECK_SKIP;
-	struct vdm_check *c;
-	if (r == VDM_CHECK_SKIP) {
-		vdm_doctor_add(d, "host.vgpu.manager", NULL, r, "the NVIDIA driver is not loaded (host.driver.loaded)");
-		return;
-	}
-	c = vdm_doctor_add(d, "host.vgpu.manager", NULL, r, "the vGPU Manager daemon nvidia-vgpu-mgr is not running");
+	struct vdm_check *c = vdm_doctor_add(d, "host.vgpu.manager", NULL, VDM_CHECK_FAIL,
+					     "the vGPU Manager daemon nvidia-vgpu-mgr is not running");
 	vdm_check_evidence(c, cmd, "%s", *line ? line : (rc > 0 ? "exit status non-zero" : "no output"));
 	vdm_check_evidence(c, dr_path(d, pidrel), pid > 0 ? "pid %d is not running" : "absent", pid);
 	vdm_check_remedy(c, "systemctl restart nvidia-vgpud nvidia-vgpu-mgr; then journalctl -u nvidia-vgpu-mgr "
@@ -278,6 +278,28 @@ static const struct vdm_entry *wanted_entry(struct hctx *h, const struct vdm_gpu
 	return last;
 }
 
+/* Does the driver itself list vGPU types for this GPU now? On vendor VFIO the
+ * host scan also names types from its cache and NVML; here only a free VF's
+ * creatable_vgpu_types counts (a full GPU lists none but holds vGPUs). */
+static bool driver_lists_types(struct hctx *h, const struct vdm_gpu *g)
+{
+	if (g->fw != VDM_FW_VFIO)
+		return g->n_types > 0;
+	if (g->n_vgpus)
+		return true;
+	for (size_t p = 0; p < g->n_parents; p++) {
+		char rel[VDM_PATH_MAX];
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/nvidia/creatable_vgpu_types", g->parents[p].addr);
+		int rc;
+		char *text = dr_read(h->d, rel, &rc);
+		bool any = text && strchr(text, '\n') && strchr(text, '\n')[1];
+		free(text);
+		if (any)
+			return true;
+	}
+	return false;
+}
+
 /* Where a GPU's type list is read: its first parent's. */
 static bool types_path(const struct vdm_gpu *g, char *rel, size_t len)
 {
@@ -297,7 +319,9 @@ static void check_gpu(struct hctx *h, struct vdm_gpu *g)
 	label(g, lbl, sizeof(lbl));
 	int sg = smi_gpu(h, g);
 	const char *product = sg >= 0 ? vdm_smi_value(h->smi, sg, "Product Name") : NULL;
-	const struct vdm_gpu_facts *facts = vdm_gpu_facts(g->id.device, product);
+	struct vdm_gpu_facts fbuf;
+	const struct vdm_gpu_facts *facts =
+		vdm_gpu_facts(g->id.device, g->id.subsys_vendor, g->id.subsys_device, product, &fbuf);
 	const char *model = *g->model ? g->model : facts ? facts->model : product ? product : "GPU";
 	struct vdm_check *c;
 
@@ -353,9 +377,17 @@ static void check_gpu(struct hctx *h, struct vdm_gpu *g)
 	}
 
 	/* vGPU types (H4, display mode). */
-	if (g->n_types) {
+	if (g->n_types && driver_lists_types(h, g)) {
 		c = vdm_doctor_add(d, "host.gpu.types", lbl, VDM_CHECK_OK, "%s offers %zu vGPU types (%s ... %s)",
 				   model, g->n_types, g->types[0].name, g->types[g->n_types - 1].name);
+	} else if (g->n_vgpus && !g->n_types) {
+		/* A full vendor-VFIO GPU lists nothing; its vGPUs' type names
+		 * come from the type cache or NVML, and neither has them. */
+		c = vdm_doctor_add(d, "host.gpu.types", lbl, VDM_CHECK_WARN,
+				   "%s is full (%zu vGPUs): no VF lists a type now and neither the type cache nor "
+				   "NVML names its vGPUs' types", model, g->n_vgpus);
+		vdm_check_remedy(c, "install NVML (libnvidia-ml.so.1, with the vGPU Manager) or keep "
+				 "VGPU_DM_CACHE_DIR (default /var/cache/nvidia-vgpu-dm) between runs");
 	} else if (g->fw == VDM_FW_NONE) {
 		vdm_doctor_add(d, "host.gpu.types", lbl, VDM_CHECK_SKIP, "no vGPU framework (host.gpu.framework)");
 	} else {

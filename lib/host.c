@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rootfs.h"
 #include "sysfs.h"
 
 #define PCI_VENDOR_NVIDIA 0x10de
@@ -63,13 +64,14 @@ static void add_unreadable(struct vdm_host *h, char *msg)
 	h->unreadable[h->n_unreadable++] = msg;
 }
 
-/* Read one identity number of a PCI function into *out (at most max).
- * 0, or -errno with *msg naming the file. Optional files may be missing. */
-static int read_id(struct vdm_ctx *ctx, const char *dev, const char *attr, uint64_t max,
+/* Read one identity number of a PCI function (directory dir) into *out (at
+ * most max). 0, or -errno with *msg naming the file. Optional files may be
+ * missing. */
+static int read_id(struct vdm_ctx *ctx, const char *dir, const char *attr, uint64_t max,
 		   bool optional, uint64_t *out, char **msg)
 {
-	char rel[VDM_PATH_MAX];
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/%s", dev, attr);
+	char rel[VDM_PATH_MAX + 32];
+	snprintf(rel, sizeof(rel), "%s/%s", dir, attr);
 	int rc = vdm_sysfs_read_u64(ctx, rel, out);
 	if (rc == -ENOENT && optional) {
 		*out = 0;
@@ -82,6 +84,74 @@ static int read_id(struct vdm_ctx *ctx, const char *dev, const char *attr, uint6
 	return rc;
 }
 
+static int cmp_vf(const void *a, const void *b)
+{
+	return strcmp(((const struct vdm_vf *)a)->addr, ((const struct vdm_vf *)b)->addr);
+}
+
+const struct vdm_vf *vdm_host_vf(const struct vdm_host *h, const char *addr)
+{
+	struct vdm_vf key;
+	snprintf(key.addr, sizeof(key.addr), "%s", addr);
+	return h->n_vfs ? bsearch(&key, h->vfs, h->n_vfs, sizeof(*h->vfs), cmp_vf) : NULL;
+}
+
+static void add_vf(struct vdm_host *h, const char *addr, const char *pf, const char *dir)
+{
+	if (strlen(addr) >= VDM_ADDR_LEN || vdm_host_vf(h, addr))
+		return;
+	h->vfs = vdm_xrealloc(h->vfs, h->n_vfs + 1, sizeof(*h->vfs));
+	struct vdm_vf *v = &h->vfs[h->n_vfs++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->addr, sizeof(v->addr), "%s", addr);
+	snprintf(v->pf, sizeof(v->pf), "%s", pf);
+	v->dir = vdm_xstrdup(dir);
+	/* Kept sorted; VFs come mostly in order, so this is nearly free. */
+	for (size_t i = h->n_vfs - 1; i > 0 && strcmp(h->vfs[i - 1].addr, h->vfs[i].addr) > 0; i--) {
+		struct vdm_vf t = h->vfs[i];
+		h->vfs[i] = h->vfs[i - 1];
+		h->vfs[i - 1] = t;
+	}
+}
+
+/* The PF's VFs from its virtfnN links (they name the VF's directory,
+ * "../0000:06:00.4"): recorded so that their own entries need no look. */
+static void read_virtfns(struct vdm_host *h, const struct vdm_gpu *g)
+{
+	char rel[VDM_PATH_MAX + 32], dir[VDM_PATH_MAX];
+	for (int i = 0; i < g->num_vfs; i++) {
+		snprintf(rel, sizeof(rel), "%s/virtfn%d", g->dir, i);
+		if (vdm_root_link_path(h->ctx, rel, dir, sizeof(dir)) <= 0)
+			continue;
+		const char *base = strrchr(dir, '/');
+		uint32_t key;
+		base = base ? base + 1 : dir;
+		if (vdm_pci_addr_parse(base, &key) == 0)
+			add_vf(h, base, g->addr, dir);
+	}
+}
+
+/* The directory of PCI function dev: its sys/bus/pci/devices link, read
+ * once and resolved inside the root; the directory above it is cached, so
+ * the next function behind the same bridge costs one lookup. */
+static int function_dir(struct vdm_ctx *ctx, const char *dev, char *dir, size_t len)
+{
+	char rel[VDM_PATH_MAX];
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", dev);
+	int n = vdm_root_link_path(ctx, rel, dir, len);
+	if (n == -EINVAL) /* a directory, not a link */
+		n = snprintf(dir, len, "%s", rel);
+	if (n <= 0)
+		return n < 0 ? n : -ENOENT;
+	char *slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		vdm_root_cache_dir(ctx, dir);
+		*slash = '/';
+	}
+	return 0;
+}
+
 /* Is this PCI function an NVIDIA GPU physical function? 1 yes, 0 no. A
  * function that may be one but whose identity cannot be read is recorded in
  * h->unreadable (GPU indexes after it cannot be trusted). A GPU whose SR-IOV
@@ -89,24 +159,34 @@ static int read_id(struct vdm_ctx *ctx, const char *dev, const char *attr, uint6
 static int probe_gpu(struct vdm_host *h, const char *dev, struct vdm_gpu *g)
 {
 	struct vdm_ctx *ctx = h->ctx;
-	char rel[VDM_PATH_MAX], *msg = NULL;
+	char dir[VDM_PATH_MAX], rel[VDM_PATH_MAX + 32], pf[VDM_ADDR_LEN], *msg = NULL;
 	uint64_t vendor, klass, v;
 
-	/* A VF belongs to its PF; checking first spares reading every VF's ids. */
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/physfn", dev);
-	if (vdm_sysfs_exists(ctx, rel))
-		return 0;
+	if (vdm_host_vf(h, dev))
+		return 0; /* a VF its PF named */
 	if (vdm_pci_addr_parse(dev, &g->addr_key) < 0 || strlen(dev) >= sizeof(g->addr)) {
 		vdm_dbg(ctx, "sys/bus/pci/devices/%s: not a PCI address, ignored", dev);
 		return 0;
 	}
-	if (read_id(ctx, dev, "vendor", 0xffff, false, &vendor, &msg) < 0) {
+	int rc = function_dir(ctx, dev, dir, sizeof(dir));
+	if (rc < 0) {
+		add_unreadable(h, vdm_unreadable(ctx, dir, rc));
+		return 0;
+	}
+	if (read_id(ctx, dir, "vendor", 0xffff, false, &vendor, &msg) < 0) {
 		add_unreadable(h, msg);
 		return 0;
 	}
 	if (vendor != PCI_VENDOR_NVIDIA)
 		return 0;
-	if (read_id(ctx, dev, "class", 0xffffff, false, &klass, &msg) < 0) {
+	/* A VF belongs to its PF (one its PF did not name). */
+	snprintf(rel, sizeof(rel), "%s/physfn", dir);
+	if (vdm_sysfs_link_base(ctx, rel, pf, sizeof(pf)) > 0) {
+		add_vf(h, dev, pf, dir);
+		return 0;
+	}
+	vdm_root_cache_dir(ctx, dir); /* the GPU's attributes: one lookup each */
+	if (read_id(ctx, dir, "class", 0xffffff, false, &klass, &msg) < 0) {
 		add_unreadable(h, msg);
 		return 0;
 	}
@@ -116,28 +196,29 @@ static int probe_gpu(struct vdm_host *h, const char *dev, struct vdm_gpu *g)
 	snprintf(g->addr, sizeof(g->addr), "%s", dev);
 	g->id.vendor = (uint16_t)vendor;
 	g->id.has_subsys = true;
-	if (read_id(ctx, dev, "device", 0xffff, false, &v, &msg) < 0) {
+	if (read_id(ctx, dir, "device", 0xffff, false, &v, &msg) < 0) {
 		add_unreadable(h, msg);
 		return 0;
 	}
 	g->id.device = (uint16_t)v;
-	if (read_id(ctx, dev, "subsystem_vendor", 0xffff, true, &v, &msg) < 0) {
+	if (read_id(ctx, dir, "subsystem_vendor", 0xffff, true, &v, &msg) < 0) {
 		add_unreadable(h, msg);
 		return 0;
 	}
 	g->id.subsys_vendor = (uint16_t)v;
-	if (read_id(ctx, dev, "subsystem_device", 0xffff, true, &v, &msg) < 0) {
+	if (read_id(ctx, dir, "subsystem_device", 0xffff, true, &v, &msg) < 0) {
 		add_unreadable(h, msg);
 		return 0;
 	}
 	g->id.subsys_device = (uint16_t)v;
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/sriov_totalvfs", dev);
-	int rc = vdm_sysfs_read_int(ctx, rel, &g->total_vfs);
+	g->dir = vdm_xstrdup(dir);
+	snprintf(rel, sizeof(rel), "%s/sriov_totalvfs", dir);
+	rc = vdm_sysfs_read_int(ctx, rel, &g->total_vfs);
 	if (rc == 0 && g->total_vfs < 0)
 		rc = -ERANGE;
 	if (rc == 0) {
 		g->sriov = true;
-		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/sriov_numvfs", dev);
+		snprintf(rel, sizeof(rel), "%s/sriov_numvfs", dir);
 		rc = vdm_sysfs_read_int(ctx, rel, &g->num_vfs);
 		if (rc == 0 && (g->num_vfs < 0 || g->num_vfs > g->total_vfs))
 			rc = -ERANGE;
@@ -146,6 +227,7 @@ static int probe_gpu(struct vdm_host *h, const char *dev, struct vdm_gpu *g)
 		g->unreadable = vdm_unreadable(ctx, rel, rc);
 		g->num_vfs = 0;
 	}
+	read_virtfns(h, g);
 	return 1;
 }
 
@@ -167,6 +249,8 @@ int vdm_host_scan(struct vdm_ctx *ctx, struct vdm_host **out, char **err)
 
 	h->ctx = ctx;
 	*out = NULL;
+	vdm_root_cache_flush(ctx); /* the tree may have changed since the last scan */
+	vdm_root_cache_dir(ctx, "sys/bus/pci/devices");
 	char ver[64];
 	h->driver_version = vdm_xstrdup(vdm_sysfs_read(ctx, "sys/module/nvidia/version", ver, sizeof(ver)) > 0 ? ver : "");
 	n = vdm_sysfs_list(ctx, "sys/bus/pci/devices", &devs);
@@ -179,9 +263,13 @@ int vdm_host_scan(struct vdm_ctx *ctx, struct vdm_host **out, char **err)
 		return n;
 	}
 	h->gpus = vdm_xcalloc((size_t)n, sizeof(*h->gpus));
-	for (int i = 0; i < n; i++)
-		if (probe_gpu(h, devs[i], &h->gpus[h->n_gpus]) == 1)
+	for (int i = 0; i < n; i++) {
+		struct vdm_gpu *g = &h->gpus[h->n_gpus];
+		if (probe_gpu(h, devs[i], g) == 1)
 			h->n_gpus++;
+		else
+			{ free(g->dir); memset(g, 0, sizeof(*g)); }
+	}
 	vdm_names_free(devs, n);
 	qsort(h->gpus, h->n_gpus, sizeof(*h->gpus), cmp_gpu);
 	for (size_t i = 0; i < h->n_gpus; i++)
@@ -220,8 +308,10 @@ void vdm_host_free(struct vdm_host *h)
 		}
 		free(g->types);
 		free(g->id_index);
-		for (size_t p = 0; p < g->n_parents; p++)
+		for (size_t p = 0; p < g->n_parents; p++) {
 			free(g->parents[p].avail);
+			free(g->parents[p].dir);
+		}
 		free(g->parents);
 		for (size_t v = 0; v < g->n_vgpus; v++) {
 			free(g->vgpus[v].type_id);
@@ -231,7 +321,11 @@ void vdm_host_free(struct vdm_host *h)
 		free(g->vgpus);
 		free(g->model);
 		free(g->unreadable);
+		free(g->dir);
 	}
+	for (size_t i = 0; i < h->n_vfs; i++)
+		free(h->vfs[i].dir);
+	free(h->vfs);
 	for (size_t i = 0; i < h->n_unreadable; i++)
 		free(h->unreadable[i]);
 	free(h->unreadable);
@@ -294,12 +388,13 @@ struct vdm_gpu *vdm_host_gpu_by_addr(struct vdm_host *h, const char *addr)
 	return NULL;
 }
 
-struct vdm_parent *vdm_gpu_add_parent(struct vdm_gpu *g, const char *addr)
+struct vdm_parent *vdm_gpu_add_parent(struct vdm_gpu *g, const char *addr, const char *dir)
 {
 	g->parents = vdm_xrealloc(g->parents, g->n_parents + 1, sizeof(*g->parents));
 	struct vdm_parent *p = &g->parents[g->n_parents++];
 	memset(p, 0, sizeof(*p));
 	snprintf(p->addr, sizeof(p->addr), "%s", addr);
+	p->dir = vdm_xstrdup(dir);
 	p->gpu = g;
 	return p;
 }

@@ -42,6 +42,7 @@ struct vdm_vtype {
 /* A device vGPUs are created on. */
 struct vdm_parent {
 	char addr[VDM_ADDR_LEN];
+	char *dir;         /* its directory, root-relative ("sys/devices/.../0000:06:00.4") */
 	struct vdm_gpu *gpu;
 	int n_vgpus;       /* vGPUs on it now */
 	int *avail;        /* per type (gpu->types order); -1 = not read yet */
@@ -62,6 +63,7 @@ struct vdm_backend;
 struct vdm_gpu {
 	int index;
 	char addr[VDM_ADDR_LEN];
+	char *dir;                 /* its directory, root-relative (the bus link resolved) */
 	uint32_t addr_key;         /* numeric address, for ordering */
 	struct vdm_devid id;       /* always has_subsys = true */
 	char *model;               /* type-name prefix: "T4", "A100D"; "" if no types */
@@ -82,8 +84,17 @@ struct vdm_gpu {
 				      (SR-IOV counts, a VF's vGPU type...); plans refuse the GPU */
 };
 
+/* An SR-IOV virtual function of an NVIDIA GPU, seen during the scan. */
+struct vdm_vf {
+	char addr[VDM_ADDR_LEN];
+	char pf[VDM_ADDR_LEN];     /* its physical function */
+	char *dir;                 /* root-relative */
+};
+
 struct vdm_host {
 	struct vdm_ctx *ctx;
+	struct vdm_vf *vfs;        /* sorted by address */
+	size_t n_vfs;
 	char *driver_version;      /* sys/module/nvidia/version, "" if unknown */
 	struct vdm_gpu *gpus;
 	size_t n_gpus;
@@ -153,7 +164,9 @@ int vdm_gpu_add_type(struct vdm_gpu *gpu, const char *id, const char *full_name)
 
 /* Internal helpers for backends. */
 struct vdm_gpu *vdm_host_gpu_by_addr(struct vdm_host *host, const char *addr);
-struct vdm_parent *vdm_gpu_add_parent(struct vdm_gpu *gpu, const char *addr);
+struct vdm_parent *vdm_gpu_add_parent(struct vdm_gpu *gpu, const char *addr, const char *dir);
+/* A VF the scan saw (binary search), or NULL. */
+const struct vdm_vf *vdm_host_vf(const struct vdm_host *host, const char *addr);
 struct vdm_vgpu *vdm_gpu_add_vgpu(struct vdm_gpu *gpu);
 void vdm_gpu_sort_vgpus(struct vdm_gpu *gpu);
 

@@ -48,13 +48,15 @@ struct vdm_rootfs *vdm_rootfs_new(const char *root, int *err_out)
 	/* Cached handles stay open for a scan: allow them, keep room for the rest. */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		if (rl.rlim_cur < 4096 && rl.rlim_max > rl.rlim_cur) {
-			rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+		if (rl.rlim_cur < 16384 && rl.rlim_max > rl.rlim_cur) {
+			rl.rlim_cur = rl.rlim_max < 16384 ? rl.rlim_max : 16384;
 			setrlimit(RLIMIT_NOFILE, &rl);
 		}
-		fs->max = rl.rlim_cur > 256 ? (size_t)(rl.rlim_cur - 128) / 2 : 64;
-		if (fs->max > 1536)
-			fs->max = 1536;
+		/* Leave room for the process's other files; past the cap, paths are
+		 * still opened, from the nearest cached directory or the root. */
+		fs->max = rl.rlim_cur > 512 ? (size_t)(rl.rlim_cur - 256) : rl.rlim_cur / 2;
+		if (fs->max > 12288)
+			fs->max = 12288;
 	} else {
 		fs->max = 256;
 	}

@@ -188,13 +188,19 @@ static void test_facts(void **state)
 	assert_int_equal(vdm_driver_cuda_major("440.33"), 0);
 	assert_string_equal(vdm_branch_release(535), "16.x");
 	assert_null(vdm_branch_release(999));
-	const struct vdm_gpu_facts *f = vdm_gpu_facts(0x26b9, NULL);
+	struct vdm_gpu_facts buf;
+	const struct vdm_gpu_facts *f = vdm_gpu_facts(0x26b9, 0x10de, 0x1851, NULL, &buf);
 	assert_non_null(f);
+	assert_string_equal(f->model, "L40S");
 	assert_true(f->display_mode);
-	f = vdm_gpu_facts(0, "NVIDIA H100 NVL");
+	assert_false(f->mig);
+	f = vdm_gpu_facts(0, 0, 0, "NVIDIA H100 NVL", &buf);
 	assert_non_null(f);
 	assert_true(f->mig);
-	assert_null(vdm_gpu_facts(0x1eb8, "Tesla T4"));
+	f = vdm_gpu_facts(0x1eb8, 0x10de, 0x12a2, NULL, &buf);
+	assert_non_null(f);
+	assert_false(f->mig || f->display_mode);
+	assert_null(vdm_gpu_facts(0x1234, 0, 0, "Not A GPU", &buf));
 }
 
 static void test_gridd(void **state)
