@@ -35,6 +35,7 @@ demo: build
 
 bench: build
 	@bench/run $(BUILD)
+	@bench/agent $(BUILD)
 
 install: build
 	meson install -C $(BUILD)
