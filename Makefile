@@ -1,12 +1,14 @@
 # The front door. `make` builds, `make check` runs every test (also under
 # ASan+UBSan), `make demo` shows a simulated host being laid out, `make bench`
-# prints the benchmark table, `make install` installs.
+# prints the benchmark table, `make install` installs, `make deb` builds the
+# Debian packages into $(DEB_OUT).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 PREFIX     ?= /usr/local
 MESON_OPTS ?=
+DEB_OUT    ?= $(BUILD)/deb
 
-.PHONY: all deps build build-asan check demo bench install clean
+.PHONY: all deps build build-asan check demo bench install deb clean
 
 all: build
 
@@ -40,6 +42,9 @@ install: build
 	meson configure $(BUILD) --prefix=$(PREFIX)
 	ninja -C $(BUILD)
 	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(abspath $(DESTDIR))")
+
+deb: deps
+	scripts/build-deb $(DEB_OUT)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -37,7 +37,13 @@ void cli_info(struct cli *c, const char *fmt, ...) __attribute__((format(printf,
  * --config-file X, --config-file=X, -config-file X; a bool as -a or -a=false.
  * Parsing stops at the first non-option or "--". The environment variable, if
  * any, gives the default. */
-enum opt_kind { OPT_STRING, OPT_BOOL };
+enum opt_kind { OPT_STRING, OPT_BOOL, OPT_LIST };
+/* OPT_LIST: a repeatable option; dest is a struct opt_list, values in order. */
+#define OPT_LIST_MAX 32
+struct opt_list {
+	const char *v[OPT_LIST_MAX];
+	size_t n;
+};
 struct opt {
 	const char *name;       /* long name */
 	char shortname;         /* 0 if none */
@@ -45,7 +51,7 @@ struct opt {
 	const char *env;        /* NULL if none */
 	const char *argname;    /* for help: "FILE" */
 	const char *help;
-	void *dest;             /* const char ** or bool * */
+	void *dest;             /* const char **, bool * or struct opt_list * */
 };
 /* Returns index of the first non-option argument, or -1 after printing an error. */
 int opts_parse(struct cli *c, const char *cmd, const struct opt *opts, int argc, char **argv);
@@ -76,5 +82,7 @@ int cmd_apply(struct cli *c, int argc, char **argv);
 int cmd_assert(struct cli *c, int argc, char **argv);
 int cmd_list(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
+int cmd_plan(struct cli *c, int argc, char **argv);
+int cmd_doctor(struct cli *c, int argc, char **argv);
 
 #endif

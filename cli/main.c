@@ -18,6 +18,8 @@ static const struct command commands[] = {
 	 "Assert that a specific vGPU device configuration is currently applied to the node"},
 	{"list", cmd_list, "List GPUs, the vGPU types they offer with free capacity, and existing vGPUs"},
 	{"export", cmd_export, "Print the host's current vGPU layout as a configuration file"},
+	{"plan", cmd_plan, "Size vGPUs for a workload and print the configuration file that lays them out"},
+	{"doctor", cmd_doctor, "Check this hypervisor or VM for what keeps vGPUs from working, and say what to do"},
 	{NULL, NULL, NULL},
 };
 
@@ -154,6 +156,11 @@ int main(int argc, char **argv)
 	const struct command *cmd = find_command(name);
 	if (!cmd) {
 		return unknown_command(&c, name);
+	}
+	if (root && !*root) {
+		cli_fatal(&c, "--sysfs-root is empty: give a directory (/ for "
+			  "the host itself)");
+		return EXIT_FAIL;
 	}
 	vdm_ctx_new(&c.ctx, root);
 	vdm_ctx_set_log(c.ctx, c.debug ? VDM_LOG_DEBUG : VDM_LOG_INFO, cli_log, &c);

@@ -40,6 +40,15 @@ static bool set_value(struct cli *c, const struct opt *o, const char *val, const
 		*(const char **)o->dest = val;
 		return true;
 	}
+	if (o->kind == OPT_LIST) {
+		struct opt_list *l = o->dest;
+		if (l->n == OPT_LIST_MAX) {
+			cli_fatal(c, "too many %s (at most %d)", from, OPT_LIST_MAX);
+			return false;
+		}
+		l->v[l->n++] = val;
+		return true;
+	}
 	if (!parse_bool(val, (bool *)o->dest)) {
 		cli_fatal(c, "invalid boolean value \"%s\" for %s: parse error", val, from);
 		return false;
@@ -81,7 +90,8 @@ int opts_parse(struct cli *c, const char *cmd, const struct opt *opts, int argc,
 				cli_fatal(c, "flag needs an argument: %s", a);
 				return -1;
 			}
-			*(const char **)o->dest = argv[i++];
+			if (!set_value(c, o, argv[i++], a))
+				return -1;
 		}
 	}
 	return i;

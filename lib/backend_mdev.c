@@ -13,6 +13,7 @@
 
 #include "host.h"
 #include "nvml.h"
+#include "rootfs.h"
 #include "sysfs.h"
 
 #define MDEV_BUS "sys/class/mdev_bus"
@@ -41,12 +42,16 @@ static const char *last_word(const char *s)
 	return w ? w + 1 : s;
 }
 
-static int read_types(struct vdm_host *h, struct vdm_gpu *g, const char *parent)
+/* The types of a GPU, from one parent (every parent of a GPU offers the
+ * same): the name and description of each, read once per GPU. */
+static int read_types(struct vdm_host *h, struct vdm_gpu *g, const struct vdm_parent *par)
 {
 	struct vdm_ctx *ctx = h->ctx;
 	char rel[VDM_PATH_MAX], buf[512];
 	char **ids;
-	snprintf(rel, sizeof(rel), MDEV_BUS "/%s/mdev_supported_types", parent);
+	const char *parent = par->addr;
+	snprintf(rel, sizeof(rel), "%s/mdev_supported_types", par->dir);
+	vdm_root_cache_dir(ctx, rel);
 	int n = vdm_sysfs_list(ctx, rel, &ids);
 	if (n < 0)
 		return n == -ENOENT ? 0 : n;
@@ -54,7 +59,9 @@ static int read_types(struct vdm_host *h, struct vdm_gpu *g, const char *parent)
 	for (int i = 0; i < n; i++) {
 		if (strncmp(ids[i], "nvidia-", 7))
 			continue;
-		snprintf(rel, sizeof(rel), MDEV_BUS "/%s/mdev_supported_types/%s/name", parent, ids[i]);
+		snprintf(rel, sizeof(rel), "%s/mdev_supported_types/%s", par->dir, ids[i]);
+		vdm_root_cache_dir(ctx, rel); /* name, description, available_instances */
+		snprintf(rel, sizeof(rel), "%s/mdev_supported_types/%s/name", par->dir, ids[i]);
 		if (vdm_sysfs_read(ctx, rel, buf, sizeof(buf)) <= 0) {
 			vdm_warn(ctx, "%s: type %s has no name, ignored", parent, ids[i]);
 			continue;
@@ -65,7 +72,7 @@ static int read_types(struct vdm_host *h, struct vdm_gpu *g, const char *parent)
 		t->name = vdm_xstrdup(last_word(buf));
 		t->max_instances = -1;
 		t->fb_mib = -1;
-		snprintf(rel, sizeof(rel), MDEV_BUS "/%s/mdev_supported_types/%s/description", parent, ids[i]);
+		snprintf(rel, sizeof(rel), "%s/mdev_supported_types/%s/description", par->dir, ids[i]);
 		if (vdm_sysfs_read(ctx, rel, buf, sizeof(buf)) > 0) {
 			t->max_instances = desc_field(buf, "max_instance");
 			t->fb_mib = desc_field(buf, "framebuffer");
@@ -75,22 +82,23 @@ static int read_types(struct vdm_host *h, struct vdm_gpu *g, const char *parent)
 	return 0;
 }
 
-static int find_type_id(const struct vdm_gpu *g, const char *id)
-{
-	for (size_t i = 0; i < g->n_types; i++)
-		if (!strcmp(g->types[i].id, id))
-			return (int)i;
-	return -1;
-}
 
-/* The GPU a parent belongs to: itself, or the PF of a VF. */
-static struct vdm_gpu *parent_gpu(struct vdm_host *h, const char *parent)
+/* The GPU a parent belongs to (itself, or the PF of a VF) and the
+ * parent's directory into dir; NULL if it is no NVIDIA GPU's. */
+static struct vdm_gpu *parent_gpu(struct vdm_host *h, const char *parent, char *dir, size_t len)
 {
-	char rel[VDM_PATH_MAX], pf[VDM_ADDR_LEN];
+	char rel[VDM_PATH_MAX + 16], pf[VDM_ADDR_LEN];
 	struct vdm_gpu *g = vdm_host_gpu_by_addr(h, parent);
-	if (g)
-		return g;
-	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/physfn", parent);
+	const struct vdm_vf *vf = g ? NULL : vdm_host_vf(h, parent);
+	if (g || vf) {
+		snprintf(dir, len, "%s", g ? g->dir : vf->dir);
+		return g ? g : vdm_host_gpu_by_addr(h, vf->pf);
+	}
+	/* Not seen in the PCI scan: follow its mdev_bus link. */
+	snprintf(rel, sizeof(rel), MDEV_BUS "/%s", parent);
+	if (vdm_root_link_path(h->ctx, rel, dir, len) <= 0)
+		return NULL;
+	snprintf(rel, sizeof(rel), "%s/physfn", dir);
 	if (vdm_sysfs_link_base(h->ctx, rel, pf, sizeof(pf)) < 0)
 		return NULL;
 	return vdm_host_gpu_by_addr(h, pf);
@@ -98,7 +106,12 @@ static struct vdm_gpu *parent_gpu(struct vdm_host *h, const char *parent)
 
 static struct vdm_parent *find_parent(struct vdm_host *h, const char *addr)
 {
-	for (size_t i = 0; i < h->n_gpus; i++)
+	const struct vdm_vf *vf = vdm_host_vf(h, addr);
+	struct vdm_gpu *g = vdm_host_gpu_by_addr(h, vf ? vf->pf : addr);
+	for (size_t p = 0; g && p < g->n_parents; p++)
+		if (!strcmp(g->parents[p].addr, addr))
+			return &g->parents[p];
+	for (size_t i = 0; !vf && i < h->n_gpus; i++)
 		for (size_t p = 0; p < h->gpus[i].n_parents; p++)
 			if (!strcmp(h->gpus[i].parents[p].addr, addr))
 				return &h->gpus[i].parents[p];
@@ -108,31 +121,39 @@ static struct vdm_parent *find_parent(struct vdm_host *h, const char *addr)
 static int scan_vgpus(struct vdm_host *h)
 {
 	struct vdm_ctx *ctx = h->ctx;
-	char rel[VDM_PATH_MAX], target[VDM_PATH_MAX], tid[128];
+	char rel[VDM_PATH_MAX + 16], target[VDM_PATH_MAX], tid[128];
 	char **uuids;
+	vdm_root_cache_dir(ctx, MDEV_DEVICES);
 	int n = vdm_sysfs_list(ctx, MDEV_DEVICES, &uuids);
 	if (n == -ENOENT)
 		return 0;
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n; i++) {
-		/* <uuid> -> ../../../devices/.../<parent>/<uuid> */
+		/* <uuid> -> ../../../devices/.../<parent>/<uuid>, resolved inside the root */
+		if (strlen(uuids[i]) != VDM_UUID_LEN - 1)
+			continue;
 		snprintf(rel, sizeof(rel), MDEV_DEVICES "/%s", uuids[i]);
-		int rc = vdm_sysfs_readlink(ctx, rel, target, sizeof(target));
-		if (rc < 0 || strlen(uuids[i]) != VDM_UUID_LEN - 1)
+		int rc = vdm_root_link_path(ctx, rel, target, sizeof(target));
+		if (rc <= 0)
 			continue;
 		char *slash = strrchr(target, '/');
 		if (!slash)
 			continue;
 		*slash = '\0';
-		const char *paddr = strrchr(target, '/');
-		paddr = paddr ? paddr + 1 : target;
+		const char *pbase = strrchr(target, '/');
+		char paddr[VDM_ADDR_LEN];
+		pbase = pbase ? pbase + 1 : target;
+		if (strlen(pbase) >= sizeof(paddr))
+			continue;
+		memcpy(paddr, pbase, strlen(pbase) + 1);
+		*slash = '/';
 		struct vdm_parent *p = find_parent(h, paddr);
 		if (!p) {
 			vdm_dbg(ctx, "mdev %s on %s: not an NVIDIA GPU's parent, ignored", uuids[i], paddr);
 			continue;
 		}
-		snprintf(rel, sizeof(rel), MDEV_DEVICES "/%s/mdev_type", uuids[i]);
+		snprintf(rel, sizeof(rel), "%s/mdev_type", target);
 		rc = vdm_sysfs_link_base(ctx, rel, tid, sizeof(tid));
 		if (rc < 0) {
 			vdm_warn(ctx, "mdev %s: cannot read its type: %s", uuids[i], strerror(-rc));
@@ -142,7 +163,7 @@ static int scan_vgpus(struct vdm_host *h)
 		snprintf(v->id, sizeof(v->id), "%s", uuids[i]);
 		v->parent = p;
 		v->type_id = vdm_xstrdup(tid);
-		v->type = find_type_id(p->gpu, tid);
+		v->type = -1; /* named once the GPU's types are read */
 		p->n_vgpus++;
 	}
 	vdm_names_free(uuids, n);
@@ -187,21 +208,35 @@ static int mdev_scan(struct vdm_host *h)
 	 * name, which for same-width addresses is address order. */
 	int rc = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
-		struct vdm_gpu *g = parent_gpu(h, parents[i]);
+		char dir[VDM_PATH_MAX];
+		struct vdm_gpu *g = parent_gpu(h, parents[i], dir, sizeof(dir));
 		if (!g) {
 			vdm_dbg(h->ctx, "mdev parent %s is not an NVIDIA GPU, ignored", parents[i]);
 			continue;
 		}
-		if (g->fw == VDM_FW_NONE) {
-			g->fw = VDM_FW_MDEV;
-			g->be = &vdm_backend_mdev;
-			rc = read_types(h, g, parents[i]);
-		}
-		vdm_gpu_add_parent(g, parents[i]);
+		vdm_gpu_add_parent(g, parents[i], dir);
+		g->fw = VDM_FW_MDEV;
+		g->be = &vdm_backend_mdev;
 	}
 	vdm_names_free(parents, n);
 	if (rc == 0)
 		rc = scan_vgpus(h);
+	/* Types from one parent per GPU: a free one, whose directory the
+	 * available_instances reads then share (see vdm_parent_available). */
+	for (size_t i = 0; i < h->n_gpus && rc == 0; i++) {
+		struct vdm_gpu *g = &h->gpus[i];
+		if (g->fw != VDM_FW_MDEV || !g->n_parents)
+			continue;
+		struct vdm_parent *rep = &g->parents[0];
+		for (size_t k = 0; k < g->n_parents; k++)
+			if (!vdm_parent_is_vf(&g->parents[k]) || g->parents[k].n_vgpus == 0) {
+				rep = &g->parents[k];
+				break;
+			}
+		rc = read_types(h, g, rep);
+		for (size_t v = 0; v < g->n_vgpus; v++)
+			g->vgpus[v].type = vdm_gpu_type_by_id(g, g->vgpus[v].type_id);
+	}
 	if (rc == 0)
 		read_modes(h);
 	return rc;
@@ -211,18 +246,20 @@ static int mdev_available(struct vdm_host *h, struct vdm_parent *p, int type)
 {
 	char rel[VDM_PATH_MAX];
 	int v;
-	snprintf(rel, sizeof(rel), MDEV_BUS "/%s/mdev_supported_types/%s/available_instances",
-		 p->addr, p->gpu->types[type].id);
+	snprintf(rel, sizeof(rel), "%s/mdev_supported_types/%s/available_instances", p->dir,
+		 p->gpu->types[type].id);
 	int rc = vdm_sysfs_read_int(h->ctx, rel, &v);
+	if (rc == 0 && (v < 0 || v > 1 << 20))
+		rc = -ERANGE;
 	if (rc < 0)
-		return rc;
-	return v < 0 ? 0 : v;
+		return vdm_host_error(h, rel, rc);
+	return v;
 }
 
 static int mdev_create(struct vdm_host *h, struct vdm_parent *p, int type, const char *uuid)
 {
 	char rel[VDM_PATH_MAX];
-	snprintf(rel, sizeof(rel), MDEV_BUS "/%s/mdev_supported_types/%s/create", p->addr,
+	snprintf(rel, sizeof(rel), "%s/mdev_supported_types/%s/create", p->dir,
 		 p->gpu->types[type].id);
 	return vdm_sysfs_write(h->ctx, rel, uuid);
 }

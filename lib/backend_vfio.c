@@ -14,26 +14,22 @@
  * named stays unnamed (assert reports it), it is never guessed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "host.h"
 #include "nvml.h"
+#include "rootfs.h"
 #include "sysfs.h"
 
 #define PCI_DEVICES "sys/bus/pci/devices"
 #define DEFAULT_CACHE_DIR "/var/cache/nvidia-vgpu-dm"
 
-static int find_type_id(const struct vdm_gpu *g, const char *id)
-{
-	for (size_t i = 0; i < g->n_types; i++)
-		if (!strcmp(g->types[i].id, id))
-			return (int)i;
-	return -1;
-}
 
 /* Frame buffer from the type name ("L40S-4Q" -> 4096 MiB, "M60-0Q" -> 512). */
 static int name_fb_mib(const char *name)
@@ -44,9 +40,13 @@ static int name_fb_mib(const char *name)
 	return t.gb ? t.gb * 1024 : 512;
 }
 
-/* Parse a creatable_vgpu_types text; calls add(id, full name) per line.
- * Returns the number of types, or -EINVAL for text of another shape. */
-static int parse_creatable(char *text, struct vdm_gpu *g, bool add_types, int *ids_out, size_t max_ids)
+#define CREATABLE_MAX (64 * 1024)
+
+/* Parse a creatable_vgpu_types text in one pass: with add_types, name the
+ * types the GPU does not know yet; with avail (one int per type of the
+ * GPU), set 1 for every type listed. Returns the number of types listed, or
+ * -EINVAL (a line of another shape) / -ERANGE (an id out of range). */
+static int parse_creatable(char *text, struct vdm_gpu *g, bool add_types, int *avail)
 {
 	int n = 0;
 	char *save = NULL;
@@ -54,13 +54,24 @@ static int parse_creatable(char *text, struct vdm_gpu *g, bool add_types, int *i
 		char *colon = strchr(line, ':');
 		if (!colon)
 			continue;
-		char *end;
-		long id = strtol(line, &end, 10);
-		if (end == line) /* the "ID    : vGPU Name" header */
+		if (!(line[0] >= '0' && line[0] <= '9')) /* the "ID    : vGPU Name" header */
 			continue;
+		char *end = line;
+		while (*end >= '0' && *end <= '9')
+			end++;
+		char idbuf[24];
+		size_t il = (size_t)(end - line);
+		long id;
+		if (il >= sizeof(idbuf))
+			return -ERANGE;
+		memcpy(idbuf, line, il);
+		idbuf[il] = '\0';
+		int rc = vdm_parse_long(idbuf, 10, 1, 0x7fffffff, &id);
+		if (rc < 0)
+			return rc;
 		while (*end == ' ' || *end == '\t')
 			end++;
-		if (end != colon || id <= 0)
+		if (end != colon)
 			return -EINVAL;
 		char *name = colon + 1;
 		while (*name == ' ' || *name == '\t')
@@ -70,35 +81,56 @@ static int parse_creatable(char *text, struct vdm_gpu *g, bool add_types, int *i
 			name[--nl] = '\0';
 		if (!*name)
 			return -EINVAL;
-		char idbuf[24];
-		snprintf(idbuf, sizeof(idbuf), "%ld", id);
-		int t = find_type_id(g, idbuf);
+		snprintf(idbuf, sizeof(idbuf), "%ld", id); /* canonical: no leading zeros */
+		int t = vdm_gpu_type_by_id(g, idbuf);
 		if (t < 0 && add_types)
 			t = vdm_gpu_add_type(g, idbuf, name);
-		if (ids_out && (size_t)n < max_ids)
-			ids_out[n] = t;
+		if (avail && t >= 0)
+			avail[t] = 1;
 		n++;
 	}
 	return n;
 }
 
-static int read_creatable(struct vdm_ctx *ctx, const char *vf, char *buf, size_t len)
+/* A VF's creatable_vgpu_types, parsed (see parse_creatable). A list that
+ * fills the buffer is no sysfs attribute: -EFBIG. -errno with h->error. */
+static int read_creatable(struct vdm_host *h, struct vdm_gpu *g, const char *vf_dir, bool add_types,
+			  int *avail)
 {
-	char rel[VDM_PATH_MAX];
-	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/nvidia/creatable_vgpu_types", vf);
-	return vdm_sysfs_read(ctx, rel, buf, len);
+	char rel[VDM_PATH_MAX + 64];
+	char *buf = vdm_xcalloc(CREATABLE_MAX, 1);
+	snprintf(rel, sizeof(rel), "%s/nvidia/creatable_vgpu_types", vf_dir);
+	int rc = vdm_sysfs_read(h->ctx, rel, buf, CREATABLE_MAX);
+	if (rc >= CREATABLE_MAX - 1)
+		rc = -EFBIG;
+	if (rc >= 0)
+		rc = parse_creatable(buf, g, add_types, avail);
+	free(buf);
+	return rc < 0 ? vdm_host_error(h, rel, rc) : rc;
 }
 
 /* ---- the type cache ---- */
 
+/* The cache file's root-relative path, or NULL: no driver version, or one
+ * that cannot be a file name (it is read from the host: "x/../../y" must not
+ * become a path). The directory is VGPU_DM_CACHE_DIR (default
+ * /var/cache/nvidia-vgpu-dm), under the root like every path. */
 static char *cache_path(const struct vdm_host *h, const struct vdm_gpu *g)
 {
 	const char *dir = getenv("VGPU_DM_CACHE_DIR");
+	const char *v = h->driver_version;
 	if (!dir || !*dir)
 		dir = DEFAULT_CACHE_DIR;
-	if (!h->driver_version || !*h->driver_version)
+	if (!v || !*v)
 		return NULL;
-	return vdm_strdupf("%s/vgpu-types-%s-%04x", dir, h->driver_version, g->id.device);
+	size_t n = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+	if (v[n] || n > 64 || v[0] == '.') {
+		vdm_dbg(h->ctx, "driver version '%s' is not a plain name: no type cache", v);
+		return NULL;
+	}
+	while (*dir == '/')
+		dir++;
+	return vdm_strdupf("%s/vgpu-types-%s-%04x", dir, v, g->id.device);
 }
 
 static size_t cache_load(struct vdm_host *h, struct vdm_gpu *g)
@@ -107,18 +139,25 @@ static size_t cache_load(struct vdm_host *h, struct vdm_gpu *g)
 	char *path = cache_path(h, g);
 	if (!path)
 		return 0;
-	FILE *f = fopen(path, "r");
+	int fd = vdm_root_open(h->ctx, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+	struct stat st;
+	FILE *f = NULL;
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		f = fdopen(fd, "r");
+	if (!f && fd >= 0)
+		close(fd);
 	if (f) {
 		char line[256];
 		while (fgets(line, sizeof(line), f)) {
 			char *sp = strchr(line, ' ');
 			line[strcspn(line, "\n")] = '\0';
+			long id;
 			if (!sp || sp == line)
 				continue;
 			*sp = '\0';
-			if (!sp[1])
+			if (!sp[1] || vdm_parse_long(line, 10, 1, 0x7fffffff, &id) < 0)
 				continue;
-			if (find_type_id(g, line) < 0)
+			if (vdm_gpu_type_by_id(g, line) < 0)
 				vdm_gpu_add_type(g, line, sp + 1);
 			entries++;
 		}
@@ -138,19 +177,33 @@ static void cache_store(struct vdm_host *h, struct vdm_gpu *g)
 	}
 	char *dir = vdm_xstrdup(path);
 	*strrchr(dir, '/') = '\0';
-	mkdir(dir, 0755);
-	char *tmp = vdm_strdupf("%s.%d.tmp", path, (int)getpid());
-	FILE *f = fopen(tmp, "w");
+	vdm_root_mkdirs(h->ctx, dir, 0755);
+	/* A new temporary file (O_EXCL, not through a symlink), 0644 whatever
+	 * the umask, renamed over the cache when complete. */
+	unsigned rnd = 0;
+	char *tmp = NULL;
+	int fd = -EEXIST;
+	for (int i = 0; i < 8 && fd == -EEXIST; i++) {
+		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+			rnd = (unsigned)rand();
+		free(tmp);
+		tmp = vdm_strdupf("%s.%d.%08x.tmp", path, (int)getpid(), rnd);
+		fd = vdm_root_create(h->ctx, tmp, O_WRONLY | O_EXCL, 0644);
+	}
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f && fd >= 0)
+		close(fd);
 	bool ok = f != NULL;
 	for (size_t t = 0; ok && t < g->n_types; t++)
 		ok = fprintf(f, "%s %s\n", g->types[t].id, g->types[t].full_name) > 0;
 	if (f && fclose(f) != 0)
 		ok = false;
-	if (ok && rename(tmp, path) == 0)
+	if (ok && vdm_root_rename(h->ctx, tmp, path) == 0)
 		vdm_dbg(h->ctx, "GPU %d: type names cached in %s", g->index, path);
 	else {
 		vdm_dbg(h->ctx, "GPU %d: cannot write type cache %s", g->index, path);
-		unlink(tmp);
+		if (fd >= 0)
+			vdm_root_unlink(h->ctx, tmp);
 	}
 	free(tmp);
 	free(dir);
@@ -159,38 +212,23 @@ static void cache_store(struct vdm_host *h, struct vdm_gpu *g)
 
 /* ---- scan ---- */
 
-/* The GPU's VFs, in address order: its virtfnN links. */
-static int list_vfs(struct vdm_host *h, struct vdm_gpu *g, char ***vfs)
+static int cmp_vf_addr(const void *a, const void *b)
 {
-	char rel[VDM_PATH_MAX], vf[VDM_ADDR_LEN];
-	char **names;
-	int n;
-	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s", g->addr);
-	n = vdm_sysfs_list(h->ctx, rel, &names);
-	if (n < 0)
-		return n;
-	char **out = vdm_xcalloc((size_t)n + 1, sizeof(*out));
+	uint32_t x = 0, y = 0;
+	vdm_pci_addr_parse((*(const struct vdm_vf *const *)a)->addr, &x);
+	vdm_pci_addr_parse((*(const struct vdm_vf *const *)b)->addr, &y);
+	return x < y ? -1 : x > y;
+}
+
+/* The GPU's VFs, in address order, as the PCI scan saw them. */
+static int list_vfs(struct vdm_host *h, struct vdm_gpu *g, const struct vdm_vf ***vfs)
+{
+	const struct vdm_vf **out = vdm_xcalloc(h->n_vfs + 1, sizeof(*out));
 	int k = 0;
-	for (int i = 0; i < n; i++) {
-		if (strncmp(names[i], "virtfn", 6))
-			continue;
-		snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/%s", g->addr, names[i]);
-		if (vdm_sysfs_link_base(h->ctx, rel, vf, sizeof(vf)) > 0)
-			out[k++] = vdm_xstrdup(vf);
-	}
-	vdm_names_free(names, n);
-	/* virtfn10 sorts before virtfn2 by name: order by address. */
-	for (int i = 1; i < k; i++)
-		for (int j = i; j > 0; j--) {
-			uint32_t a = 0, b = 0;
-			vdm_pci_addr_parse(out[j - 1], &a);
-			vdm_pci_addr_parse(out[j], &b);
-			if (a <= b)
-				break;
-			char *t = out[j];
-			out[j] = out[j - 1];
-			out[j - 1] = t;
-		}
+	for (size_t i = 0; i < h->n_vfs; i++)
+		if (!strcmp(h->vfs[i].pf, g->addr))
+			out[k++] = &h->vfs[i];
+	qsort(out, (size_t)k, sizeof(*out), cmp_vf_addr);
 	*vfs = out;
 	return k;
 }
@@ -210,7 +248,7 @@ static void nvml_enrich(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml *
 	int n = vdm_nvml_supported_types(*nvml, g->addr, &ids);
 	for (int i = 0; i < n; i++) {
 		snprintf(idbuf, sizeof(idbuf), "%u", ids[i]);
-		if (find_type_id(g, idbuf) < 0 &&
+		if (vdm_gpu_type_by_id(g, idbuf) < 0 &&
 		    vdm_nvml_type_name(*nvml, ids[i], name, sizeof(name)) == 0)
 			vdm_gpu_add_type(g, idbuf, name);
 	}
@@ -219,7 +257,7 @@ static void nvml_enrich(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml *
 		struct vdm_vgpu *vg = &g->vgpus[v];
 		if (vg->type >= 0)
 			continue;
-		vg->type = find_type_id(g, vg->type_id);
+		vg->type = vdm_gpu_type_by_id(g, vg->type_id);
 		if (vg->type < 0 && vdm_nvml_type_name(*nvml, (unsigned)strtoul(vg->type_id, NULL, 10),
 						       name, sizeof(name)) == 0)
 			vg->type = vdm_gpu_add_type(g, vg->type_id, name);
@@ -238,23 +276,29 @@ static void nvml_enrich(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml *
 static int scan_gpu(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml **nvml, bool *nvml_tried)
 {
 	struct vdm_ctx *ctx = h->ctx;
-	char rel[VDM_PATH_MAX], buf[16384];
-	char **vfs = NULL;
+	char rel[VDM_PATH_MAX + 64];
+	const struct vdm_vf **vfs = NULL;
 	int n = list_vfs(h, g, &vfs);
 	if (n <= 0) {
-		vdm_names_free(vfs, n < 0 ? 0 : n);
+		free(vfs);
 		return 0;
 	}
 	int *cur = vdm_xcalloc((size_t)n, sizeof(int));
 	bool vfio = false;
 	for (int i = 0; i < n; i++) {
-		snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/nvidia/current_vgpu_type", vfs[i]);
+		snprintf(rel, sizeof(rel), "%s/nvidia", vfs[i]->dir);
+		vdm_root_cache_dir(ctx, rel); /* current_vgpu_type, creatable_vgpu_types */
+		snprintf(rel, sizeof(rel), "%s/nvidia/current_vgpu_type", vfs[i]->dir);
 		int rc = vdm_sysfs_read_int(ctx, rel, &cur[i]);
 		if (rc == -ENOENT && !vfio)
 			break; /* not this framework */
+		if (rc == 0 && cur[i] < 0)
+			rc = -ERANGE;
 		if (rc < 0) {
-			vdm_warn(ctx, "%s: cannot read current_vgpu_type: %s", vfs[i], strerror(-rc));
-			cur[i] = 0;
+			/* Never taken for a free VF: the GPU is refused by plans. */
+			if (!g->unreadable)
+				g->unreadable = vdm_unreadable(ctx, rel, rc);
+			cur[i] = -1;
 		}
 		vfio = true;
 	}
@@ -263,14 +307,16 @@ static int scan_gpu(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml **nvm
 		g->be = &vdm_backend_vfio;
 		g->mixed_size = -1;
 		for (int i = 0; i < n; i++)
-			vdm_gpu_add_parent(g, vfs[i]);
+			vdm_gpu_add_parent(g, vfs[i]->addr, vfs[i]->dir);
 		/* Types: every free VF offers the same list; read lists until one
 		 * is not empty, then the cache, then NVML for what is still unnamed. */
 		for (int i = 0; i < n; i++) {
 			if (cur[i] != 0)
 				continue;
-			int len = read_creatable(ctx, vfs[i], buf, sizeof(buf));
-			if (len >= 0 && parse_creatable(buf, g, true, NULL, 0) > 0)
+			int rc = read_creatable(h, g, vfs[i]->dir, true, NULL);
+			if (rc < 0 && !g->unreadable)
+				g->unreadable = vdm_xstrdup(h->error);
+			if (rc != 0)
 				break;
 		}
 		size_t cached = cache_load(h, g);
@@ -278,11 +324,15 @@ static int scan_gpu(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml **nvm
 			if (cur[i] == 0)
 				continue;
 			struct vdm_parent *p = &g->parents[i];
+			if (cur[i] < 0) { /* unknown: held, but by nothing we can name */
+				p->n_vgpus++;
+				continue;
+			}
 			struct vdm_vgpu *v = vdm_gpu_add_vgpu(g);
 			snprintf(v->id, sizeof(v->id), "%s", p->addr);
 			v->parent = p;
 			v->type_id = vdm_strdupf("%d", cur[i]);
-			v->type = find_type_id(g, v->type_id);
+			v->type = vdm_gpu_type_by_id(g, v->type_id);
 			p->n_vgpus++;
 		}
 		nvml_enrich(h, g, nvml, nvml_tried);
@@ -292,7 +342,7 @@ static int scan_gpu(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml **nvm
 			cache_store(h, g);
 	}
 	free(cur);
-	vdm_names_free(vfs, n);
+	free(vfs);
 	return 0;
 }
 
@@ -308,37 +358,32 @@ static int vfio_scan(struct vdm_host *h)
 	return rc;
 }
 
-/* 1 if the VF can take the type now (it is in its creatable list), else 0. */
+/* 1 if the VF can take the type now (it is in its creatable list), else 0.
+ * The list is read once per VF and answers for every type. */
 static int vfio_available(struct vdm_host *h, struct vdm_parent *p, int type)
 {
-	char buf[16384];
-	int ids[512];
 	if (p->n_vgpus > 0)
 		return 0;
-	int len = read_creatable(h->ctx, p->addr, buf, sizeof(buf));
-	if (len < 0)
-		return len;
-	int n = parse_creatable(buf, p->gpu, false, ids, sizeof(ids) / sizeof(ids[0]));
-	if (n < 0)
-		return n;
-	for (int i = 0; i < n && i < (int)(sizeof(ids) / sizeof(ids[0])); i++)
-		if (ids[i] == type)
-			return 1;
-	return 0;
+	int *avail = vdm_xcalloc(p->gpu->n_types ? p->gpu->n_types : 1, sizeof(int));
+	int rc = read_creatable(h, p->gpu, p->dir, false, avail);
+	if (rc >= 0)
+		memcpy(p->avail, avail, p->gpu->n_types * sizeof(int));
+	free(avail);
+	return rc < 0 ? rc : p->avail[type];
 }
 
 static int vfio_create(struct vdm_host *h, struct vdm_parent *p, int type, const char *id)
 {
 	(void)id;
-	char rel[VDM_PATH_MAX];
-	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/nvidia/current_vgpu_type", p->addr);
+	char rel[VDM_PATH_MAX + 64];
+	snprintf(rel, sizeof(rel), "%s/nvidia/current_vgpu_type", p->dir);
 	return vdm_sysfs_write(h->ctx, rel, p->gpu->types[type].id);
 }
 
 static int vfio_destroy(struct vdm_host *h, const struct vdm_vgpu *v)
 {
-	char rel[VDM_PATH_MAX];
-	snprintf(rel, sizeof(rel), PCI_DEVICES "/%s/nvidia/current_vgpu_type", v->parent->addr);
+	char rel[VDM_PATH_MAX + 64];
+	snprintf(rel, sizeof(rel), "%s/nvidia/current_vgpu_type", v->parent->dir);
 	return vdm_sysfs_write(h->ctx, rel, "0");
 }
 

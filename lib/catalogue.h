@@ -52,7 +52,8 @@ struct vdm_cat_gpu {
 	uint16_t subsys_device;    /* 0: not known */
 	unsigned fb_mib;           /* the GPU's frame buffer usable by vGPUs, MiB */
 	const char *arch;          /* "Turing", "Ampere", "Ada", "Hopper"... */
-	unsigned sriov_vfs;        /* VFs per GPU; 0: no SR-IOV (mdev on the PF only) */
+	int sriov_vfs;             /* VFs per GPU; 0: no SR-IOV (mdev on the PF only);
+				    * -1: SR-IOV, number not known */
 	bool mig;                  /* MIG capable */
 	int mixed_size;            /* mixed-size (heterogeneous) mode: 1 supported,
 				    * 0 not, -1 unknown */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "ctx.h"
+#include "rootfs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,8 @@ struct vdm_ctx {
 	void *log_data;
 	struct vdm_io_stats stats;
 	char *uuid_seed;
+	struct vdm_rootfs *fs;  /* NULL if the root cannot be opened */
+	int root_error;         /* then: its -errno */
 };
 
 static void oom(void)
@@ -67,8 +70,11 @@ char *vdm_strdupf(const char *fmt, ...)
 
 int vdm_ctx_new(struct vdm_ctx **out, const char *root)
 {
+	*out = NULL;
+	if (root && !*root)
+		return -EINVAL; /* "" is not "/": a caller's empty variable must not mean the host */
 	struct vdm_ctx *ctx = vdm_xcalloc(1, sizeof(*ctx));
-	if (!root || !*root)
+	if (!root)
 		root = "/";
 	/* Keep the root without a trailing slash ("" for "/") so that paths
 	 * are formed as root + "/" + relative. */
@@ -81,6 +87,7 @@ int vdm_ctx_new(struct vdm_ctx **out, const char *root)
 	if (strcmp(ctx->root, "/") == 0)
 		ctx->root[0] = '\0';
 	ctx->max_prio = VDM_LOG_INFO;
+	ctx->fs = vdm_rootfs_new(root, &ctx->root_error);
 	*out = ctx;
 	return 0;
 }
@@ -89,6 +96,7 @@ void vdm_ctx_free(struct vdm_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	vdm_rootfs_free(ctx->fs);
 	free(ctx->root);
 	free(ctx->uuid_seed);
 	free(ctx);
@@ -146,4 +154,14 @@ const char *vdm__ctx_prefix(const struct vdm_ctx *ctx);
 const char *vdm__ctx_prefix(const struct vdm_ctx *ctx)
 {
 	return ctx->root;
+}
+
+struct vdm_rootfs *vdm__ctx_rootfs(struct vdm_ctx *ctx)
+{
+	return ctx->fs;
+}
+
+int vdm__ctx_root_error(const struct vdm_ctx *ctx)
+{
+	return ctx->root_error ? ctx->root_error : -EBADF;
 }

@@ -27,7 +27,9 @@ struct vdm_io_stats {
 	unsigned long links;    /* readlink calls */
 };
 
-/* root: directory all paths are formed under; NULL or "" means "/". */
+/* root: directory all paths are formed under; NULL means "/", "" is refused
+ * (-EINVAL). A root that cannot be opened is not an error here: every file
+ * operation then fails with its errno (ENOENT, ENOTDIR...). */
 int vdm_ctx_new(struct vdm_ctx **out, const char *root);
 void vdm_ctx_free(struct vdm_ctx *ctx);
 const char *vdm_ctx_root(const struct vdm_ctx *ctx);
@@ -38,6 +40,9 @@ struct vdm_io_stats *vdm_ctx_stats(struct vdm_ctx *ctx);
  * ordinal); NULL for random ones. Copied. */
 void vdm_ctx_set_uuid_seed(struct vdm_ctx *ctx, const char *seed);
 const char *vdm_ctx_uuid_seed(const struct vdm_ctx *ctx);
+
+/* Internal: the error opening the root, as -errno. */
+int vdm__ctx_root_error(const struct vdm_ctx *ctx);
 
 void vdm_log(struct vdm_ctx *ctx, int prio, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -9,6 +9,7 @@
 #ifndef VGPUDM_HOST_H
 #define VGPUDM_HOST_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,6 +43,7 @@ struct vdm_vtype {
 /* A device vGPUs are created on. */
 struct vdm_parent {
 	char addr[VDM_ADDR_LEN];
+	char *dir;         /* its directory, root-relative ("sys/devices/.../0000:06:00.4") */
 	struct vdm_gpu *gpu;
 	int n_vgpus;       /* vGPUs on it now */
 	int *avail;        /* per type (gpu->types order); -1 = not read yet */
@@ -62,6 +64,7 @@ struct vdm_backend;
 struct vdm_gpu {
 	int index;
 	char addr[VDM_ADDR_LEN];
+	char *dir;                 /* its directory, root-relative (the bus link resolved) */
 	uint32_t addr_key;         /* numeric address, for ordering */
 	struct vdm_devid id;       /* always has_subsys = true */
 	char *model;               /* type-name prefix: "T4", "A100D"; "" if no types */
@@ -72,17 +75,37 @@ struct vdm_gpu {
 	int mixed_size;            /* 1 mixed-size mode, 0 equal-size (always without SR-IOV), -1 unknown */
 	struct vdm_vtype *types;
 	size_t n_types;
+	int *id_index;             /* hash of types[].id -> index (vdm_gpu_type_by_id) */
+	size_t id_cap, id_indexed;
 	struct vdm_parent *parents;
 	size_t n_parents;
 	struct vdm_vgpu *vgpus;   /* sorted by parent address then UUID */
 	size_t n_vgpus;
+	char *unreadable;          /* "<file>: <why>": state that could not be read
+				      (SR-IOV counts, a VF's vGPU type...); plans refuse the GPU */
+};
+
+/* An SR-IOV virtual function of an NVIDIA GPU, seen during the scan. */
+struct vdm_vf {
+	char addr[VDM_ADDR_LEN];
+	char pf[VDM_ADDR_LEN];     /* its physical function */
+	char *dir;                 /* root-relative */
 };
 
 struct vdm_host {
 	struct vdm_ctx *ctx;
+	struct vdm_vf *vfs;        /* sorted by address */
+	size_t n_vfs;
 	char *driver_version;      /* sys/module/nvidia/version, "" if unknown */
 	struct vdm_gpu *gpus;
 	size_t n_gpus;
+	/* "<file>: <why>" of each PCI function that may be an NVIDIA GPU but
+	 * whose vendor, class or ids cannot be read: it is not in gpus, so the
+	 * index of every GPU after it is in doubt (plans refuse index-based
+	 * selection while there is one). */
+	char **unreadable;
+	size_t n_unreadable;
+	char *error;               /* "<file>: <why>" of the last failed backend read */
 	/* Set by vdm_plan_build when it refuses (-EBUSY) to remove this vGPU,
 	 * which a process holds. */
 	const struct vdm_vgpu *refused_in_use;
@@ -108,6 +131,11 @@ struct vdm_backend {
 extern const struct vdm_backend vdm_backend_mdev;
 extern const struct vdm_backend vdm_backend_vfio;
 
+/* "<full path of rel>: <why>" for a read of rel that returned rc. */
+char *vdm_unreadable(struct vdm_ctx *ctx, const char *rel, int rc);
+/* Record it as h->error (for the message of a refusal); returns rc. */
+int vdm_host_error(struct vdm_host *h, const char *rel, int rc);
+
 /* Scan the host. Returns 0 or -errno (with *err describing it). */
 int vdm_host_scan(struct vdm_ctx *ctx, struct vdm_host **out, char **err);
 void vdm_host_free(struct vdm_host *host);
@@ -116,10 +144,14 @@ const char *vdm_framework_name(enum vdm_framework fw);
 /* Index of a type on a GPU by config name; a MIG attribute suffix the GPU
  * does not list is matched against the base name. -1 if none. */
 int vdm_gpu_find_type(const struct vdm_gpu *gpu, const char *name);
+/* How many more vGPUs of a type the parent takes now (cached), or -errno
+ * with host->error naming the file that could not be read. */
 int vdm_parent_available(struct vdm_host *host, struct vdm_parent *p, int type);
 /* Free instances of a type on a GPU now: the sum over its parents, capped by
- * the type's per-GPU maximum; -1 when that is not known and the parents are
- * VFs (each says only whether it can take one more). */
+ * the type's per-GPU maximum; VDM_FREE_UNKNOWN when that maximum is not
+ * known and the parents are VFs (each says only whether it can take one
+ * more); -errno (host->error set) when a parent's count cannot be read. */
+#define VDM_FREE_UNKNOWN INT_MIN
 int vdm_gpu_free_instances(struct vdm_host *host, struct vdm_gpu *gpu, int type);
 /* Number of vGPUs of a type on a GPU. */
 int vdm_gpu_count_type(const struct vdm_gpu *gpu, int type);
@@ -132,12 +164,16 @@ static inline bool vdm_parent_is_vf(const struct vdm_parent *p)
 	return p->addr[0] && strcmp(p->addr, p->gpu->addr) != 0;
 }
 
+/* Index of the type with backend id "id" on a GPU, or -1: O(1). */
+int vdm_gpu_type_by_id(struct vdm_gpu *gpu, const char *id);
 /* Add a type to a GPU's list; returns its index. */
 int vdm_gpu_add_type(struct vdm_gpu *gpu, const char *id, const char *full_name);
 
 /* Internal helpers for backends. */
 struct vdm_gpu *vdm_host_gpu_by_addr(struct vdm_host *host, const char *addr);
-struct vdm_parent *vdm_gpu_add_parent(struct vdm_gpu *gpu, const char *addr);
+struct vdm_parent *vdm_gpu_add_parent(struct vdm_gpu *gpu, const char *addr, const char *dir);
+/* A VF the scan saw (binary search), or NULL. */
+const struct vdm_vf *vdm_host_vf(const struct vdm_host *host, const char *addr);
 struct vdm_vgpu *vdm_gpu_add_vgpu(struct vdm_gpu *gpu);
 void vdm_gpu_sort_vgpus(struct vdm_gpu *gpu);
 

@@ -3,10 +3,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "rootfs.h"
 #include "sysfs.h"
 
 struct holder {
@@ -55,7 +58,10 @@ static int scan_proc(struct vdm_ctx *ctx, struct holders *hs)
 				continue;
 			hs->v = vdm_xrealloc(hs->v, hs->n + 1, sizeof(*hs->v));
 			memcpy(hs->v[hs->n].node, target, strlen(target) + 1);
-			hs->v[hs->n].pid = atoi(pids[i]);
+			long pid;
+			if (vdm_parse_long(pids[i], 10, 1, 0x7fffffff, &pid) < 0)
+				continue;
+			hs->v[hs->n].pid = (int)pid;
 			hs->n++;
 		}
 		vdm_names_free(fds, nf);
@@ -67,14 +73,13 @@ static int scan_proc(struct vdm_ctx *ctx, struct holders *hs)
 /* The process's command line with NULs as spaces. */
 static char *cmdline(struct vdm_ctx *ctx, int pid)
 {
-	char rel[64], path[VDM_PATH_MAX], buf[512];
+	char rel[64], buf[512];
 	snprintf(rel, sizeof(rel), "proc/%d/cmdline", pid);
-	if (vdm_path(ctx, path, sizeof(path), rel) < 0)
-		return vdm_xstrdup("?");
-	FILE *f = fopen(path, "r");
-	size_t len = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-	if (f)
-		fclose(f);
+	int fd = vdm_root_open(ctx, rel, O_RDONLY, 0);
+	ssize_t got = fd < 0 ? 0 : read(fd, buf, sizeof(buf) - 1);
+	size_t len = got > 0 ? (size_t)got : 0;
+	if (fd >= 0)
+		close(fd);
 	while (len && buf[len - 1] == '\0')
 		len--;
 	for (size_t i = 0; i < len; i++)

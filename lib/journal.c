@@ -11,17 +11,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rootfs.h"
 #include "sysfs.h"
 
-#define JOURNAL_MAGIC "nvidia-vgpu-dm journal v1"
+#define JOURNAL_MAGIC "nvidia-vgpu-dm journal v2"
 
 /* ---- lock ---- */
 
 static void ensure_run_dir(struct vdm_ctx *ctx)
 {
-	char path[VDM_PATH_MAX];
-	if (vdm_path(ctx, path, sizeof(path), "run") == 0)
-		mkdir(path, 0755);
+	vdm_root_mkdirs(ctx, "run", 0755);
 }
 
 int vdm_lock(struct vdm_ctx *ctx, int timeout_ms, char **err)
@@ -33,11 +32,12 @@ int vdm_lock(struct vdm_ctx *ctx, int timeout_ms, char **err)
 		return rc;
 	}
 	ensure_run_dir(ctx);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* Never through a planted symlink; 0644 whatever the umask. */
+	int fd = vdm_root_create(ctx, VDM_LOCK_FILE, O_RDWR, 0644);
 	if (fd < 0) {
-		rc = -errno;
-		*err = vdm_strdupf("cannot open the lock file %s: %s", path, strerror(errno));
-		return rc;
+		*err = vdm_strdupf("cannot open the lock file %s: %s", path,
+				   fd == -ELOOP ? "it is a symbolic link" : strerror(-fd));
+		return fd;
 	}
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -103,21 +103,37 @@ void vdm_snapshot_of_plan(const struct vdm_plan *plan, struct vdm_snapshot *s)
 			snprintf(sv->type_id, sizeof(sv->type_id), "%s", vg->type_id);
 			snprintf(sv->parent, sizeof(sv->parent), "%s", vg->parent->addr);
 		}
+		for (size_t o = 0; o < gp->n_ops; o++) {
+			const struct vdm_op *op = &gp->ops[o];
+			if (op->kind != VDM_OP_CREATE)
+				continue;
+			s->creates = vdm_xrealloc(s->creates, s->n_creates + 1, sizeof(*s->creates));
+			struct vdm_snap_vgpu *sv = &s->creates[s->n_creates++];
+			snprintf(sv->gpu, sizeof(sv->gpu), "%s", gp->gpu->addr);
+			snprintf(sv->id, sizeof(sv->id), "%s", op->id);
+			snprintf(sv->type_id, sizeof(sv->type_id), "%s", gp->gpu->types[op->type].id);
+			snprintf(sv->parent, sizeof(sv->parent), "%s", op->parent->addr);
+		}
 	}
 }
 
 int vdm_journal_write(struct vdm_ctx *ctx, const struct vdm_plan *plan, char **err)
 {
-	char path[VDM_PATH_MAX], tmp[VDM_PATH_MAX + 8];
+	char path[VDM_PATH_MAX];
 	int rc = vdm_path(ctx, path, sizeof(path), VDM_JOURNAL_FILE);
 	if (rc < 0)
 		return rc;
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
 	ensure_run_dir(ctx);
-	FILE *f = fopen(tmp, "w");
+	/* A new file (O_EXCL, never through a symlink), 0600 whatever the umask.
+	 * A journal.new left by a dead run is only half written: away with it. */
+	vdm_root_unlink(ctx, VDM_JOURNAL_FILE ".new");
+	int fd = vdm_root_create(ctx, VDM_JOURNAL_FILE ".new", O_WRONLY | O_EXCL, 0600);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (!f) {
-		rc = -errno;
-		*err = vdm_strdupf("cannot write the journal %s: %s", tmp, strerror(errno));
+		rc = fd < 0 ? fd : -errno;
+		if (fd >= 0)
+			close(fd);
+		*err = vdm_strdupf("cannot write the journal %s.new: %s", path, strerror(-rc));
 		return rc;
 	}
 	struct vdm_snapshot s;
@@ -129,17 +145,21 @@ int vdm_journal_write(struct vdm_ctx *ctx, const struct vdm_plan *plan, char **e
 			if (!strcmp(s.v[v].gpu, s.gpus[g]))
 				fprintf(f, "vgpu %s %s %s %s\n", s.v[v].gpu, s.v[v].id, s.v[v].type_id,
 					s.v[v].parent);
+		for (size_t v = 0; v < s.n_creates; v++)
+			if (!strcmp(s.creates[v].gpu, s.gpus[g]))
+				fprintf(f, "create %s %s %s %s\n", s.creates[v].gpu, s.creates[v].id,
+					s.creates[v].type_id, s.creates[v].parent);
 	}
 	vdm_snapshot_free(&s);
 	fprintf(f, "end\n");
 	bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
 	if (fclose(f) != 0)
 		ok = false;
-	if (!ok || rename(tmp, path) < 0) {
-		rc = -errno;
-		*err = vdm_strdupf("cannot write the journal %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return rc ? rc : -EIO;
+	rc = ok ? vdm_root_rename(ctx, VDM_JOURNAL_FILE ".new", VDM_JOURNAL_FILE) : -EIO;
+	if (rc < 0) {
+		*err = vdm_strdupf("cannot write the journal %s: %s", path, strerror(-rc));
+		vdm_root_unlink(ctx, VDM_JOURNAL_FILE ".new");
+		return rc;
 	}
 	vdm_dbg(ctx, "journal written: %s", path);
 	return 0;
@@ -147,13 +167,8 @@ int vdm_journal_write(struct vdm_ctx *ctx, const struct vdm_plan *plan, char **e
 
 int vdm_journal_remove(struct vdm_ctx *ctx)
 {
-	char path[VDM_PATH_MAX];
-	int rc = vdm_path(ctx, path, sizeof(path), VDM_JOURNAL_FILE);
-	if (rc < 0)
-		return rc;
-	if (unlink(path) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
+	int rc = vdm_root_unlink(ctx, VDM_JOURNAL_FILE);
+	return rc == -ENOENT ? 0 : rc;
 }
 
 bool vdm_journal_exists(struct vdm_ctx *ctx)
@@ -165,52 +180,160 @@ void vdm_snapshot_free(struct vdm_snapshot *s)
 {
 	free(s->gpus);
 	free(s->v);
+	free(s->creates);
 	memset(s, 0, sizeof(*s));
 }
 
-/* Read a journal; 0 none, 1 read, -errno broken (with *err). */
+/* Split line into exactly n space-separated words of at most len-1 chars. */
+static bool words(char *line, char **w, int n, size_t len)
+{
+	char *save = NULL, *t = strtok_r(line, " ", &save);
+	for (int i = 0; i < n; i++, t = strtok_r(NULL, " ", &save))
+		if (!t || strlen(t) >= len)
+			return false;
+		else
+			w[i] = t;
+	return t == NULL;
+}
+
+static void add_line(struct vdm_snap_vgpu **v, size_t *n, char **w)
+{
+	*v = vdm_xrealloc(*v, *n + 1, sizeof(**v));
+	struct vdm_snap_vgpu *sv = &(*v)[(*n)++];
+	snprintf(sv->gpu, sizeof(sv->gpu), "%s", w[1]);
+	snprintf(sv->id, sizeof(sv->id), "%s", w[2]);
+	snprintf(sv->type_id, sizeof(sv->type_id), "%s", w[3]);
+	snprintf(sv->parent, sizeof(sv->parent), "%s", w[4]);
+}
+
+/* Read a journal; 0 none, 1 read, -errno refused (with *err). Only a regular
+ * file owned by root (or by the user running the tool) that no one else can
+ * write is believed: it decides what the next apply removes. */
 int vdm_journal_read(struct vdm_ctx *ctx, struct vdm_snapshot *s, char **err)
 {
 	char path[VDM_PATH_MAX], line[512];
 	memset(s, 0, sizeof(*s));
 	if (vdm_path(ctx, path, sizeof(path), VDM_JOURNAL_FILE) < 0)
 		return 0;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	bool magic = false, end = false;
+	int fd = vdm_root_open(ctx, VDM_JOURNAL_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+	if (fd == -ENOENT)
+		return 0;
+	struct stat st;
+	const char *why = NULL;
+	if (fd < 0)
+		why = fd == -ELOOP ? "it is a symbolic link" : strerror(-fd);
+	else if (fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_uid != 0 && st.st_uid != geteuid())
+		why = "not owned by root";
+	else if (st.st_mode & (S_IWGRP | S_IWOTH))
+		why = "writable by others than its owner";
+	FILE *f = why ? NULL : fdopen(fd, "r");
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		*err = vdm_strdupf("%s: refusing the journal: %s; move it away after checking the host "
+				   "with 'nvidia-vgpu-dm list'", path, why ? why : strerror(errno));
+		return -EPERM;
+	}
+	bool magic = false, end = false, bad = false;
 	int lineno = 0;
-	while (fgets(line, sizeof(line), f)) {
+	while (!bad && !end && fgets(line, sizeof(line), f)) {
 		lineno++;
 		line[strcspn(line, "\n")] = '\0';
-		struct vdm_snap_vgpu v;
-		char gpu[VDM_ADDR_LEN];
-		if (lineno == 1) {
-			magic = !strcmp(line, JOURNAL_MAGIC);
-			if (!magic)
-				break;
-		} else if (sscanf(line, "pid %d", &s->pid) == 1) {
-			continue;
-		} else if (sscanf(line, "gpu %31s", gpu) == 1) {
-			s->gpus = vdm_xrealloc(s->gpus, s->n_gpus + 1, sizeof(*s->gpus));
-			snprintf(s->gpus[s->n_gpus++], VDM_ADDR_LEN, "%s", gpu);
-		} else if (sscanf(line, "vgpu %31s %39s %31s %31s", v.gpu, v.id, v.type_id, v.parent) == 4) {
-			s->v = vdm_xrealloc(s->v, s->n + 1, sizeof(*s->v));
-			s->v[s->n++] = v;
-		} else if (!strcmp(line, "end")) {
+		char *w[5];
+		long pid;
+		if (lineno == 1)
+			bad = !(magic = !strcmp(line, JOURNAL_MAGIC));
+		else if (!strncmp(line, "pid ", 4))
+			bad = vdm_parse_long(line + 4, 10, 1, 0x7fffffff, &pid) < 0 || (s->pid = (int)pid) == 0;
+		else if (!strncmp(line, "gpu ", 4)) {
+			uint32_t key;
+			bad = vdm_pci_addr_parse(line + 4, &key) < 0 || strlen(line + 4) >= VDM_ADDR_LEN;
+			if (!bad) {
+				s->gpus = vdm_xrealloc(s->gpus, s->n_gpus + 1, sizeof(*s->gpus));
+				snprintf(s->gpus[s->n_gpus++], VDM_ADDR_LEN, "%s", line + 4);
+			}
+		} else if (!strncmp(line, "vgpu ", 5) || !strncmp(line, "create ", 7)) {
+			bool create = line[0] == 'c';
+			bad = !words(line, w, 5, VDM_ID_LEN) || strlen(w[1]) >= VDM_ADDR_LEN ||
+			      strlen(w[3]) >= sizeof(s->v->type_id) || strlen(w[4]) >= VDM_ADDR_LEN;
+			if (!bad && create)
+				add_line(&s->creates, &s->n_creates, w);
+			else if (!bad)
+				add_line(&s->v, &s->n, w);
+		} else if (!strcmp(line, "end"))
 			end = true;
-		} else {
-			break;
-		}
+		else
+			bad = true;
 	}
+	bool trailing = end && fgets(line, sizeof(line), f) != NULL;
 	fclose(f);
-	if (!magic || !end) {
-		*err = vdm_strdupf("%s: not a complete journal (line %d); move it away after checking "
-				   "the host with 'nvidia-vgpu-dm list'", path, lineno);
+	if (!magic || !end || bad || trailing) {
+		*err = vdm_strdupf("%s: not a complete %s (line %d); move it away after checking "
+				   "the host with 'nvidia-vgpu-dm list'", path,
+				   lineno == 1 && !magic ? "journal of this version" : "journal", lineno);
 		vdm_snapshot_free(s);
 		return -EINVAL;
 	}
 	return 1;
+}
+
+static bool in_list(const struct vdm_snap_vgpu *v, size_t n, const char *gpu, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].gpu, gpu) && !strcmp(v[i].id, id))
+			return true;
+	return false;
+}
+
+/* Does the journal describe this host, as a run that died midway left it?
+ * Every GPU it names is here, every line's GPU and parent are, and every
+ * vGPU on those GPUs now is one it recorded or one that run was creating.
+ * 0, or -EINVAL with *err naming what does not fit. */
+static int journal_check(const struct vdm_host *h, const struct vdm_snapshot *s, const char *path,
+			 char **err)
+{
+	for (size_t i = 0; i < s->n_gpus; i++)
+		if (!vdm_host_gpu_by_addr((struct vdm_host *)h, s->gpus[i])) {
+			*err = vdm_strdupf("%s names GPU %s, which this host does not have", path,
+					   s->gpus[i]);
+			return -EINVAL;
+		}
+	for (int pass = 0; pass < 2; pass++) {
+		const struct vdm_snap_vgpu *v = pass ? s->creates : s->v;
+		size_t n = pass ? s->n_creates : s->n;
+		for (size_t i = 0; i < n; i++) {
+			const struct vdm_gpu *g = vdm_host_gpu_by_addr((struct vdm_host *)h, v[i].gpu);
+			bool listed = false, parent = false;
+			for (size_t k = 0; k < s->n_gpus; k++)
+				listed |= !strcmp(s->gpus[k], v[i].gpu);
+			for (size_t p = 0; g && p < g->n_parents; p++)
+				parent |= !strcmp(g->parents[p].addr, v[i].parent);
+			if (!listed || !parent) {
+				*err = vdm_strdupf("%s: vGPU %s is recorded on %s of GPU %s, which %s", path,
+						   v[i].id, v[i].parent, v[i].gpu,
+						   !listed ? "the journal does not list"
+							   : "is not a parent of that GPU here");
+				return -EINVAL;
+			}
+		}
+	}
+	for (size_t i = 0; i < s->n_gpus; i++) {
+		const struct vdm_gpu *g = vdm_host_gpu_by_addr((struct vdm_host *)h, s->gpus[i]);
+		for (size_t v = 0; v < g->n_vgpus; v++) {
+			const char *id = g->vgpus[v].id;
+			if (in_list(s->v, s->n, g->addr, id) || in_list(s->creates, s->n_creates, g->addr, id))
+				continue;
+			*err = vdm_strdupf("%s does not describe this host: vGPU %s on GPU %d (%s) is "
+					   "neither in the state it records nor one that run was creating",
+					   path, id, g->index, g->addr);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 /* ---- restore ---- */
@@ -316,13 +439,43 @@ int vdm_restore(struct vdm_host **host, const struct vdm_snapshot *s, char **err
 	return 0;
 }
 
+int vdm_journal_load(const struct vdm_host *h, struct vdm_snapshot *s, char **err)
+{
+	char path[VDM_PATH_MAX];
+	vdm_path(h->ctx, path, sizeof(path), VDM_JOURNAL_FILE);
+	int rc = vdm_journal_read(h->ctx, s, err);
+	if (rc <= 0)
+		return rc;
+	rc = journal_check(h, s, path, err);
+	if (rc < 0) {
+		char *msg = vdm_strdupf("refusing the journal of an earlier apply: %s; move it away "
+					"after checking the host with 'nvidia-vgpu-dm list'", *err);
+		free(*err);
+		*err = msg;
+		vdm_snapshot_free(s);
+		return rc;
+	}
+	return 1;
+}
+
 int vdm_journal_recover(struct vdm_host **host, char **err)
 {
 	struct vdm_ctx *ctx = (*host)->ctx;
 	struct vdm_snapshot s;
+	char path[VDM_PATH_MAX];
+	vdm_path(ctx, path, sizeof(path), VDM_JOURNAL_FILE);
 	int rc = vdm_journal_read(ctx, &s, err);
 	if (rc <= 0)
 		return rc;
+	rc = journal_check(*host, &s, path, err);
+	if (rc < 0) {
+		char *msg = vdm_strdupf("refusing the journal of an earlier apply: %s; move it away "
+					"after checking the host with 'nvidia-vgpu-dm list'", *err);
+		free(*err);
+		*err = msg;
+		vdm_snapshot_free(&s);
+		return rc;
+	}
 	vdm_warn(ctx, "an earlier apply (pid %d) did not finish: restoring the %zu GPU%s it was "
 		 "changing to their state before it (%zu vGPU%s)", s.pid, s.n_gpus,
 		 s.n_gpus == 1 ? "" : "s", s.n, s.n == 1 ? "" : "s");

@@ -50,7 +50,7 @@ static struct json_object *gpu_json(struct vdm_host *h, struct vdm_gpu *g)
 		json_object_object_add(to, "id", jstr(vt->id));
 		json_object_object_add(to, "driver_name", jstr(vt->full_name));
 		int free_n = vdm_gpu_free_instances(h, g, (int)t);
-		json_object_object_add(to, "free", free_n >= 0 ? json_object_new_int(free_n) : NULL);
+		json_object_object_add(to, "free", free_n < 0 ? NULL : json_object_new_int(free_n));
 		json_object_object_add(to, "max_instances",
 				       vt->max_instances >= 0 ? json_object_new_int(vt->max_instances) : NULL);
 		json_object_object_add(to, "framebuffer_mib",

@@ -316,6 +316,23 @@ int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct
 	plan->gpus = vdm_xcalloc(h->n_gpus ? h->n_gpus : 1, sizeof(*plan->gpus));
 	*out = NULL;
 
+	/* A device that may be an NVIDIA GPU but cannot be identified: the
+	 * index of every GPU after it is in doubt, so an entry that selects
+	 * GPUs by index is refused; one that selects "all" (by device-filter)
+	 * plans the GPUs that can be read and leaves that device alone. */
+	for (size_t e = 0; e < cfg->n_entries && h->n_unreadable; e++) {
+		const struct vdm_entry *en = &cfg->entries[e];
+		if (en->all_devices)
+			continue;
+		*err = vdm_strdupf("%s:%d:%d: GPU indexes cannot be trusted on this host: %s (an NVIDIA "
+				   "device that cannot be identified shifts the index of every GPU "
+				   "after it); refusing to select GPUs by index", spec->source,
+				   en->pos.line, en->pos.col, h->unreadable[0]);
+		vdm_plan_free(plan);
+		return -EIO;
+	}
+	for (size_t i = 0; i < h->n_unreadable; i++)
+		vdm_warn(h->ctx, "%s: this device cannot be identified and is left alone", h->unreadable[i]);
 	if (h->n_gpus == 0) {
 		char path[VDM_PATH_MAX];
 		vdm_path(h->ctx, path, sizeof(path), "sys/bus/pci/devices");
@@ -341,6 +358,14 @@ int vdm_plan_build(struct vdm_host *h, const struct vdm_spec *spec, const struct
 			continue;
 		}
 		plan->n_selected++;
+		if (gp->gpu->unreadable) {
+			char lbl[64];
+			vdm_gpu_label(gp->gpu, lbl, sizeof(lbl));
+			*err = vdm_strdupf("%s: its state cannot be read: %s; refusing to plan it", lbl,
+					   gp->gpu->unreadable);
+			rc = -EIO;
+			break;
+		}
 		rc = resolve_want(spec, gp, err);
 		if (rc == 0)
 			diff_gpu(h->ctx, gp, flags & VDM_PLAN_CHECK);

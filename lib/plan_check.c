@@ -119,6 +119,13 @@ int vdm_plan_place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **e
 					continue; /* a VF holds one vGPU */
 				if (live) {
 					int avail = vdm_parent_available(h, par, (int)t);
+					if (avail < 0) {
+						*err = vdm_strdupf("%s: the driver's count of free %s "
+								   "vGPUs cannot be read: %s", lbl,
+								   g->types[t].name, h->error);
+						rc = avail;
+						break;
+					}
 					int placed = 0;
 					for (size_t o = 0; o < gp->n_ops; o++)
 						if (gp->ops[o].kind == VDM_OP_CREATE && gp->ops[o].parent == par &&
@@ -130,6 +137,8 @@ int vdm_plan_place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **e
 				chosen = par;
 				used[p]++;
 			}
+			if (rc < 0)
+				break;
 			if (!chosen) {
 				char *cur = vdm_counts_str(g, have);
 				*err = vdm_strdupf("%s: cannot create %d x %s next to %s: the driver reports "

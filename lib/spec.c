@@ -12,11 +12,14 @@
  * and earlier mappings in a merged list win over later ones.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -969,7 +972,7 @@ struct vdm_spec *vdm_spec_load(const char *path, char **err)
 {
 	bool is_stdin = path && strcmp(path, "-") == 0;
 	const char *name = is_stdin ? "<stdin>" : path ? path : "(null)";
-	FILE *f = is_stdin ? stdin : path ? fopen(path, "re") : NULL;
+	FILE *f = is_stdin ? stdin : NULL;
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 	struct vdm_spec *spec = NULL;
@@ -978,8 +981,28 @@ struct vdm_spec *vdm_spec_load(const char *path, char **err)
 
 	if (err)
 		*err = NULL;
+	if (!is_stdin && path) {
+		/* A FIFO or a device would block or never end: only a regular file
+		 * (O_NONBLOCK: opening a FIFO does not wait for a writer). */
+		struct stat st;
+		int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			errnum = errno;
+		} else if (!S_ISREG(st.st_mode)) {
+			if (S_ISDIR(st.st_mode))
+				errnum = EISDIR;
+			else
+				problem = "not a regular file (a FIFO, socket or device is refused; "
+					  "use - for standard input)";
+		} else if (fcntl(fd, F_SETFL, 0) < 0 || !(f = fdopen(fd, "r"))) {
+			errnum = errno;
+		}
+		if (!f && fd >= 0)
+			close(fd);
+	}
 	if (!f) {
-		errnum = path ? errno : EINVAL;
+		if (!problem && !errnum)
+			errnum = EINVAL;
 		goto fail;
 	}
 	for (;;) {

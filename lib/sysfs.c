@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "sysfs.h"
+#include "rootfs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,11 +31,10 @@ int vdm_sysfs_read(struct vdm_ctx *ctx, const char *rel, char *buf, size_t len)
 	if (rc < 0)
 		return rc;
 	vdm_ctx_stats(ctx)->reads++;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = vdm_root_open(ctx, rel, O_RDONLY, 0);
 	if (fd < 0) {
-		rc = -errno;
-		vdm_dbg(ctx, "read %s: %s", path, strerror(errno));
-		return rc;
+		vdm_dbg(ctx, "read %s: %s", path, strerror(-fd));
+		return fd;
 	}
 	size_t got = 0;
 	while (got + 1 < len) {
@@ -62,7 +62,8 @@ int vdm_sysfs_read(struct vdm_ctx *ctx, const char *rel, char *buf, size_t len)
 	return (int)got;
 }
 
-/* An attribute holding one number: unsigned (u) or signed (s). */
+/* An attribute holding one number: unsigned (u) or signed (s). -EINVAL if
+ * it is not one number (decimal, or hex with 0x), -ERANGE if too large. */
 static int read_number(struct vdm_ctx *ctx, const char *rel, bool is_signed, unsigned long long *u,
 		       long long *s)
 {
@@ -71,14 +72,19 @@ static int read_number(struct vdm_ctx *ctx, const char *rel, bool is_signed, uns
 	if (rc < 0)
 		return rc;
 	char *end;
+	const char *digits = buf + (is_signed && buf[0] == '-');
 	errno = 0;
 	if (is_signed)
 		*s = strtoll(buf, &end, 0);
 	else
 		*u = strtoull(buf, &end, 0);
-	if (errno || end == buf || *end || (!is_signed && buf[0] == '-')) {
+	if (!(*digits >= '0' && *digits <= '9') || end == buf || *end) {
 		vdm_dbg(ctx, "read %s: not a number: '%s'", rel, buf);
 		return -EINVAL;
+	}
+	if (errno == ERANGE) {
+		vdm_dbg(ctx, "read %s: out of range: '%s'", rel, buf);
+		return -ERANGE;
 	}
 	return 0;
 }
@@ -100,7 +106,7 @@ int vdm_sysfs_read_int(struct vdm_ctx *ctx, const char *rel, int *out)
 		return rc;
 	if (v < -2147483647LL || v > 2147483647LL) {
 		vdm_dbg(ctx, "read %s: out of range: %lld", rel, v);
-		return -EINVAL;
+		return -ERANGE;
 	}
 	*out = (int)v;
 	return 0;
@@ -114,11 +120,10 @@ int vdm_sysfs_write(struct vdm_ctx *ctx, const char *rel, const char *data)
 		return rc;
 	vdm_ctx_stats(ctx)->writes++;
 	vdm_dbg(ctx, "write '%s' to %s", data, path);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = vdm_root_open(ctx, rel, O_WRONLY, 0);
 	if (fd < 0) {
-		rc = -errno;
-		vdm_dbg(ctx, "open %s: %s", path, strerror(errno));
-		return rc;
+		vdm_dbg(ctx, "open %s: %s", path, strerror(-fd));
+		return fd;
 	}
 	size_t len = strlen(data);
 	ssize_t n;
@@ -143,12 +148,17 @@ int vdm_sysfs_readlink(struct vdm_ctx *ctx, const char *rel, char *buf, size_t l
 	if (rc < 0)
 		return rc;
 	vdm_ctx_stats(ctx)->links++;
-	ssize_t n = readlink(path, buf, len - 1);
+	const char *base;
+	int dfd = vdm_root_parent(ctx, rel, &base);
+	ssize_t n = dfd < 0 ? dfd : readlinkat(dfd, base, buf, len - 1);
 	if (n < 0) {
-		rc = -errno;
-		vdm_dbg(ctx, "readlink %s: %s", path, strerror(errno));
+		rc = dfd < 0 ? dfd : -errno;
+		if (dfd >= 0)
+			close(dfd);
+		vdm_dbg(ctx, "readlink %s: %s", path, strerror(-rc));
 		return rc;
 	}
+	close(dfd);
 	if ((size_t)n >= len - 1)
 		return -ENAMETOOLONG;
 	buf[n] = '\0';
@@ -174,11 +184,11 @@ int vdm_sysfs_link_base(struct vdm_ctx *ctx, const char *rel, char *buf, size_t 
 
 bool vdm_sysfs_exists(struct vdm_ctx *ctx, const char *rel)
 {
-	char path[VDM_PATH_MAX];
-	struct stat st;
-	if (vdm_path(ctx, path, sizeof(path), rel) < 0)
+	int fd = vdm_root_open(ctx, rel, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
 		return false;
-	return lstat(path, &st) == 0;
+	close(fd);
+	return true;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -203,10 +213,13 @@ int vdm_sysfs_list(struct vdm_ctx *ctx, const char *rel, char ***names)
 	if (rc < 0)
 		return rc;
 	vdm_ctx_stats(ctx)->dirs++;
-	DIR *d = opendir(path);
+	int fd = vdm_root_open(ctx, rel, O_RDONLY | O_DIRECTORY, 0);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
-		rc = -errno;
-		vdm_dbg(ctx, "list %s: %s", path, strerror(errno));
+		rc = fd < 0 ? fd : -errno;
+		if (fd >= 0)
+			close(fd);
+		vdm_dbg(ctx, "list %s: %s", path, strerror(-rc));
 		return rc;
 	}
 	char **v = NULL;
@@ -229,13 +242,47 @@ int vdm_sysfs_list(struct vdm_ctx *ctx, const char *rel, char ***names)
 	return n;
 }
 
+/* n hex digits (1..max) from *s, advancing it; -1 if none or too many. */
+static long hex_field(const char **s, int max)
+{
+	long v = 0;
+	int n = 0;
+	for (; n <= max; n++, (*s)++) {
+		char c = **s;
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			break;
+		v = v * 16 + d;
+	}
+	return n == 0 || n > max ? -1 : v;
+}
+
 int vdm_pci_addr_parse(const char *s, uint32_t *out)
 {
-	unsigned dom, bus, dev, fn;
-	int end = 0;
-	if (sscanf(s, "%x:%x:%x.%x%n", &dom, &bus, &dev, &fn, &end) != 4 || s[end] ||
-	    dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+	long dom = hex_field(&s, 4), bus, dev, fn;
+	if (dom < 0 || *s++ != ':' || (bus = hex_field(&s, 2)) < 0 || *s++ != ':' ||
+	    (dev = hex_field(&s, 2)) < 0 || *s++ != '.' || (fn = hex_field(&s, 1)) < 0 || *s ||
+	    dev > 0x1f || fn > 7)
 		return -EINVAL;
-	*out = (dom << 16) | (bus << 8) | (dev << 3) | fn;
+	*out = (uint32_t)((dom << 16) | (bus << 8) | (dev << 3) | fn);
+	return 0;
+}
+
+int vdm_parse_long(const char *s, int base, long min, long max, long *out)
+{
+	const char *p = s;
+	if (*p == '-' && min < 0)
+		p++;
+	if (!(*p >= '0' && *p <= '9'))
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, base);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*out = v;
 	return 0;
 }

@@ -62,7 +62,7 @@ static unsigned gpu_room(const struct sim *s, const struct sim_gpu *g, const str
 
 static bool offered(const struct sim_gpu *g, const struct sim_type_spec *t)
 {
-	return t >= g->spec->types && t < g->spec->types + g->spec->ntypes;
+	return !g->display_mode && t >= g->spec->types && t < g->spec->types + g->spec->ntypes;
 }
 
 unsigned mdev_available(const struct sim *s, const struct sim_mdev_type *t)

@@ -30,6 +30,11 @@ static uint64_t pow2_ceil(uint64_t v)
 	return p;
 }
 
+const char *sim_host_driver_version(const struct sim *s)
+{
+	return s->any_vfio ? HOST_DRIVER_VERSION_VFIO : HOST_DRIVER_VERSION;
+}
+
 const char *const sim_framework_names[2] = {
 	[SIM_FW_MDEV] = "mdev",
 	[SIM_FW_VFIO] = "vfio",
@@ -53,14 +58,17 @@ static void skeleton(struct sim *s, bool any_mdev)
 	if (s->any_vfio)
 		s->vfio_dev_class = tree_mkdirs(t, s->sys, "class/vfio-dev");
 	s->iommu_groups = tree_mkdirs(t, s->sys, "kernel/iommu_groups");
-	tree_text(t, tree_mkdirs(t, s->sys, "module/nvidia"), "version", "%s\n",
-		  s->any_vfio ? HOST_DRIVER_VERSION_VFIO : HOST_DRIVER_VERSION);
+	tree_text(t, tree_mkdirs(t, s->sys, "module/nvidia"), "version", "%s\n", sim_host_driver_version(s));
 	tree_mkdirs(t, s->sys, "module/nvidia_vgpu_vfio");
 
 	/* the host's /run: a tmpfs for tools' own state (locks, journals), not counted */
 	struct node *run = tree_mkdir(t, t->root, "run");
 	run->scratch = true;
 	run->internal = true;
+	/* /var/cache: a tmpfs too, for the tool's vGPU type-name cache, not counted */
+	struct node *cache = tree_mkdirs(t, t->root, "var/cache");
+	cache->scratch = true;
+	cache->internal = true;
 
 	/* /etc/machine-id (for --uuid-seed machine-id): 32 hex digits and a
 	 * newline, as machine-id(5) has it. SIMULATED value, the same on every
@@ -213,6 +221,7 @@ static void add_gpu(struct sim *s, struct node *dir, unsigned bus, const struct 
 		sriov_enable(s, g, m->num_vfs);
 	if (o->mixed_size)
 		g->policy = SIM_MIX_MIXED_SIZE;
+	g->display_mode = o->display_mode && g->framework == SIM_FW_VFIO;
 }
 
 /* root port -> switch upstream port -> one downstream port per GPU */
@@ -278,6 +287,7 @@ int sim_init(struct sim *s, const struct sim_gpu_req *reqs, size_t nreqs, const 
 			add_gpu(s, rp->dir, rp->secondary_bus, req, s->nboards++, numa, o);
 		}
 	}
+	hostinfo_init(s);
 	return 0;
 }
 

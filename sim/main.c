@@ -53,6 +53,9 @@ static void usage(FILE *out)
 		"      --mixed-size      SR-IOV GPUs start in mixed-size mode (default: equal-size)\n"
 		"      --vfs-disabled    SR-IOV GPUs start with no VFs (sriov_numvfs 0); enable them\n"
 		"                        by writing sriov_numvfs or with sim/sriov-manage\n"
+		"      --list-models     print each GPU model and its frameworks, one a line\n"
+		"                        (\"A10 mdev vfio\"), and exit\n"
+		"      --display-mode    vfio GPUs are in display mode: their VFs list no vGPU type\n"
 		"  -f, --foreground      stay in the foreground\n"
 		"  -d, --debug           print every FUSE operation to stderr (implies -f)\n"
 		"  -h, --help            show this help and exit\n"
@@ -80,6 +83,15 @@ static void usage(FILE *out)
 		"  MOUNTPOINT/.vgpu-sim/types     \"id name\" of every vGPU type of the host's models\n"
 		"  MOUNTPOINT/.vgpu-sim/gpus/BDF/ model, framework, types, creatable, and mixed_size\n"
 		"                                 (SR-IOV GPUs; write 0 or 1 while the GPU has no vGPU)\n");
+}
+
+/* --list-models: "MODEL FW..." per line, for scripts and shell completion. */
+static void list_models(FILE *out)
+{
+	for (size_t i = 0; i < sim_catalogue_count(); i++) {
+		const struct sim_model_spec *m = sim_catalogue_get(i);
+		fprintf(out, "%s mdev%s\n", m->prefix, m->num_vfs ? " vfio" : "");
+	}
 }
 
 static int parse_framework(const char *name, enum sim_framework *fw)
@@ -220,6 +232,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "framework", required_argument, NULL, 'F' },
 		{ "mixed-size", no_argument, NULL, 'M' },
 		{ "vfs-disabled", no_argument, NULL, 'D' },
+		{ "list-models", no_argument, NULL, 'L' },
+		{ "display-mode", no_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -244,6 +258,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'D':
 			o->sim.vfs_disabled = true;
+			break;
+		case 'L':
+			list_models(stdout);
+			return 0;
+		case 'P':
+			o->sim.display_mode = true;
 			break;
 		case 'f':
 			o->foreground = true;

@@ -62,7 +62,7 @@ static void load(void)
 		m->revision = g->revision;
 		m->class_code = g->class_code;
 		m->fb_gb = g->fb_mib / 1024;
-		m->num_vfs = g->sriov_vfs;
+		m->num_vfs = (unsigned)g->sriov_vfs; /* known for every simulated model */
 		m->gpus_per_board = g->gpus_per_board;
 		m->pcie_gen = g->pcie_gen;
 		m->name_prefix = g->name_prefix;

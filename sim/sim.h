@@ -87,6 +87,7 @@ struct sim_gpu {
 	struct ptrvec vfs;       /* struct pci_fn *, the enabled VFs */
 	struct ptrvec parents;   /* struct sim_parent *: mdev parents */
 	struct ptrvec vvfs;      /* struct sim_vf *: vfio VFs, same order as vfs */
+	bool display_mode;       /* --display-mode: lists no vGPU types (hostinfo.c) */
 };
 
 struct sim_parent {
@@ -227,6 +228,7 @@ struct sim_opts {
 	bool debug;
 	bool vfs_disabled;       /* SR-IOV GPUs start with sriov_numvfs 0 */
 	bool mixed_size;         /* vfio GPUs start in mixed-size mode */
+	bool display_mode;       /* vfio GPUs are in display mode: they offer no vGPU type */
 };
 
 /* host.c: builds the whole tree.  Returns 0 or -1 with a message on stderr. */
@@ -291,5 +293,13 @@ int control_set_mixed(struct sim *s, struct sim_gpu *g, bool mixed);
  * errno, or 0. */
 int control_take_fault(struct sim *s, enum sim_fault_op op);
 void control_fini(struct sim *s);
+
+/* hostinfo.c: what a host's health checks read besides the devices:
+ * proc/driver/nvidia/version, proc/cmdline, proc/sys/kernel/osrelease,
+ * sys/class/iommu, the vGPU module's version, and per GPU the control file
+ * display_mode. Called once the GPUs exist. */
+void hostinfo_init(struct sim *s);
+/* The simulated host driver's version ("550.90.05"). */
+const char *sim_host_driver_version(const struct sim *s);
 
 #endif

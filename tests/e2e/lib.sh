@@ -18,8 +18,9 @@ ROOT="$T_TMP/host"
 OUT="$T_TMP/out"
 ERR="$T_TMP/err"
 RC=0
-# The tool's vGPU type-name cache goes to the test's own directory, never /var/cache.
-export VGPU_DM_CACHE_DIR="$T_TMP/cache"
+# The tool's vGPU type-name cache is under the root like every path it writes
+# (the simulator's var/cache is a scratch directory): the default is used.
+unset VGPU_DM_CACHE_DIR
 
 # The shell that sourced this file. A background job killed before it has
 # exec'd (kill right after `cmd &`) is still a copy of this shell and runs the

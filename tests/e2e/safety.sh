@@ -70,7 +70,7 @@ stop_holders
 # An apply that died midway: its journal says how the GPUs were.
 before=$(vgpus)
 {
-	echo "nvidia-vgpu-dm journal v1"
+	echo "nvidia-vgpu-dm journal v2"
 	echo "pid 999999"
 	for g in $(ls "$ROOT/sys/class/mdev_bus" | sort); do
 		echo "gpu $g"

@@ -45,13 +45,13 @@ left=$(cat "$ROOT"/sys/bus/pci/devices/*/nvidia/creatable_vgpu_types | grep -vc 
 expect_eq "$left" 0 "a full GPU: no creatable type left in any VF"
 dm assert -f "$CFG" -c full
 expect_rc 0 "assert full GPU (names from the cache)"
-mv "$VGPU_DM_CACHE_DIR" "$T_TMP/cache.saved"
+mv "$ROOT/var/cache/nvidia-vgpu-dm" "$ROOT/var/cache/saved"
 dm -d assert -f "$CFG" -c full
 expect_rc 1 "assert full GPU with no cache and no NVML: not guessed"
 expect_err "vGPU type L40S-1Q is not offered by GPU 0 .* the driver's lists, the type cache and NVML do not name it" "unnamed ids are reported, not guessed"
 VGPU_DM_NVML_LIBRARY="$VGPU_SIM_NVML" VGPU_SIM_ROOT="$ROOT" dm assert -f "$CFG" -c full
 expect_rc 0 "assert full GPU named through NVML"
-rm -rf "$VGPU_DM_CACHE_DIR"; mv "$T_TMP/cache.saved" "$VGPU_DM_CACHE_DIR"
+rm -rf "$ROOT/var/cache/nvidia-vgpu-dm"; mv "$ROOT/var/cache/saved" "$ROOT/var/cache/nvidia-vgpu-dm"
 
 # Switch sizes; keep VFs the target still wants.
 dm apply -f "$CFG" -c four

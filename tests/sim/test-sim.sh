@@ -346,6 +346,10 @@ eq "... one mount there" 1 "$(grep -c " $M2 " /proc/self/mountinfo)"
 eq "the simulated host has an etc/machine-id" 33 "$(wc -c <"$M2/etc/machine-id")"
 match "... of 32 hex digits" "^[0-9a-f]{32}$" "$(<"$M2/etc/machine-id")"
 match "--help states the default host" "Default when no --gpu is given: --gpu T4 --gpu T4" "$("$SIM" --help)"
+eq "--list-models: one line per model, frameworks after" "T4 mdev|L40S mdev vfio" \
+	"$("$SIM" --list-models | grep -E '^(T4|L40S) ' | paste -sd'|')"
+eq "--list-models lists the catalogue" "$(sed -n '/^Models:/,/^$/p' <("$SIM" --help) | grep -c '^  [A-Z]')" \
+	"$("$SIM" --list-models | wc -l)"
 
 # --- debug mode in foreground ------------------------------------------------------------------
 echo "# foreground -d"

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -911,6 +912,15 @@ static void test_load_errors(void **state)
 	free(want);
 	assert_int_equal(asprintf(&want, "%s: Is a directory", tmpdir_path) > 0, 1);
 	assert_load_error(tmpdir_path, want);
+	free(want);
+	/* A FIFO would block until a writer comes: refused at once. */
+	char *fifo = path_join(tmpdir_path, "fifo");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(asprintf(&want, "%s: not a regular file (a FIFO, socket or device is "
+				  "refused; use - for standard input)", fifo) > 0, 1);
+	assert_load_error(fifo, want);
+	unlink(fifo);
+	free(fifo);
 	free(want);
 	free(missing);
 }

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * nvidia-k8s-vgpu-dm: the Kubernetes node agent. It watches its Node's
+ * nvidia.com/vgpu.config label and the mounted config file, and applies the
+ * layout the label names through libvgpudm, in-process. Modules:
+ *   main.c      flags and environment (upstream's names and defaults), start-up
+ *   loop.c      the event loop: node watch (curl multi), signalfd, inotify, timerfd
+ *   watch.c     LIST + WATCH of the Node (resourceVersion, bookmarks, 410 -> re-list)
+ *   node.c      label writes (GET + PUT with resourceVersion, retry on 409), operand
+ *               pause/restore, waiting for operand pods
+ *   reconcile.c one reconcile: parse, assert, pause, apply, restore, state, Event
+ *   events.c    events.k8s.io/v1 Events about the Node
+ *   clients.c   GPU_CLIENTS_FILE: host systemd services to stop around a MIG change
+ *   kube.c, kubeconfig.c  the API client
+ * Reference: ../shared/reference/kubernetes-agent.md (§1 upstream behaviour).
+ */
+#ifndef VGPUDM_AGENT_H
+#define VGPUDM_AGENT_H
+
+#include <stdbool.h>
+
+#include "ctx.h"
+#include "kube.h"
+
+#define LABEL_CONFIG "nvidia.com/vgpu.config"
+#define LABEL_STATE "nvidia.com/vgpu.config.state"
+#define LABEL_DP "nvidia.com/gpu.deploy.sandbox-device-plugin"
+#define LABEL_VAL "nvidia.com/gpu.deploy.sandbox-validator"
+#define APP_DP "nvidia-sandbox-device-plugin-daemonset"
+#define APP_VAL "nvidia-sandbox-validator"
+#define PAUSED "paused-for-vgpu-change"
+#define EVENTS_NAMESPACE "default"   /* Events about a Node live there (reference §8) */
+
+#define REQ_TIMEOUT_MS 15000L
+
+struct agent_opts {
+	const char *kubeconfig;
+	const char *node_name;
+	const char *namespace;
+	const char *config_file;
+	const char *default_config;
+	const char *host_root;
+	const char *mig_state_file;
+	const char *kubelet_service;
+	const char *driver_root;
+	const char *gpu_clients_file;
+	bool with_reboot;
+	bool with_shutdown_clients;
+	bool debug;
+	bool force;                /* remove vGPUs a process holds (never by default) */
+	const char *sysfs_root;
+	const char *sa_dir;        /* service-account directory (in-cluster) */
+	double retry_base_s;       /* first retry delay; doubles up to 30x */
+	double pod_wait_s;         /* per operand */
+	double watch_timeout_s;    /* timeoutSeconds of a watch; 0 = random 300-600 */
+};
+
+struct agent {
+	struct agent_opts o;
+	struct vdm_ctx *ctx;
+	struct kube *kube;
+	int sigfd;                 /* SIGTERM, SIGINT, SIGHUP, SIGQUIT */
+	bool stop;                 /* a stop signal was seen */
+	char *node_uid;
+
+	/* What the node asks for. */
+	bool synced;               /* the node has been seen */
+	char *label;               /* value of LABEL_CONFIG, NULL when absent or empty */
+	bool dirty;                /* something may need a reconcile */
+
+	/* The last reconcile. */
+	char *last_key;            /* label and content of the layout it applied or tried */
+	bool last_ok;
+	int failures;              /* consecutive failures: the retry delay doubles */
+	bool retry_armed;
+	bool retry_due;            /* the retry timer fired: try even if nothing changed */
+	bool host_clients_stopped;
+};
+
+/* node.c */
+struct json_object;
+/* Edit a node's labels (a JSON object) in place; return true if changed. */
+typedef bool (*node_edit_fn)(struct json_object *labels, void *ud);
+/* GET the node, edit, PUT with its resourceVersion; on 409 read again and
+ * redo, up to 10 times. 0 (also when nothing changed), or -1 with *err. */
+int node_edit(struct agent *a, node_edit_fn fn, void *ud, char **err);
+/* Set the state label and, with pause, pause the operands (one write);
+ * without pause, restore paused operands (one write). state may be NULL. */
+int node_set(struct agent *a, const char *state, bool pause, char **err);
+/* Wait until no pod of either operand runs on this node. 0, -ETIMEDOUT,
+ * -EINTR (stop signal), or -1 with *err. */
+int node_wait_operands(struct agent *a, char **err);
+const char *node_label(struct json_object *node, const char *key);
+
+/* events.c: post an Event about the node; failures are only logged. */
+void event_post(struct agent *a, bool warning, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* reconcile.c: one reconcile of the node's wish with the host. */
+void reconcile(struct agent *a);
+/* The content of the selected layout, for "did it change?". malloc'd, or NULL
+ * when the file does not parse or lacks the label. */
+char *reconcile_key(struct agent *a);
+/* Delay before the next retry (ms), from the failure count. */
+long retry_delay_ms(const struct agent *a);
+
+/* watch.c / loop.c */
+int agent_run(struct agent *a);
+/* Take the node object seen by LIST or WATCH. */
+void agent_node_seen(struct agent *a, struct json_object *node);
+
+/* clients.c */
+int clients_validate(struct agent *a, char **err);
+int clients_stop(struct agent *a, char **err);
+void clients_start(struct agent *a);
+
+#endif

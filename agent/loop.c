@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The event loop. One poll (curl_multi_poll) over the node watch's socket,
+ * a signalfd (stop signals), an inotify fd (the config directory: the
+ * kubelet swaps the ConfigMap's ..data symlink) and a timerfd (retry or
+ * reconnect). Idle, the process sleeps there: no timer runs while the watch
+ * is open, apart from the transfer's own deadline (timeoutSeconds + 30 s).
+ *
+ * The watch (reference §4.1): LIST the node (fieldSelector
+ * metadata.name=NODE), then WATCH from the list's resourceVersion with
+ * allowWatchBookmarks and timeoutSeconds. A stream the server ends is
+ * watched again from the last resourceVersion; 410 Gone or an ERROR event
+ * lists again; a lost connection or a failed request waits (0.5 s doubling
+ * to 30 s) and then reconnects. Changes that arrive while an apply runs are
+ * read afterwards; only the newest label value counts.
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+enum wstate { W_LIST, W_WATCH, W_WATCHING, W_WAIT_LIST, W_WAIT_WATCH };
+
+struct loop {
+	struct agent *a;
+	CURLM *multi;
+	struct kube_stream *stream;
+	enum wstate ws;
+	char *rv;
+	bool relist;          /* the stream said: list again (410 / ERROR) */
+	int reconnects;       /* consecutive failures of LIST/WATCH */
+	long started;         /* when the current watch started */
+	int events;           /* events on the current watch */
+	int tfd_retry, tfd_conn, ifd;
+	char *cfg_dir, *cfg_base;
+};
+
+static void set_rv(struct loop *l, const char *rv)
+{
+	if (!rv || !*rv)
+		return;
+	free(l->rv);
+	l->rv = vdm_xstrdup(rv);
+}
+
+static const char *meta_str(struct json_object *o, const char *key)
+{
+	struct json_object *md, *v;
+	if (o && json_object_object_get_ex(o, "metadata", &md) && json_object_object_get_ex(md, key, &v))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+void agent_node_seen(struct agent *a, struct json_object *node)
+{
+	const char *uid = meta_str(node, "uid");
+	if (uid && (!a->node_uid || strcmp(uid, a->node_uid))) {
+		free(a->node_uid);
+		a->node_uid = vdm_xstrdup(uid);
+	}
+	const char *v = node_label(node, LABEL_CONFIG);
+	if (v && !*v)
+		v = NULL;
+	bool changed = !a->synced || (v == NULL) != (a->label == NULL) || (v && strcmp(v, a->label));
+	if (!changed)
+		return;
+	if (a->synced)
+		vdm_info(a->ctx, "label %s is now %s%s%s", LABEL_CONFIG, v ? "\"" : "",
+			 v ? v : "absent", v ? "\"" : "");
+	free(a->label);
+	a->label = v ? vdm_xstrdup(v) : NULL;
+	a->synced = true;
+	a->dirty = true;
+}
+
+static int watch_line(void *ud, const char *line, size_t len)
+{
+	struct loop *l = ud;
+	(void)len;
+	struct json_object *ev = json_tokener_parse(line), *type, *obj;
+	if (!ev || !json_object_object_get_ex(ev, "type", &type) ||
+	    !json_object_object_get_ex(ev, "object", &obj)) {
+		vdm_warn(l->a->ctx, "node watch: not a watch event: %.80s", line);
+		json_object_put(ev);
+		return 0;
+	}
+	const char *t = json_object_get_string(type);
+	l->events++;
+	int stop = 0;
+	if (!strcmp(t, "ERROR")) {
+		struct json_object *code, *msg;
+		vdm_info(l->a->ctx, "node watch: ERROR event (%d %s): listing again",
+			 json_object_object_get_ex(obj, "code", &code) ? json_object_get_int(code) : 0,
+			 json_object_object_get_ex(obj, "message", &msg) ? json_object_get_string(msg) : "");
+		l->relist = true;
+		stop = 1;
+	} else {
+		set_rv(l, meta_str(obj, "resourceVersion"));
+		if ((!strcmp(t, "ADDED") || !strcmp(t, "MODIFIED")) &&
+		    meta_str(obj, "name") && !strcmp(meta_str(obj, "name"), l->a->o.node_name))
+			agent_node_seen(l->a, obj);
+	}
+	json_object_put(ev);
+	return stop;
+}
+
+static void arm(int tfd, long ms)
+{
+	struct itimerspec its = {0};
+	if (ms > 0) {
+		its.it_value.tv_sec = ms / 1000;
+		its.it_value.tv_nsec = (ms % 1000) * 1000000;
+	}
+	timerfd_settime(tfd, 0, &its, NULL);
+}
+
+static void conn_failed(struct loop *l, enum wstate next, const char *why)
+{
+	long ms = 500L << (l->reconnects < 6 ? l->reconnects : 6);
+	if (ms > 30000)
+		ms = 30000;
+	l->reconnects++;
+	vdm_warn(l->a->ctx, "%s; trying again in %.1fs", why, ms / 1000.0);
+	l->ws = next;
+	arm(l->tfd_conn, ms);
+}
+
+static char *node_selector(struct agent *a)
+{
+	char *sel = vdm_strdupf("metadata.name=%s", a->o.node_name);
+	char *e = kube_escape(sel);
+	free(sel);
+	return e;
+}
+
+static void do_list(struct loop *l)
+{
+	struct agent *a = l->a;
+	char *sel = node_selector(a), *err = NULL;
+	char *path = vdm_strdupf("/api/v1/nodes?fieldSelector=%s", sel);
+	struct json_object *resp = NULL, *items;
+	int st = kube_request(a->kube, "GET", path, NULL, REQ_TIMEOUT_MS, &resp, &err);
+	free(path);
+	free(sel);
+	if (st != 200) {
+		char *m = st > 0 ? kube_status_message(st, resp) : NULL;
+		char *why = vdm_strdupf("cannot list node %s: %s", a->o.node_name, m ? m : err);
+		conn_failed(l, W_WAIT_LIST, why);
+		free(why), free(m), free(err);
+		json_object_put(resp);
+		return;
+	}
+	free(l->rv);
+	l->rv = NULL;
+	set_rv(l, meta_str(resp, "resourceVersion"));
+	bool found = false;
+	if (json_object_object_get_ex(resp, "items", &items) && json_object_is_type(items, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(items); i++) {
+			struct json_object *n = json_object_array_get_idx(items, i);
+			if (meta_str(n, "name") && !strcmp(meta_str(n, "name"), a->o.node_name)) {
+				agent_node_seen(a, n);
+				found = true;
+			}
+		}
+	if (!found)
+		vdm_warn(a->ctx, "node %s not found: waiting for it to appear", a->o.node_name);
+	json_object_put(resp);
+	l->ws = W_WATCH;
+}
+
+static void start_watch(struct loop *l)
+{
+	struct agent *a = l->a;
+	long t = a->o.watch_timeout_s > 0 ? (long)a->o.watch_timeout_s : 300 + random() % 301;
+	char *sel = node_selector(a), *rv = kube_escape(l->rv ? l->rv : ""), *err = NULL;
+	char *path = vdm_strdupf("/api/v1/nodes?allowWatchBookmarks=true&fieldSelector=%s&"
+				 "resourceVersion=%s&timeoutSeconds=%ld&watch=true", sel, rv, t);
+	free(sel);
+	free(rv);
+	l->relist = false;
+	l->events = 0;
+	l->started = kube_now_ms();
+	l->stream = kube_stream_start(a->kube, l->multi, path, t + 30, watch_line, l, &err);
+	free(path);
+	if (!l->stream) {
+		conn_failed(l, W_WAIT_LIST, err);
+		free(err);
+		return;
+	}
+	l->ws = W_WATCHING;
+}
+
+static void watch_ended(struct loop *l, CURLcode res)
+{
+	char *err = NULL;
+	int st = kube_stream_result(l->stream, res, &err);
+	bool stopped = kube_stream_stopped(l->stream);
+	long lasted = kube_now_ms() - l->started;
+	kube_stream_free(l->stream);
+	l->stream = NULL;
+	if (l->relist) {
+		l->reconnects = 0;
+		l->ws = W_LIST;
+	} else if (st == 410) {
+		vdm_info(l->a->ctx, "node watch: resourceVersion too old (410 Gone): listing again");
+		l->ws = W_LIST;
+	} else if (st == 200 && !stopped) {
+		/* the server ended the watch (timeoutSeconds): watch again from rv,
+		 * unless it keeps closing at once */
+		if (l->events == 0 && lasted < 1000)
+			conn_failed(l, W_WAIT_WATCH, "node watch closed at once");
+		else {
+			l->reconnects = 0;
+			l->ws = W_WATCH;
+		}
+	} else if (st < 0) {
+		conn_failed(l, W_WAIT_WATCH, err);
+	} else {
+		char *why = vdm_strdupf("node watch: %s", err ? err : "failed");
+		conn_failed(l, W_WAIT_LIST, why);
+		free(why);
+	}
+	free(err);
+}
+
+/* Read the inotify events; true if the config file may have changed. */
+static bool config_event(struct loop *l)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool hit = false;
+	ssize_t n;
+	while ((n = read(l->ifd, buf, sizeof(buf))) > 0)
+		for (char *p = buf; p < buf + n;) {
+			struct inotify_event *e = (struct inotify_event *)p;
+			if (e->len && (!strcmp(e->name, "..data") || !strcmp(e->name, l->cfg_base)))
+				hit = true;
+			p += sizeof(*e) + e->len;
+		}
+	return hit;
+}
+
+static void drain(struct loop *l)
+{
+	for (int i = 0; i < 64 && l->stream; i++) {
+		int n = 0, running;
+		curl_multi_poll(l->multi, NULL, 0, 0, &n);
+		curl_multi_perform(l->multi, &running);
+		if (n == 0)
+			break;
+	}
+}
+
+static void handle_curl(struct loop *l)
+{
+	int running, q;
+	curl_multi_perform(l->multi, &running);
+	CURLMsg *m;
+	while ((m = curl_multi_info_read(l->multi, &q)))
+		if (m->msg == CURLMSG_DONE && l->stream && m->easy_handle == kube_stream_easy(l->stream))
+			watch_ended(l, m->data.result);
+}
+
+static int setup(struct loop *l, struct agent *a)
+{
+	l->a = a;
+	l->multi = curl_multi_init();
+	l->tfd_retry = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	l->tfd_conn = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	l->ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (!l->multi || l->tfd_retry < 0 || l->tfd_conn < 0 || l->ifd < 0) {
+		vdm_err(a->ctx, "cannot set up the event loop: %s", strerror(errno));
+		return -1;
+	}
+	char *d = vdm_xstrdup(a->o.config_file), *b = vdm_xstrdup(a->o.config_file);
+	l->cfg_dir = vdm_xstrdup(dirname(d));
+	l->cfg_base = vdm_xstrdup(basename(b));
+	free(d);
+	free(b);
+	if (inotify_add_watch(l->ifd, l->cfg_dir, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE |
+						      IN_MOVED_FROM) < 0)
+		vdm_warn(a->ctx, "cannot watch %s for config changes: %s", l->cfg_dir, strerror(errno));
+	l->ws = W_LIST;
+	return 0;
+}
+
+static void teardown(struct loop *l)
+{
+	kube_stream_free(l->stream);
+	if (l->multi)
+		curl_multi_cleanup(l->multi);
+	if (l->tfd_retry >= 0)
+		close(l->tfd_retry);
+	if (l->tfd_conn >= 0)
+		close(l->tfd_conn);
+	if (l->ifd >= 0)
+		close(l->ifd);
+	free(l->rv);
+	free(l->cfg_dir);
+	free(l->cfg_base);
+}
+
+static bool readable(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return poll(&p, 1, 0) > 0;
+}
+
+int agent_run(struct agent *a)
+{
+	struct loop l = {.tfd_retry = -1, .tfd_conn = -1, .ifd = -1};
+	if (setup(&l, a) < 0) {
+		teardown(&l);
+		return -1;
+	}
+	while (!a->stop) {
+		if (l.ws == W_LIST)
+			do_list(&l);
+		if (l.ws == W_WATCH)
+			start_watch(&l);
+		if (a->synced && a->dirty) {
+			drain(&l); /* the newest label value wins */
+			bool was_armed = a->retry_armed;
+			reconcile(a);
+			if (a->retry_armed)
+				arm(l.tfd_retry, retry_delay_ms(a));
+			else if (was_armed)
+				arm(l.tfd_retry, 0);
+		}
+		if (a->stop || readable(a->sigfd))
+			break;
+		if (l.ws == W_LIST || l.ws == W_WATCH)
+			continue;
+		struct curl_waitfd fds[] = {
+			{.fd = a->sigfd, .events = CURL_WAIT_POLLIN},
+			{.fd = l.ifd, .events = CURL_WAIT_POLLIN},
+			{.fd = l.tfd_retry, .events = CURL_WAIT_POLLIN},
+			{.fd = l.tfd_conn, .events = CURL_WAIT_POLLIN},
+		};
+		curl_multi_poll(l.multi, fds, 4, INT_MAX, NULL);
+		handle_curl(&l);
+		if (fds[0].revents)
+			break;
+		if (fds[1].revents && config_event(&l)) {
+			vdm_dbg(a->ctx, "%s changed", a->o.config_file);
+			a->dirty = true;
+		}
+		uint64_t ticks;
+		if (fds[2].revents && read(l.tfd_retry, &ticks, sizeof(ticks)) > 0) {
+			a->retry_armed = false;
+			a->dirty = true;
+			a->retry_due = true;
+		}
+		if (fds[3].revents && read(l.tfd_conn, &ticks, sizeof(ticks)) > 0)
+			l.ws = l.ws == W_WAIT_LIST ? W_LIST : l.ws == W_WAIT_WATCH ? W_WATCH : l.ws;
+	}
+	teardown(&l);
+	return 0;
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One reconcile: the layout the label names (or DEFAULT_VGPU_CONFIG) against
+ * the host, as upstream's updateConfig (reference §1.6) with its wedges
+ * removed (§7):
+ *   parse the file and find the layout (fails: state failed, Event)
+ *   already applied (no unfinished journal): state success
+ *   otherwise: state pending + operands paused (one write), wait (bounded)
+ *   for their pods to go, apply through libvgpudm (plan, in-use refusal,
+ *   journal, rollback), then state success/failed + operands restored (one
+ *   write).
+ * Every way out restores operand labels that read paused-for-vgpu-change,
+ * also the "already applied" and "invalid file" ones, so a restart after a
+ * kill -9 heals the node. A failure is retried after 10 s, 20 s, ... up to
+ * 5 min while nothing changes; a new label value or file content retries at
+ * once.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "agent_apply.h"
+#include "spec.h"
+
+long retry_delay_ms(const struct agent *a)
+{
+	double base = a->o.retry_base_s * 1000, d = base;
+	for (int i = 1; i < a->failures && d < base * 30; i++)
+		d *= 2;
+	if (d > base * 30)
+		d = base * 30;
+	return d < 1 ? 1 : (long)d;
+}
+
+/* The selected layout written out without positions: equal strings, equal
+ * layouts. */
+static char *layout_key(const char *label, const struct vdm_config *cfg)
+{
+	char *k = vdm_strdupf("%s|", label);
+	for (size_t i = 0; i < cfg->n_entries; i++) {
+		const struct vdm_entry *e = &cfg->entries[i];
+		char *n = vdm_strdupf("%s[f", k);
+		free(k);
+		k = n;
+		for (size_t j = 0; j < e->n_filters; j++) {
+			char id[32];
+			vdm_devid_format(&e->filters[j], id, sizeof(id));
+			n = vdm_strdupf("%s,%s", k, id);
+			free(k);
+			k = n;
+		}
+		n = vdm_strdupf("%s;d%s", k, e->all_devices ? "all" : "");
+		free(k);
+		k = n;
+		for (size_t j = 0; j < e->n_devices; j++) {
+			n = vdm_strdupf("%s,%d", k, e->devices[j]);
+			free(k);
+			k = n;
+		}
+		for (size_t j = 0; j < e->n_types; j++) {
+			n = vdm_strdupf("%s;%s=%d", k, e->types[j].type, e->types[j].count);
+			free(k);
+			k = n;
+		}
+		n = vdm_strdupf("%s]", k);
+		free(k);
+		k = n;
+	}
+	return k;
+}
+
+static const char *selected(const struct agent *a)
+{
+	return a->label ? a->label : a->o.default_config;
+}
+
+char *reconcile_key(struct agent *a)
+{
+	char *err = NULL;
+	struct vdm_spec *spec = vdm_spec_load(a->o.config_file, &err);
+	free(err);
+	if (!spec)
+		return NULL;
+	const struct vdm_config *cfg = vdm_spec_find(spec, selected(a));
+	char *k = cfg ? layout_key(selected(a), cfg) : NULL;
+	vdm_spec_free(spec);
+	return k;
+}
+
+/* The end of every reconcile: state, operands back, Event, retry timer. */
+static void finish(struct agent *a, bool ok, char *key, bool warning, const char *reason,
+		   const char *note)
+{
+	char *err = NULL;
+	bool written = node_set(a, ok ? "success" : "failed", false, &err) == 0;
+	if (!written) {
+		vdm_err(a->ctx, "cannot write the node's state (%s): %s", ok ? "success" : "failed", err);
+		free(err);
+	}
+	event_post(a, warning, reason, "%s", note);
+	free(a->last_key);
+	a->last_key = key;
+	a->last_ok = ok && written;
+	if (a->last_ok) {
+		a->failures = 0;
+		a->retry_armed = false;
+	} else {
+		a->failures++;
+		a->retry_armed = true;
+		vdm_info(a->ctx, "trying again in %.1fs unless the label or the config changes first",
+			 retry_delay_ms(a) / 1000.0);
+	}
+}
+
+void reconcile(struct agent *a)
+{
+	bool retry = a->retry_due;
+	a->retry_due = false;
+	a->dirty = false;
+	const char *label = selected(a);
+	char *err = NULL;
+
+	struct vdm_spec *spec = vdm_spec_load(a->o.config_file, &err);
+	if (!spec) {
+		char *note = vdm_strdupf("error parsing config file %s: %s; the host was not changed",
+					 a->o.config_file, err);
+		finish(a, false, NULL, true, "InvalidConfig", note);
+		free(note);
+		free(err);
+		return;
+	}
+	const struct vdm_config *cfg = vdm_spec_find(spec, label);
+	if (!cfg) {
+		char *note = vdm_strdupf("selected vgpu-config not present: %s (%s %s, file %s); the host "
+					 "was not changed", label, a->label ? "label" : "default",
+					 a->label ? LABEL_CONFIG : "config", a->o.config_file);
+		finish(a, false, NULL, true, "UnknownConfig", note);
+		free(note);
+		vdm_spec_free(spec);
+		return;
+	}
+	char *key = layout_key(label, cfg);
+	if (!retry && a->last_ok && a->last_key && !strcmp(key, a->last_key)) {
+		vdm_dbg(a->ctx, "vGPU config %s unchanged and applied: nothing to do", label);
+		free(key);
+		vdm_spec_free(spec);
+		return;
+	}
+	vdm_info(a->ctx, "Updating to vGPU config: %s", label);
+
+	/* Already there, or refused: no operand is paused for nothing. After an
+	 * apply died midway (its journal is there) only apply can tell. */
+	const char *reason = NULL;
+	int rc = agent_journal_pending(a) ? 0 : agent_check(a, spec, cfg, &reason, &err);
+	if (rc != 0) {
+		char *note = rc > 0 ? vdm_strdupf("vGPU config %s is already applied", label)
+			     : rc == -1 ? vdm_strdupf("vGPU config %s: %s; the host was not changed", label, err)
+					: vdm_strdupf("cannot read the host: %s", err);
+		finish(a, rc > 0, key, rc < 0, rc > 0 ? "AlreadyApplied" : reason ? reason : "HostUnreadable",
+		       note);
+		free(note);
+		free(err);
+		vdm_spec_free(spec);
+		return;
+	}
+
+	/* Changing: pending, operands paused, their pods gone. */
+	if (node_set(a, "pending", true, &err) < 0) {
+		char *note = vdm_strdupf("cannot pause the sandbox operands on %s: %s; the host was "
+					 "not changed", a->o.node_name, err);
+		finish(a, false, key, true, "PauseFailed", note);
+		free(note);
+		free(err);
+		vdm_spec_free(spec);
+		return;
+	}
+	rc = node_wait_operands(a, &err);
+	if (rc < 0) {
+		char *note = rc == -EINTR ? vdm_strdupf("stopped before applying vGPU config %s; the "
+							"host was not changed", label)
+					  : vdm_strdupf("%s; the host was not changed", err);
+		finish(a, false, key, true, rc == -EINTR ? "Interrupted" : "OperandsNotStopped", note);
+		free(note);
+		free(err);
+		vdm_spec_free(spec);
+		return;
+	}
+
+	struct agent_result r = {0};
+	agent_apply(a, spec, cfg, &r);
+	char *note;
+	if (r.ok)
+		note = vdm_strdupf("vGPU config %s applied: %u vGPUs created, %u removed, %u kept", label,
+				   r.created, r.removed, r.kept);
+	else
+		note = vdm_strdupf("vGPU config %s: %s", label, r.msg ? r.msg : "apply failed");
+	finish(a, r.ok, key, !r.ok, r.reason, note);
+	free(note);
+	agent_result_free(&r);
+	vdm_spec_free(spec);
+}

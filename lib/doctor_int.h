@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* doctor's internal helpers, shared by doctor.c, doctor_host.c, doctor_guest.c. */
+#ifndef VGPUDM_DOCTOR_INT_H
+#define VGPUDM_DOCTOR_INT_H
+
+#include "doctor.h"
+#include "doctor_parse.h"
+
+/* nvidia-smi -q, run and parsed once: 0 with *smi, or the failure (-ENOENT:
+ * not installed; -EIO: it ran and failed). */
+int dr_smi(struct vdm_doctor *d, const struct vdm_smi **smi);
+/* A whole file under the root (malloc'd, NUL-terminated; NULL with *rc = -errno). */
+char *dr_read(struct vdm_doctor *d, const char *rel, int *rc);
+/* The path as evidence shows it: "/" + rel (relative to --sysfs-root). */
+const char *dr_path(struct vdm_doctor *d, const char *rel);
+/* The vGPU signature of an NVIDIA function's config space (1 yes, 0 no,
+ * <0 unreadable); hv/hb (>= 11 bytes) get the host driver version and branch. */
+int dr_pci_vgpu(struct vdm_doctor *d, const char *bdf, char *hv, char *hb);
+/* NVIDIA display/3D functions that are not VFs, sorted; count or -errno. */
+int dr_nvidia_functions(struct vdm_doctor *d, char ***out);
+
+/* doctor_layout.c */
+struct vdm_host;
+struct vdm_run_result;
+void dr_host_journal(struct vdm_doctor *d);
+void dr_host_vgpus(struct vdm_doctor *d, struct vdm_host *h, bool have_smi, const char *host_version);
+/* r: the dry run of -f/-c (vdm_run_apply). */
+void dr_host_config(struct vdm_doctor *d, const struct vdm_run_result *r);
+
+#endif
