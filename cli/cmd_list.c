@@ -20,16 +20,13 @@ static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 		printf("  %-22s %-12s %7s %7s\n", "TYPE", "ID", "FREE", "MAX");
 		for (size_t t = 0; t < g->n_types; t++) {
 			const struct vdm_vtype *vt = &g->types[t];
-			char max[16] = "unknown";
+			char max[16] = "unknown", free_s[16] = "unknown";
 			if (vt->max_instances >= 0)
 				snprintf(max, sizeof(max), "%d", vt->max_instances);
-			char free_s[16] = "?";
 			int n = vdm_gpu_free_instances(h, g, (int)t);
 			if (n >= 0)
 				snprintf(free_s, sizeof(free_s), "%d", n);
-			else if (n == VDM_FREE_UNKNOWN)
-				snprintf(free_s, sizeof(free_s), "unknown");
-			else
+			else if (n != VDM_FREE_UNKNOWN)
 				vdm_warn(h->ctx, "GPU %d: %s", g->index, h->error);
 			printf("  %-22s %-12s %7s %7s\n", vt->name, vt->id, free_s, max);
 		}
@@ -68,7 +65,6 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		free(err);
 		return EXIT_FAIL;
 	}
-	cli_note_pending(c, h, false);
 	for (size_t i = 0; i < h->n_unreadable; i++)
 		vdm_warn(c->ctx, "%s: this device cannot be identified: GPU indexes after it are in doubt",
 			 h->unreadable[i]);
@@ -76,6 +72,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		if (h->gpus[i].unreadable)
 			vdm_warn(c->ctx, "GPU %d (%s): its state cannot be read: %s", h->gpus[i].index,
 				 h->gpus[i].addr, h->gpus[i].unreadable);
+	cli_note_pending(c, h, false);
 	if (json) {
 		struct json_object *o = vdm_json_host(h);
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |

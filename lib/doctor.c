@@ -5,8 +5,11 @@
  * printers in doctor_out.c.
  */
 #include "doctor.h"
+#include "rootfs.h"
 
 #include <errno.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,9 +185,13 @@ char *dr_read(struct vdm_doctor *d, const char *rel, int *rc)
 	int r = vdm_path(d->ctx, path, sizeof(path), rel);
 	char *buf = NULL;
 	if (r == 0) {
-		FILE *f = fopen(path, "r");
+		/* Inside the root, like every path: a link in the tree cannot lead out. */
+		int fd = vdm_root_open(d->ctx, rel, O_RDONLY | O_NONBLOCK, 0);
+		FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 		if (!f) {
-			r = -errno;
+			r = fd < 0 ? fd : -errno;
+			if (fd >= 0)
+				close(fd);
 		} else {
 			size_t len = 0;
 			FILE *m = open_memstream(&buf, &len);

@@ -9,7 +9,6 @@
 #ifndef VGPUDM_HOST_H
 #define VGPUDM_HOST_H
 
-#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -148,10 +147,10 @@ int vdm_gpu_find_type(const struct vdm_gpu *gpu, const char *name);
  * with host->error naming the file that could not be read. */
 int vdm_parent_available(struct vdm_host *host, struct vdm_parent *p, int type);
 /* Free instances of a type on a GPU now: the sum over its parents, capped by
- * the type's per-GPU maximum; VDM_FREE_UNKNOWN when that maximum is not
- * known and the parents are VFs (each says only whether it can take one
- * more); -errno (host->error set) when a parent's count cannot be read. */
-#define VDM_FREE_UNKNOWN INT_MIN
+ * the type's per-GPU maximum; VDM_FREE_UNKNOWN when that maximum is not known
+ * and the parents are VFs (each says only whether it can take one more);
+ * -errno (host->error set) when a parent's count cannot be read. */
+#define VDM_FREE_UNKNOWN (-1000000)
 int vdm_gpu_free_instances(struct vdm_host *host, struct vdm_gpu *gpu, int type);
 /* Number of vGPUs of a type on a GPU. */
 int vdm_gpu_count_type(const struct vdm_gpu *gpu, int type);
