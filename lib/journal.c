@@ -451,6 +451,25 @@ int vdm_restore(struct vdm_host **host, const struct vdm_snapshot *s, char **err
 	return 0;
 }
 
+int vdm_journal_load(const struct vdm_host *h, struct vdm_snapshot *s, char **err)
+{
+	char path[VDM_PATH_MAX];
+	vdm_path(h->ctx, path, sizeof(path), VDM_JOURNAL_FILE);
+	int rc = vdm_journal_read(h->ctx, s, err);
+	if (rc <= 0)
+		return rc;
+	rc = journal_check(h, s, path, err);
+	if (rc < 0) {
+		char *msg = vdm_strdupf("refusing the journal of an earlier apply: %s; move it away "
+					"after checking the host with 'nvidia-vgpu-dm list'", *err);
+		free(*err);
+		*err = msg;
+		vdm_snapshot_free(s);
+		return rc;
+	}
+	return 1;
+}
+
 int vdm_journal_recover(struct vdm_host **host, char **err)
 {
 	struct vdm_ctx *ctx = (*host)->ctx;

@@ -62,6 +62,9 @@ void vdm_snapshot_free(struct vdm_snapshot *s);
 /* Read the journal into *s: 0 when there is none, 1 read, or -errno with
  * *err set when it is there but incomplete or unreadable. */
 int vdm_journal_read(struct vdm_ctx *ctx, struct vdm_snapshot *s, char **err);
+/* vdm_journal_read, then the checks recovery makes against the scanned host
+ * h (a journal it would refuse is refused here too, with the same message). */
+int vdm_journal_load(const struct vdm_host *h, struct vdm_snapshot *s, char **err);
 /* The vGPUs, as scanned, of every GPU the plan changes. */
 void vdm_snapshot_of_plan(const struct vdm_plan *plan, struct vdm_snapshot *s);
 

@@ -59,7 +59,7 @@ int vdm_host_view_pending(struct vdm_host *h, bool view, char **note, char **err
 {
 	struct vdm_snapshot s;
 	*note = NULL;
-	int rc = vdm_journal_read(h->ctx, &s, err);
+	int rc = vdm_journal_load(h, &s, err);
 	if (rc <= 0)
 		return rc;
 	char *gpus = vdm_xstrdup("");
