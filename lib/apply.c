@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "apply.h"
 #include "journal.h"
+#include "mig.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -130,7 +131,19 @@ int vdm_apply(struct vdm_host *h, const struct vdm_spec *spec, const struct vdm_
 			continue;
 		}
 		vdm_gpu_label(gp->gpu, lbl, sizeof(lbl));
-		for (size_t o = 0; o < gp->n_ops && !cause; o++) {
+		bool mig_done = false;
+		for (size_t o = 0; o <= gp->n_ops && !cause; o++) {
+			/* MIG steps: after the removes, before the creates */
+			if (!mig_done && (o == gp->n_ops || gp->ops[o].kind == VDM_OP_CREATE)) {
+				unsigned n = 0;
+				mig_done = true;
+				rc = vdm_mig_apply(h, gp, &n, &cause);
+				st.mig_steps += n;
+				if (rc < 0)
+					break;
+			}
+			if (o == gp->n_ops)
+				break;
 			const struct vdm_op *op = &gp->ops[o];
 			const struct vdm_backend *be = gp->gpu->be;
 			if (op->kind == VDM_OP_KEEP) {
@@ -162,7 +175,7 @@ int vdm_apply(struct vdm_host *h, const struct vdm_spec *spec, const struct vdm_
 	if (!cause)
 		cause = verify(h, spec, cfg, plan);
 	if (cause) {
-		*err = restore(h, plan, st.removed + st.created, cause, &st.rollback);
+		*err = restore(h, plan, st.removed + st.created + st.mig_steps, cause, &st.rollback);
 		rc = rc < 0 ? rc : -EIO;
 	} else {
 		rc = 0;

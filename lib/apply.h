@@ -21,6 +21,7 @@ struct vdm_apply_stats {
 	unsigned removed;
 	unsigned created;
 	unsigned kept;
+	unsigned mig_steps;    /* MIG mode changes, GPU instances made or destroyed, VF toggles */
 	enum vdm_rollback rollback;
 };
 

@@ -135,3 +135,19 @@ const struct vdm_cat_pci *vdm_cat_pci_at(size_t i)
 {
 	return i < vdm_cat_n_pcis_ ? &vdm_cat_pcis_[i] : NULL;
 }
+
+const struct vdm_cat_gi_profile *vdm_cat_gi_profile(const struct vdm_cat_gpu *g, const char *name)
+{
+	for (size_t i = 0; g && name && i < g->n_gi_profiles; i++)
+		if (!strcmp(g->gi_profiles[i].name, name))
+			return &g->gi_profiles[i];
+	return NULL;
+}
+
+unsigned vdm_cat_type_per_gi(const struct vdm_cat_gpu *g, const struct vdm_cat_type *t)
+{
+	const struct vdm_cat_gi_profile *p = vdm_cat_gi_profile(g, t->gi_profile);
+	if (!p || !t->fb_mib)
+		return 0;
+	return p->fb_mib / t->fb_mib ? p->fb_mib / t->fb_mib : 1;
+}

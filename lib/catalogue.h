@@ -43,6 +43,19 @@ struct vdm_cat_type {
 	const char *source;        /* source tags of the row */
 };
 
+/* One MIG GPU-instance profile of a model (a row of mig-profiles.tsv). */
+struct vdm_cat_gi_profile {
+	const char *name;          /* "1g.5gb", "1g.5gb+me", "1g.24gb+gfx" */
+	unsigned id;               /* nvidia-smi mig -lgip ID (NVML creates by it; 7g is 0) */
+	unsigned nvml_index;       /* NVML_GPU_INSTANCE_PROFILE_* constant */
+	unsigned slices;           /* compute slices */
+	unsigned fb_mib;           /* nominal memory (budgeting uses it) */
+	unsigned max_instances;    /* per GPU */
+	unsigned mem_slots;        /* memory slots one instance covers */
+	uint32_t starts_mask;      /* bit i: an instance may start at memory slot i */
+	const char *source;
+};
+
 /* One GPU model (a row of gpus.tsv): one physical GPU, not a board. */
 struct vdm_cat_gpu {
 	const char *model;         /* the vGPU type-name prefix: "T4", "A100D", "RTX6000-Ada" */
@@ -68,6 +81,8 @@ struct vdm_cat_gpu {
 	const struct vdm_cat_type *types;  /* in the driver's listing order */
 	size_t n_types;
 	const char *source;
+	const struct vdm_cat_gi_profile *gi_profiles; /* MIG: its GPU-instance profiles; NULL none */
+	size_t n_gi_profiles;
 };
 
 /* One vGPU series (a row of series.tsv). */
@@ -109,6 +124,13 @@ const struct vdm_cat_type *vdm_cat_gpu_type_by_id(const struct vdm_cat_gpu *g, u
 /* A type by full name among all models ("L40S-4Q"); *gpu gets its model
  * (gpu may be NULL).  NULL if no model lists it. */
 const struct vdm_cat_type *vdm_cat_type_by_name(const char *name, const struct vdm_cat_gpu **gpu);
+
+/* A GPU-instance profile of a model by name ("1g.5gb+me"); NULL if none. */
+const struct vdm_cat_gi_profile *vdm_cat_gi_profile(const struct vdm_cat_gpu *g, const char *name);
+/* vGPUs of a MIG-backed type one GPU instance holds: the profile's memory
+ * over the vGPU's (doctor-plan-mig.md 3.4: eight 3 GB vGPUs in a 1g.24gb
+ * instance), at least 1; 0 for a time-sliced type or an unknown profile. */
+unsigned vdm_cat_type_per_gi(const struct vdm_cat_gpu *g, const struct vdm_cat_type *t);
 
 /* A series by letter ('Q', 'C', 'B', 'A', case-insensitive); NULL if unknown. */
 const struct vdm_cat_series *vdm_cat_series(char series);

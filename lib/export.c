@@ -7,6 +7,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "mig.h"
 #include "plan.h"
 
 bool vdm_export_gpu(const struct vdm_gpu *g)
@@ -34,6 +35,8 @@ int vdm_export_prepare(struct vdm_host *h, char **err)
 		return -ENODEV;
 	}
 	vdm_export_warn_skipped(h);
+	for (size_t i = 0; i < h->n_gpus; i++)
+		vdm_mig_export_note(h->ctx, &h->gpus[i]);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mig.h"
 #include "rootfs.h"
 #include "sysfs.h"
 
@@ -103,6 +104,7 @@ void vdm_snapshot_of_plan(const struct vdm_plan *plan, struct vdm_snapshot *s)
 			snprintf(sv->type_id, sizeof(sv->type_id), "%s", vg->type_id);
 			snprintf(sv->parent, sizeof(sv->parent), "%s", vg->parent->addr);
 		}
+		vdm_mig_snapshot(gp->gpu, s);
 		for (size_t o = 0; o < gp->n_ops; o++) {
 			const struct vdm_op *op = &gp->ops[o];
 			if (op->kind != VDM_OP_CREATE)
@@ -145,6 +147,7 @@ int vdm_journal_write(struct vdm_ctx *ctx, const struct vdm_plan *plan, char **e
 			if (!strcmp(s.v[v].gpu, s.gpus[g]))
 				fprintf(f, "vgpu %s %s %s %s\n", s.v[v].gpu, s.v[v].id, s.v[v].type_id,
 					s.v[v].parent);
+		vdm_mig_journal_write(f, &s, s.gpus[g]);
 		for (size_t v = 0; v < s.n_creates; v++)
 			if (!strcmp(s.creates[v].gpu, s.gpus[g]))
 				fprintf(f, "create %s %s %s %s\n", s.creates[v].gpu, s.creates[v].id,
@@ -180,6 +183,8 @@ void vdm_snapshot_free(struct vdm_snapshot *s)
 {
 	free(s->gpus);
 	free(s->v);
+	free(s->mig);
+	free(s->gi);
 	free(s->creates);
 	memset(s, 0, sizeof(*s));
 }
@@ -209,7 +214,7 @@ static void add_line(struct vdm_snap_vgpu **v, size_t *n, char **w)
 /* Read a journal; 0 none, 1 read, -errno refused (with *err). Only a regular
  * file owned by root (or by the user running the tool) that no one else can
  * write is believed: it decides what the next apply removes. */
-static int journal_read(struct vdm_ctx *ctx, struct vdm_snapshot *s, char **err)
+int vdm_journal_read(struct vdm_ctx *ctx, struct vdm_snapshot *s, char **err)
 {
 	char path[VDM_PATH_MAX], line[512];
 	memset(s, 0, sizeof(*s));
@@ -264,7 +269,9 @@ static int journal_read(struct vdm_ctx *ctx, struct vdm_snapshot *s, char **err)
 				add_line(&s->creates, &s->n_creates, w);
 			else if (!bad)
 				add_line(&s->v, &s->n, w);
-		} else if (!strcmp(line, "end"))
+		} else if (!strncmp(line, "mig ", 4) || !strncmp(line, "gi ", 3))
+			bad = !vdm_mig_journal_parse(line, s);
+		else if (!strcmp(line, "end"))
 			end = true;
 		else
 			bad = true;
@@ -398,6 +405,10 @@ int vdm_restore(struct vdm_host **host, const struct vdm_snapshot *s, char **err
 	int rc = rescan(host, err);
 	if (rc < 0)
 		return rc;
+	/* 1b: MIG mode, VFs and GPU instances as they were. */
+	rc = vdm_mig_restore(host, s, &failed, err);
+	if (rc < 0)
+		return rc;
 	/* 2: create what is missing, with its id, type and parent. */
 	for (size_t i = 0; i < s->n; i++) {
 		if (find_vgpu(*host, &s->v[i]))
@@ -431,8 +442,9 @@ int vdm_restore(struct vdm_host **host, const struct vdm_snapshot *s, char **err
 		const struct vdm_vgpu *v = find_vgpu(*host, &s->v[i]);
 		ok = v && same(v, &s->v[i]);
 	}
+	ok = ok && vdm_mig_restored(*host, s);
 	if (!ok) {
-		*err = vdm_strdupf("could not restore the vGPUs as they were (%d step%s failed)", failed,
+		*err = vdm_strdupf("could not restore the vGPUs (and GPU instances) as they were (%d step%s failed)", failed,
 				   failed == 1 ? "" : "s");
 		return -EIO;
 	}
@@ -445,7 +457,7 @@ int vdm_journal_recover(struct vdm_host **host, char **err)
 	struct vdm_snapshot s;
 	char path[VDM_PATH_MAX];
 	vdm_path(ctx, path, sizeof(path), VDM_JOURNAL_FILE);
-	int rc = journal_read(ctx, &s, err);
+	int rc = vdm_journal_read(ctx, &s, err);
 	if (rc <= 0)
 		return rc;
 	rc = journal_check(*host, &s, path, err);

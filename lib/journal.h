@@ -36,6 +36,15 @@ struct vdm_snap_vgpu {
 	char type_id[32];
 	char parent[VDM_ADDR_LEN];
 };
+/* MIG state of a GPU (mig.h): its mode and VF count, and its GPU instances. */
+struct vdm_snap_mig {
+	char gpu[VDM_ADDR_LEN];
+	int mode, num_vfs;
+};
+struct vdm_snap_gi {
+	char gpu[VDM_ADDR_LEN];
+	unsigned profile_id, start, size;
+};
 struct vdm_snapshot {
 	char (*gpus)[VDM_ADDR_LEN];
 	size_t n_gpus;
@@ -44,8 +53,15 @@ struct vdm_snapshot {
 	struct vdm_snap_vgpu *creates;       /* what the run was to create */
 	size_t n_creates;
 	int pid;                /* of the run that wrote it */
+	struct vdm_snap_mig *mig;
+	size_t n_mig;
+	struct vdm_snap_gi *gi;
+	size_t n_gi;
 };
 void vdm_snapshot_free(struct vdm_snapshot *s);
+/* Read the journal into *s: 0 when there is none, 1 read, or -errno with
+ * *err set when it is there but incomplete or unreadable. */
+int vdm_journal_read(struct vdm_ctx *ctx, struct vdm_snapshot *s, char **err);
 /* The vGPUs, as scanned, of every GPU the plan changes. */
 void vdm_snapshot_of_plan(const struct vdm_plan *plan, struct vdm_snapshot *s);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "mig.h"
 #include "plan.h"
 
 static struct json_object *jstr(const char *s)
@@ -72,6 +73,9 @@ static struct json_object *gpu_json(struct vdm_host *h, struct vdm_gpu *g)
 		json_object_array_add(vgpus, vo);
 	}
 	json_object_object_add(o, "vgpus", vgpus);
+	struct json_object *mig = vdm_mig_json_gpu(g);
+	if (mig)
+		json_object_object_add(o, "mig", mig);
 	return o;
 }
 
@@ -190,6 +194,9 @@ struct json_object *vdm_json_plan(const struct vdm_plan *plan)
 			json_object_array_add(ops, oo);
 		}
 		json_object_object_add(o, "operations", ops);
+		struct json_object *mig = selected ? vdm_mig_json_plan(gp) : NULL;
+		if (mig)
+			json_object_object_add(o, "mig_steps", mig);
 		if (selected) {
 			n_create += gp->n_create;
 			n_remove += gp->n_remove;

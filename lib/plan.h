@@ -26,6 +26,8 @@ struct vdm_op {
 					   only: another run draws another (shown as such) */
 };
 
+struct vdm_mig_plan;
+
 struct vdm_gpu_plan {
 	struct vdm_gpu *gpu;
 	const struct vdm_entry *entry;  /* NULL: no entry selects this GPU; it is left alone */
@@ -34,6 +36,7 @@ struct vdm_gpu_plan {
 	struct vdm_op *ops;             /* removes, then keeps, then creates */
 	size_t n_ops;
 	size_t n_keep, n_remove, n_create;
+	struct vdm_mig_plan *mig;       /* MIG steps (mig.h), NULL: none */
 };
 
 struct vdm_plan {

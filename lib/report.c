@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mig.h"
+
 static const char *op_word(enum vdm_op_kind k)
 {
 	switch (k) {
@@ -106,12 +108,19 @@ static void print_gpu(FILE *f, const struct vdm_gpu_plan *gp)
 		w_id = li > w_id ? li : w_id;
 		w_type = lt > w_type ? lt : w_type;
 	}
+	bool mig = false;
 	for (size_t k = 0; k < gp->n_ops; k++) {
 		const struct vdm_op *op = &gp->ops[k];
+		if (!mig && op->kind == VDM_OP_CREATE) {
+			vdm_mig_print_plan(f, gp); /* run after the removes, before the creates */
+			mig = true;
+		}
 		op_type(g, op, type, sizeof(type));
 		fprintf(f, "  %-6s  %-*s  %-*s  on %s\n", op_word(op->kind), w_id,
 			op->random_id ? random_id : op->id, w_type, type, op->parent ? op->parent->addr : "?");
 	}
+	if (!mig)
+		vdm_mig_print_plan(f, gp);
 }
 
 void vdm_plan_print(FILE *f, const struct vdm_plan *plan)

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "rootfs.h"
+#include "sysfs.h"
 
 void vdm_sriov_enabled_free(struct vdm_sriov_enabled *e)
 {
@@ -72,6 +74,44 @@ static int run_sriov_manage(struct vdm_ctx *ctx, const char *tool, const char *f
 	free(why);
 	vdm_exec_result_free(&r);
 	return rc < 0 ? rc : 1;
+}
+
+int vdm_sriov_manage(struct vdm_ctx *ctx, const char *addr, bool enable, int timeout_ms, char **err)
+{
+	char tool[4096], rel[VDM_PATH_MAX];
+	const char *flag = enable ? "-e" : "-d";
+	int rc = vdm_tool_find("sriov-manage", tool, sizeof(tool), NULL);
+	long deadline = now_ms() + timeout_ms;
+	if (rc < 0) {
+		*err = vdm_strdupf("%s %s %s failed: cannot run it: %s", tool, flag, addr, strerror(-rc));
+		return rc;
+	}
+	char *why = NULL;
+	rc = run_sriov_manage(ctx, tool, flag, addr, deadline, timeout_ms, &why);
+	if (rc < 0) {
+		*err = why;
+		return rc;
+	}
+	/* its status is not the verdict: sriov_numvfs is */
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/sriov_numvfs", addr);
+	for (;;) {
+		vdm_root_cache_flush(ctx); /* the VFs' directories come and go */
+		int n = -1;
+		if (vdm_sysfs_read_int(ctx, rel, &n) == 0 && (enable ? n > 0 : n == 0)) {
+			free(why);
+			return 0;
+		}
+		if (now_ms() >= deadline) {
+			*err = why ? why : vdm_strdupf("%s: sriov_numvfs is %d %d s after %s %s %s", addr, n,
+						       timeout_ms / 1000, tool, flag, addr);
+			return -ETIMEDOUT;
+		}
+		if (why) { /* it failed and nothing changed */
+			*err = why;
+			return -EIO;
+		}
+		usleep(100 * 1000);
+	}
 }
 
 int vdm_sriov_enable(struct vdm_host **hostp, const struct vdm_config *cfg, int timeout_ms,

@@ -39,4 +39,9 @@ int vdm_sriov_enable(struct vdm_host **host, const struct vdm_config *cfg, int t
 int vdm_sriov_disable(struct vdm_host **host, const struct vdm_sriov_enabled *e, int timeout_ms,
 		      char **err);
 
+/* Run "sriov-manage -e|-d <addr>" and wait up to timeout_ms until the PF's
+ * sriov_numvfs is non-zero (enable) or zero. 0 or -errno with *err set.
+ * MIG needs it: a mode change on Ampere needs the VFs off (doctor-plan-mig.md 4.2). */
+int vdm_sriov_manage(struct vdm_ctx *ctx, const char *addr, bool enable, int timeout_ms, char **err);
+
 #endif

@@ -14,6 +14,8 @@
  *    type than its own max_instance.  SIMPLIFICATION: real mixed-size mode
  *    has lower maximums for some types and placement constraints.
  *  - SR-IOV: one vGPU per VF.
+ *  - MIG-backed types (mig.c): only in MIG mode, only into GPU instances of
+ *    their profile; time-sliced types only with MIG mode off.
  */
 #include <stdlib.h>
 
@@ -36,10 +38,48 @@ static bool compatible(enum sim_mix_policy policy, const struct sim_type_spec *h
 	return false;
 }
 
+/* MIG-backed: only in MIG mode, into GIs of the type's profile that hold
+ * vGPUs of its size only, up to its per-GI and per-GPU maximums (mig.c). */
+static unsigned mig_room(const struct sim *s, const struct sim_gpu *g, const struct sim_type_spec *want)
+{
+	unsigned same = 0, room = 0;
+
+	if (!g->mig_on)
+		return 0;
+	for (size_t i = 0; i < s->vgpus.n; i++) {
+		const struct sim_vgpu *v = s->vgpus.v[i];
+		same += v->gpu == g && v->spec == want;
+	}
+	if (same >= want->max_instances)
+		return 0;
+	for (size_t i = 0; i < g->gis.n; i++) {
+		const struct sim_gi *gi = g->gis.v[i];
+		if (gi->profile != want->gi || !gi->nci)
+			continue;
+		unsigned n = 0;
+		bool ok = true;
+		for (size_t k = 0; k < s->vgpus.n; k++) {
+			const struct sim_vgpu *v = s->vgpus.v[k];
+			if (v->gi != gi)
+				continue;
+			n++;
+			ok = ok && sim_type_fb_mib(v->spec) == sim_type_fb_mib(want);
+		}
+		if (ok && n < want->per_gi)
+			room += want->per_gi - n;
+	}
+	return room < want->max_instances - same ? room : want->max_instances - same;
+}
+
 /* How many more vGPUs of type want the whole GPU accepts. */
 static unsigned gpu_room(const struct sim *s, const struct sim_gpu *g, const struct sim_type_spec *want)
 {
 	unsigned used = 0, same = 0, fb_used = 0;
+
+	if (want->gi)
+		return mig_room(s, g, want);
+	if (g->mig_on)
+		return 0; /* time-sliced types are not offered in MIG mode */
 
 	for (size_t i = 0; i < s->vgpus.n; i++) {
 		const struct sim_vgpu *v = s->vgpus.v[i];

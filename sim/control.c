@@ -37,9 +37,11 @@ static const struct {
 	{ "ENOENT", ENOENT }, { "ENXIO", ENXIO },
 };
 
-static const char *const fault_op_names[] = {
+static const char *const fault_op_names[SIM_FAULT_COUNT] = {
 	[SIM_FAULT_CREATE] = "create",
 	[SIM_FAULT_REMOVE] = "remove",
+	[SIM_FAULT_MIG] = "mig",
+	[SIM_FAULT_GI] = "gi",
 };
 
 static const char *errno_name(int err)
@@ -115,7 +117,7 @@ static void faults_clear(struct sim *s)
 	s->faults.n = 0;
 }
 
-/* One line: "clear" or "<create|remove> <N> <ERRNO>".  Returns 1 for clear,
+/* One line: "clear" or "<create|remove|mig|gi> <N> <ERRNO>".  Returns 1 for clear,
  * 0 for a fault (filled in), -EINVAL otherwise. */
 static int parse_fault_line(char *line, struct sim_fault *f)
 {
@@ -129,12 +131,13 @@ static int parse_fault_line(char *line, struct sim_fault *f)
 		return 1;
 	if (!err || strtok_r(NULL, " \t", &save))
 		return -EINVAL;
-	if (strcmp(op, "create") == 0)
-		f->op = SIM_FAULT_CREATE;
-	else if (strcmp(op, "remove") == 0)
-		f->op = SIM_FAULT_REMOVE;
-	else
+	int which = -1;
+	for (int i = 0; i < SIM_FAULT_COUNT; i++)
+		if (strcmp(op, fault_op_names[i]) == 0)
+			which = i;
+	if (which < 0)
 		return -EINVAL;
+	f->op = (enum sim_fault_op)which;
 	f->countdown = strtoul(num, &end, 10);
 	if (*end || f->countdown == 0 || num[0] == '-')
 		return -EINVAL;
@@ -324,6 +327,8 @@ void control_add_gpu(struct sim *s, struct sim_gpu *g)
 	tree_file(t, d, "creatable", 0444, &gpu_creatable_ops, g);
 	if (g->spec->num_vfs)
 		tree_file(t, d, "mixed_size", 0644, &mixed_ops, g);
+	if (g->spec->ngi_profiles)
+		mig_add_gpu_files(s, g, d);
 }
 
 void control_init(struct sim *s)

@@ -92,6 +92,10 @@ static void vgpu_create(struct sim *s, struct sim_mdev_type *t, const char *uuid
 	v->gpu = t->parent->gpu;
 	v->spec = t->spec;
 	v->placement = gpu_placement(s, v->gpu, v->spec);
+	if (v->spec->gi) { /* MIG-backed: the driver picks the GI */
+		v->gi = mig_fit_gi(s, v->gpu, v->spec);
+		v->placement = v->gi ? mig_gi_nvgpus(s, v->gi) : 0;
+	}
 	v->dir = tree_mkdir(tr, t->parent->fn->dir, uuid);
 	tree_link(tr, v->dir, "mdev_type", t->dir);
 	tree_link(tr, v->dir, "driver", s->mdev_driver);

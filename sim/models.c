@@ -6,7 +6,9 @@
  * types (what mdev_supported_types and creatable_vgpu_types list, in that
  * order) and its "unoffered" ones (names and maxima known, never listed:
  * the L40S C-series, absent from the real capture).  MIG-backed types are
- * not simulated.
+ * simulated with their GPU-instance profile (mig-profiles.tsv); a type's
+ * vGPUs per instance are the profile's memory over the vGPU's
+ * (vdm_cat_type_per_gi); a MIG mode change needs a GPU reset on Ampere.
  *
  * The views below are built once, on first use, and live until exit.
  */
@@ -14,6 +16,7 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "catalogue.h"
@@ -21,7 +24,28 @@
 static struct sim_model_spec *models;
 static size_t nmodels;
 
-static struct sim_type_spec *types_of(const struct vdm_cat_gpu *g, enum vdm_cat_sim which, size_t *n)
+static struct sim_gi_profile *profiles_of(const struct vdm_cat_gpu *g, unsigned *slots, unsigned *compute)
+{
+	struct sim_gi_profile *v = calloc(g->n_gi_profiles ? g->n_gi_profiles : 1, sizeof(*v));
+
+	if (!v)
+		abort();
+	*slots = *compute = 0;
+	for (size_t i = 0; i < g->n_gi_profiles; i++) {
+		const struct vdm_cat_gi_profile *p = &g->gi_profiles[i];
+		v[i] = (struct sim_gi_profile){ p->id, p->nvml_index, p->name, p->slices, p->fb_mib / 1024,
+						p->max_instances, p->mem_slots, p->starts_mask };
+		for (unsigned k = 0; k < 32; k++)
+			if ((p->starts_mask & (1u << k)) && k + p->mem_slots > *slots)
+				*slots = k + p->mem_slots;
+		if (p->slices > *compute)
+			*compute = p->slices;
+	}
+	return v;
+}
+
+static struct sim_type_spec *types_of(const struct vdm_cat_gpu *g, const struct sim_gi_profile *gips,
+				      enum vdm_cat_sim which, size_t *n)
 {
 	struct sim_type_spec *v = calloc(g->n_types ? g->n_types : 1, sizeof(*v));
 
@@ -36,6 +60,11 @@ static struct sim_type_spec *types_of(const struct vdm_cat_gpu *g, enum vdm_cat_
 		v[*n].id = t->id;
 		v[*n].suffix = t->suffix;
 		v[*n].max_instances = t->max_instances;
+		const struct vdm_cat_gi_profile *p = vdm_cat_gi_profile(g, t->gi_profile);
+		if (p) {
+			v[*n].gi = &gips[p - g->gi_profiles];
+			v[*n].per_gi = vdm_cat_type_per_gi(g, t);
+		}
 		(*n)++;
 	}
 	return v;
@@ -66,8 +95,12 @@ static void load(void)
 		m->gpus_per_board = g->gpus_per_board;
 		m->pcie_gen = g->pcie_gen;
 		m->name_prefix = g->name_prefix;
-		m->types = types_of(g, VDM_CAT_SIM_OFFERED, &m->ntypes);
-		m->unoffered = types_of(g, VDM_CAT_SIM_UNOFFERED, &m->nunoffered);
+		struct sim_gi_profile *gips = profiles_of(g, &m->mig_slots, &m->mig_compute);
+		m->gi_profiles = gips;
+		m->ngi_profiles = g->n_gi_profiles;
+		m->mig_reset = g->n_gi_profiles && g->arch && !strcmp(g->arch, "Ampere");
+		m->types = types_of(g, gips, VDM_CAT_SIM_OFFERED, &m->ntypes);
+		m->unoffered = types_of(g, gips, VDM_CAT_SIM_UNOFFERED, &m->nunoffered);
 		m->ids_simulated = g->ids_simulated;
 		nmodels++;
 	}
@@ -113,16 +146,32 @@ const struct sim_type_spec *sim_model_type(const struct sim_model_spec *m, unsig
 	return NULL;
 }
 
+const struct sim_gi_profile *sim_model_gi_profile(const struct sim_model_spec *m, unsigned id)
+{
+	for (size_t i = 0; i < m->ngi_profiles; i++)
+		if (m->gi_profiles[i].id == id)
+			return &m->gi_profiles[i];
+	return NULL;
+}
+
+/* The size part of a suffix: "1-5CME" -> "5CME". */
+static const char *size_part(const struct sim_type_spec *t)
+{
+	const char *dash = strrchr(t->suffix, '-');
+
+	return dash ? dash + 1 : t->suffix;
+}
+
 unsigned sim_type_fb_mib(const struct sim_type_spec *t)
 {
-	unsigned gb = (unsigned)strtoul(t->suffix, NULL, 10);
+	unsigned gb = (unsigned)strtoul(size_part(t), NULL, 10);
 
 	return gb ? gb * 1024 : 512;
 }
 
 char sim_type_series(const struct sim_type_spec *t)
 {
-	const char *p = t->suffix;
+	const char *p = size_part(t);
 
 	while (isdigit((unsigned char)*p))
 		p++;

@@ -9,10 +9,26 @@
 
 #include "util.h"
 
+/* A MIG GPU-instance profile (doctor-plan-mig.md 3.5).  Placements are in
+ * memory slots: a GI of this profile covers `size` slots starting at a slot
+ * whose bit is set in starts_mask. */
+struct sim_gi_profile {
+	unsigned id;             /* nvidia-smi mig -lgip ID = NVML profile id */
+	unsigned index;          /* NVML_GPU_INSTANCE_PROFILE_* constant */
+	const char *name;        /* "1g.5gb+me" */
+	unsigned slices;         /* compute slices (the "1g") */
+	unsigned mem_gb;         /* nominal memory (budgeting uses it, 3.4) */
+	unsigned max;            /* instances per GPU */
+	unsigned size;           /* memory slots one instance takes */
+	unsigned starts_mask;    /* bit i: may start at memory slot i */
+};
+
 struct sim_type_spec {
 	unsigned id;             /* numeric type id: directory nvidia-<id> */
-	const char *suffix;      /* "1Q", "2B4", "40C": name is <prefix>-<suffix> */
+	const char *suffix;      /* "1Q", "2B4", "40C", "1-5CME": name is <prefix>-<suffix> */
 	unsigned max_instances;  /* per physical GPU */
+	const struct sim_gi_profile *gi; /* MIG-backed: the GI profile it needs; NULL time-sliced */
+	unsigned per_gi;         /* MIG-backed: vGPUs one GI holds */
 };
 
 struct sim_model_spec {
@@ -36,6 +52,12 @@ struct sim_model_spec {
 	const struct sim_type_spec *unoffered;
 	size_t nunoffered;
 	int ids_simulated;        /* 1: type ids are invented (real ids unknown) */
+	/* MIG (NULL/0 when the model has none) */
+	const struct sim_gi_profile *gi_profiles;
+	size_t ngi_profiles;
+	unsigned mig_slots;       /* memory slots of the GPU (8 on A100, 4 on A30) */
+	unsigned mig_compute;     /* compute slices (7 on A100, 4 on A30) */
+	int mig_reset;            /* 1: a MIG mode change needs a GPU reset (Ampere) */
 };
 
 size_t sim_catalogue_count(void);
@@ -47,7 +69,10 @@ const struct sim_model_spec *sim_catalogue_find(const char *prefix);
  * *offered tells which list it is in (may be NULL). */
 const struct sim_type_spec *sim_model_type(const struct sim_model_spec *m, unsigned id, int *offered);
 
-/* Frame buffer of a type in MiB (suffix "0Q" = 512 MiB). */
+/* GI profile of a model by NVML profile id; NULL if none. */
+const struct sim_gi_profile *sim_model_gi_profile(const struct sim_model_spec *m, unsigned id);
+
+/* Frame buffer of a type in MiB (suffix "0Q" = 512 MiB; "1-5C" = 5 GiB). */
 unsigned sim_type_fb_mib(const struct sim_type_spec *t);
 /* Series letter: 'A', 'B', 'C' or 'Q'. */
 char sim_type_series(const struct sim_type_spec *t);

@@ -30,64 +30,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define NVML_API __attribute__((visibility("default")))
+#include "nvml-standin.h"
 
-typedef enum nvmlReturn_enum {
-	NVML_SUCCESS = 0,
-	NVML_ERROR_UNINITIALIZED = 1,
-	NVML_ERROR_INVALID_ARGUMENT = 2,
-	NVML_ERROR_NOT_SUPPORTED = 3,
-	NVML_ERROR_NO_PERMISSION = 4,
-	NVML_ERROR_ALREADY_INITIALIZED = 5,
-	NVML_ERROR_NOT_FOUND = 6,
-	NVML_ERROR_INSUFFICIENT_SIZE = 7,
-	NVML_ERROR_INSUFFICIENT_POWER = 8,
-	NVML_ERROR_DRIVER_NOT_LOADED = 9,
-	NVML_ERROR_TIMEOUT = 10,
-	NVML_ERROR_IRQ_ISSUE = 11,
-	NVML_ERROR_LIBRARY_NOT_FOUND = 12,
-	NVML_ERROR_FUNCTION_NOT_FOUND = 13,
-	NVML_ERROR_CORRUPTED_INFOROM = 14,
-	NVML_ERROR_GPU_IS_LOST = 15,
-	NVML_ERROR_RESET_REQUIRED = 16,
-	NVML_ERROR_OPERATING_SYSTEM = 17,
-	NVML_ERROR_LIB_RM_VERSION_MISMATCH = 18,
-	NVML_ERROR_IN_USE = 19,
-	NVML_ERROR_MEMORY = 20,
-	NVML_ERROR_NO_DATA = 21,
-	NVML_ERROR_VGPU_ECC_NOT_SUPPORTED = 22,
-	NVML_ERROR_INSUFFICIENT_RESOURCES = 23,
-	NVML_ERROR_FREQ_NOT_SUPPORTED = 24,
-	NVML_ERROR_ARGUMENT_VERSION_MISMATCH = 25,
-	NVML_ERROR_DEPRECATED = 26,
-	NVML_ERROR_NOT_READY = 27,
-	NVML_ERROR_GPU_NOT_FOUND = 28,
-	NVML_ERROR_INVALID_STATE = 29,
-	NVML_ERROR_UNKNOWN = 999,
-} nvmlReturn_t;
-
-typedef struct nvmlDevice_st *nvmlDevice_t;
-typedef unsigned int nvmlVgpuTypeId_t;
-
-typedef struct nvmlVgpuHeterogeneousMode_v1_st {
-	unsigned int version;
-	unsigned int mode; /* 0 equal-size, 1 mixed-size */
-} nvmlVgpuHeterogeneousMode_v1_t;
-typedef nvmlVgpuHeterogeneousMode_v1_t nvmlVgpuHeterogeneousMode_t;
-
-/* NVML_STRUCT_VERSION(VgpuHeterogeneousMode, 1): sizeof | 1 << 24 */
-#define nvmlVgpuHeterogeneousMode_v1 0x1000008u
-
-struct nvmlDevice_st {
-	char bdf[16]; /* "0000:3b:00.0", as the simulator names it */
-};
-
-static struct {
-	unsigned refcount;
-	char *root;
-	struct nvmlDevice_st *devs;
-	unsigned ndevs;
-} st;
+struct standin_state st;
 
 /* ---- reading the simulator ---------------------------------------------------- */
 
@@ -104,8 +49,7 @@ static char *vpath(const char *fmt, va_list ap)
 }
 
 /* Contents of a file below the root, NUL-terminated; NULL with errno set. */
-static char *slurp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *slurp(const char *fmt, ...)
+char *slurp(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -143,8 +87,7 @@ static char *slurp(const char *fmt, ...)
 }
 
 /* One write() to a file below the root: 0 or an errno. */
-static int spew(const char *data, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int spew(const char *data, const char *fmt, ...)
+int spew(const char *data, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -207,27 +150,14 @@ static void unload(void)
 	st.ndevs = 0;
 }
 
-static bool valid_device(nvmlDevice_t dev)
+bool valid_device(nvmlDevice_t dev)
 {
 	return dev && st.ndevs && dev >= st.devs && dev < st.devs + st.ndevs;
 }
 
-#define CHECK_INIT()                                 \
-	do {                                         \
-		if (!st.refcount)                    \
-			return NVML_ERROR_UNINITIALIZED; \
-	} while (0)
-
-#define CHECK_DEVICE(dev)                                \
-	do {                                             \
-		CHECK_INIT();                            \
-		if (!valid_device(dev))                  \
-			return NVML_ERROR_INVALID_ARGUMENT; \
-	} while (0)
-
 /* Line "id rest..." of a table whose first field is the type id; the rest
  * (after the separating space) is copied into *rest (malloc'd). */
-static bool table_find(const char *table, unsigned id, char **rest)
+bool table_find(const char *table, unsigned id, char **rest)
 {
 	for (const char *line = table; line && *line;) {
 		const char *nl = strchr(line, '\n');
@@ -249,7 +179,7 @@ static bool table_find(const char *table, unsigned id, char **rest)
 }
 
 /* Ids in the first field of each line; returns the count (ids may be NULL). */
-static unsigned table_ids(const char *table, nvmlVgpuTypeId_t *ids, unsigned max)
+unsigned table_ids(const char *table, nvmlVgpuTypeId_t *ids, unsigned max)
 {
 	unsigned n = 0;
 
@@ -335,6 +265,7 @@ NVML_API const char *nvmlErrorString(nvmlReturn_t result)
 	case NVML_ERROR_IN_USE: return "In use by another client";
 	case NVML_ERROR_MEMORY: return "Insufficient Memory";
 	case NVML_ERROR_NO_DATA: return "No data";
+	case NVML_ERROR_INSUFFICIENT_RESOURCES: return "Ran out of critical resources, other than memory";
 	case NVML_ERROR_ARGUMENT_VERSION_MISMATCH: return "Argument version mismatch";
 	default: return "Unknown Error";
 	}

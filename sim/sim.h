@@ -75,6 +75,14 @@ enum sim_mix_policy {
 	SIM_MIX_MIXED_SIZE, /* SR-IOV mixed-size mode: any sizes that fit */
 };
 
+/* A MIG GPU instance (doctor-plan-mig.md 4). */
+struct sim_gi {
+	unsigned id;             /* GPU instance id */
+	const struct sim_gi_profile *profile;
+	unsigned start;          /* first memory slot */
+	unsigned nci;            /* compute instances (0 or 1: only the full one) */
+};
+
 struct sim_gpu {
 	struct sim *sim;
 	unsigned index;          /* order on the command line = PCI order */
@@ -87,6 +95,10 @@ struct sim_gpu {
 	struct ptrvec vfs;       /* struct pci_fn *, the enabled VFs */
 	struct ptrvec parents;   /* struct sim_parent *: mdev parents */
 	struct ptrvec vvfs;      /* struct sim_vf *: vfio VFs, same order as vfs */
+	/* MIG (models with GI profiles) */
+	bool mig_on;             /* current MIG mode */
+	bool mig_pending;        /* pending MIG mode (differs only on Ampere before a reset) */
+	struct ptrvec gis;       /* struct sim_gi *, by creation */
 	bool display_mode;       /* --display-mode: lists no vGPU types (hostinfo.c) */
 };
 
@@ -113,7 +125,8 @@ struct sim_devnode;
 struct sim_vgpu {
 	struct sim_gpu *gpu;
 	const struct sim_type_spec *spec;
-	unsigned placement;      /* start of its frame buffer on the GPU, GiB */
+	unsigned placement;      /* start of its frame buffer on the GPU, GiB (MIG: offset in its GI) */
+	struct sim_gi *gi;       /* MIG-backed: its GPU instance */
 	char *params;            /* mdev: nvidia/vgpu_params */
 	/* mdev */
 	char uuid[37];
@@ -171,7 +184,7 @@ struct sim_proc {
 
 /* ---- fault injection ------------------------------------------------------ */
 
-enum sim_fault_op { SIM_FAULT_CREATE, SIM_FAULT_REMOVE };
+enum sim_fault_op { SIM_FAULT_CREATE, SIM_FAULT_REMOVE, SIM_FAULT_MIG, SIM_FAULT_GI, SIM_FAULT_COUNT };
 
 struct sim_fault {
 	enum sim_fault_op op;
@@ -255,6 +268,17 @@ bool gpu_creatable(const struct sim *s, const struct sim_gpu *g, const struct si
 /* Start (GiB) for a new vGPU of type t on g: first fit, aligned to its size
  * when possible. */
 unsigned gpu_placement(const struct sim *s, const struct sim_gpu *g, const struct sim_type_spec *t);
+
+/* mig.c: MIG mode, GPU and compute instances (control files for NVML). */
+void mig_add_gpu_files(struct sim *s, struct sim_gpu *g, struct node *control_dir);
+/* The GI a new vGPU of MIG-backed type t goes into (lowest id that fits), or NULL. */
+struct sim_gi *mig_fit_gi(const struct sim *s, const struct sim_gpu *g, const struct sim_type_spec *t);
+/* vGPUs in a GI now. */
+unsigned mig_gi_nvgpus(const struct sim *s, const struct sim_gi *gi);
+/* Destroys every GI and CI of the GPU (VFs enabled or disabled: the driver
+ * rebinds). */
+void mig_wipe(struct sim_gpu *g);
+void mig_free_all(struct sim *s);
 
 /* mdev.c */
 void mdev_add_parent(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn);

@@ -45,6 +45,7 @@ static struct pci_fn *add_vf(struct sim *s, struct pci_fn *pf, unsigned i, uint6
 
 void sriov_enable(struct sim *s, struct sim_gpu *g, unsigned n)
 {
+	mig_wipe(g); /* the rebind destroys GPU instances [cube] */
 	for (unsigned i = 0; i < n; i++)
 		pv_push(&g->vfs, add_vf(s, g->pf, i, g->vf_bar1));
 	/* VFs are the mdev parents or vfio devices, never their PF */
@@ -80,6 +81,7 @@ int sriov_disable(struct sim *s, struct sim_gpu *g)
 		pci_fn_remove(s, vf);
 		g->vfs.n--;
 	}
+	mig_wipe(g); /* sriov-manage -d destroys GPU instances too [cube] */
 	return 0;
 }
 

@@ -66,6 +66,10 @@ static void vgpu_create(struct sim *s, struct sim_vf *vf, const struct sim_type_
 	v->spec = spec;
 	v->vf = vf;
 	v->placement = gpu_placement(s, v->gpu, spec);
+	if (spec->gi) { /* MIG-backed: the driver picks the GI; placement inside it */
+		v->gi = mig_fit_gi(s, v->gpu, spec);
+		v->placement = v->gi ? mig_gi_nvgpus(s, v->gi) : 0;
+	}
 	vf->vgpu = v;
 	pv_push(&s->vgpus, v);
 }
@@ -125,14 +129,15 @@ static const struct file_ops current_ops = { .show = current_show, .store = curr
 
 /* ---- gpu_instance_id, placement_id: ENXIO without a vGPU [cube] ---------------- */
 
-/* GUESS: a time-sliced vGPU has no GPU instance; reads "-1". */
+/* The GI of a MIG-backed vGPU [cube]; GUESS: a time-sliced vGPU has none
+ * and reads "-1". */
 static int gpu_instance_show(struct node *n, struct strbuf *out)
 {
 	const struct sim_vf *vf = n->data;
 
 	if (!vf->vgpu)
 		return -ENXIO;
-	sb_puts(out, "-1\n");
+	sb_printf(out, "%d\n", vf->vgpu->gi ? (int)vf->vgpu->gi->id : -1);
 	return 0;
 }
 

@@ -103,9 +103,16 @@ expect_rc 0 "H100: asserts"
 dm plan --vms 2 --use workstation
 expect_rc 1 "H100: no Q-series"
 expect_err "H100: C-only GPU: offers no Q-series type" "C-only refusal"
-dm plan --vms 2 --memory 10 --mig
-expect_rc 1 "--mig without the MIG catalogue"
-expect_err "plan: --mig: MIG-backed sizing needs the MIG catalogue" "--mig says what it needs"
+# --mig: the catalogue has the H100's MIG-backed types; apply makes the GPU
+# instances itself through NVML (the simulator's stand-in).
+export VGPU_DM_NVML_LIBRARY="$VGPU_SIM_NVML" VGPU_SIM_ROOT="$ROOT" VGPU_DM_SRIOV_MANAGE="$VGPU_SIM_SRIOV_MANAGE"
+plan_apply --vms 2 --memory 10 --mig
+expect_eq "$PLAN_RC/$RC" "0/0" "H100 --mig: planned, and applied with its GPU instances"
+expect_eq "$(vgpu_types | tr '\n' ' ')" "2 H100-1-10C " "two MIG-backed vGPUs"
+dm assert -f "$CFG"
+expect_rc 0 "H100 --mig: asserts"
+unset VGPU_DM_NVML_LIBRARY VGPU_SIM_ROOT VGPU_DM_SRIOV_MANAGE
+restart --gpu H100 # MIG mode off again (without NVML nothing can turn it off)
 
 # ---- --json: the table and the config; the config applies ----
 dm plan --vms 2 --memory 20 --json

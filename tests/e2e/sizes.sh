@@ -74,7 +74,8 @@ sim_start --gpu A100
 cfg "A100-1-5C: 7"
 dm apply -f "$CFG"
 expect_rc 1 "A100-1-5C without MIG mode"
-expect_err "vGPU type A100-1-5C is not offered by GPU 0 .* now: MIG-backed types need MIG mode on and GPU instances created" "MIG hint on mdev"
+# (the driver lists the type; without NVML vgpu-dm cannot make the GPU instances)
+expect_err "GPU 0 .*: MIG-backed vGPU types need MIG mode and GPU instances, which vgpu-dm manages through NVML, and NVML is not available" "MIG hint on mdev"
 # Another model's MIG type is simply not supported.
 cfg "H100-1-10C: 1"
 dm apply -f "$CFG"

@@ -246,9 +246,9 @@ vf() { basename "$(realpath "$S/bus/pci/devices/$1/virtfn$2")"; }
 A0=$S/bus/pci/devices/$(vf "$A100" 0)/mdev_supported_types
 A1=$S/bus/pci/devices/$(vf "$A100" 1)/mdev_supported_types
 eq "A100 4C on VF0" ok "$(try_write "$A0/nvidia-468/create" "$(newuuid)")"
-eq "VF0 full for every type" "0 0 0 0 0 0" "$(cat "$A0"/nvidia-*/available_instances | xargs)"
+eq "VF0 full for every type" "0 0 0 0 0 0" "$(cat "$A0"/nvidia-46[89]/available_instances "$A0"/nvidia-47[0-3]/available_instances | xargs)"
 eq "second vGPU on the same VF" "Input/output error" "$(try_write "$A0/nvidia-468/create" "$(newuuid)")"
-eq "VF1: only the same size is available" "1 0 0 0 0 0" "$(cat "$A1"/nvidia-*/available_instances | xargs)"
+eq "VF1: only the same size is available" "1 0 0 0 0 0" "$(cat "$A1"/nvidia-46[89]/available_instances "$A1"/nvidia-47[0-3]/available_instances | xargs)"
 eq "VF1: other size refused" "Input/output error" "$(try_write "$A1/nvidia-470/create" "$(newuuid)")"
 for i in $(seq 1 9); do try_write "$S/bus/pci/devices/$(vf "$A100" "$i")/mdev_supported_types/nvidia-468/create" "$(newuuid)" >/dev/null; done
 eq "10 A100-4C exist (max_instance 10)" 10 "$(find "$S"/bus/pci/devices/"$A100"/virtfn*/mdev_supported_types/nvidia-468/devices/ -mindepth 1 | wc -l)"
@@ -338,6 +338,13 @@ for t in "$V100T"/*; do
 	esac
 done
 eq "same uuid on the first is fine" ok "$(try_write "$TT/nvidia-232/create" "$u")"
+# A mount point that is already mounted is refused, not stacked on.
+"$SIM" --gpu T4 "$M2" 2>"$WORK/stack.err"
+eq "a second vgpu-sim on a mounted mountpoint: exit 2" 2 "$?"
+match "... and says why" "is already a mount point" "$(<"$WORK/stack.err")"
+eq "... one mount there" 1 "$(grep -c " $M2 " /proc/self/mountinfo)"
+eq "the simulated host has an etc/machine-id" 33 "$(wc -c <"$M2/etc/machine-id")"
+match "... of 32 hex digits" "^[0-9a-f]{32}$" "$(<"$M2/etc/machine-id")"
 match "--help states the default host" "Default when no --gpu is given: --gpu T4 --gpu T4" "$("$SIM" --help)"
 eq "--list-models: one line per model, frameworks after" "T4 mdev|L40S mdev vfio" \
 	"$("$SIM" --list-models | grep -E '^(T4|L40S) ' | paste -sd'|')"
@@ -381,6 +388,51 @@ args_fail "two mountpoints" "$B" "$B"
 check "--help exits 0" bash -c "'$SIM' --help >/dev/null"
 match "--help output" "Usage: vgpu-sim" "$("$SIM" --help)"
 match "--version output" "^vgpu-sim [0-9]" "$("$SIM" --version)"
+
+# --- MIG -----------------------------------------------------------------------------------------
+echo "# MIG: mode, GPU instances, MIG-backed types"
+M4=$WORK/mig
+mount_sim "$M4" --gpu A100 --gpu H100:vfio
+A=$(gpu_bdf "$M4" 0)
+H=$(gpu_bdf "$M4" 1)
+GA=$M4/.vgpu-sim/gpus/$A
+GH=$M4/.vgpu-sim/gpus/$H
+AV=$M4/sys/bus/pci/devices/$(basename "$(realpath "$M4/sys/bus/pci/devices/$A/virtfn0")")
+HV=$M4/sys/bus/pci/devices/$(basename "$(realpath "$M4/sys/bus/pci/devices/$H/virtfn0")")
+eq "MIG off at start" "0 0" "$(cat "$GA/mig_mode")"
+eq "MIG-backed type not creatable with MIG off" 0 "$(cat "$AV/mdev_supported_types/nvidia-474/available_instances")"
+eq "GI create with MIG off" "Operation not supported" "$(try_write "$GA/gis" "create 19")"
+eq "A100 (Ampere): mode write with VFs enabled" ok "$(try_write "$GA/mig_mode" 1)"
+eq "  stays pending (the reset fails)" "0 1" "$(cat "$GA/mig_mode")"
+eq "  writing the current mode cancels it" "ok 0 0" "$(try_write "$GA/mig_mode" 0) $(cat "$GA/mig_mode")"
+echo 0 >"$M4/sys/bus/pci/devices/$A/sriov_numvfs"
+eq "  with VFs disabled the reset works" "ok 1 1" "$(try_write "$GA/mig_mode" 1) $(cat "$GA/mig_mode")"
+eq "  a GI before the VFs" ok "$(try_write "$GA/gis" "create 19")"
+echo 20 >"$M4/sys/bus/pci/devices/$A/sriov_numvfs"
+eq "  enabling VFs destroys it" "" "$(cat "$GA/gis")"
+eq "  7g.40gb" ok "$(try_write "$GA/gis" "create 0")"
+eq "  no room next to it" "No space left on device" "$(try_write "$GA/gis" "create 19")"
+eq "  a GI without a compute instance takes no vGPU" 0 \
+	"$(cat "$AV/mdev_supported_types/nvidia-478/available_instances")"
+eq "  ci-create" ok "$(try_write "$GA/gis" "ci-create 1")"
+eq "  7-40C creatable on a free VF" 1 "$(cat "$AV/mdev_supported_types/nvidia-478/available_instances")"
+eq "  time-sliced types not in MIG mode" 0 "$(cat "$AV/mdev_supported_types/nvidia-468/available_instances")"
+eq "  create 7-40C" ok "$(try_write "$AV/mdev_supported_types/nvidia-478/create" "$(newuuid)")"
+match "  vgpus names its GI" "^478 1 [0-9a-f-]{36}$" "$(cat "$GA/vgpus")"
+eq "  GI with a vGPU: destroy refused" "Device or resource busy" "$(try_write "$GA/gis" "destroy 1")"
+eq "  mode off refused while a vGPU exists" "Device or resource busy" "$(try_write "$GA/mig_mode" 0)"
+eq "H100 (Hopper): mode on at once, VFs enabled" "ok 1 1" "$(try_write "$GH/mig_mode" 1) $(cat "$GH/mig_mode")"
+eq "  placement given" "ok ok" "$(try_write "$GH/gis" "create 19 3") $(try_write "$GH/gis" "ci-create 1")"
+eq "  an occupied placement" "No space left on device" "$(try_write "$GH/gis" "create 19 3")"
+eq "  a placement the profile does not have" "Invalid argument" "$(try_write "$GH/gis" "create 14 1")"
+match "  creatable_vgpu_types lists the 1g type" "9311  : NVIDIA H100-1-10C" "$(cat "$HV/nvidia/creatable_vgpu_types")"
+eq "  the VF takes it" ok "$(try_write "$HV/nvidia/current_vgpu_type" 9311)"
+eq "  gpu_instance_id names the GI" 1 "$(cat "$HV/nvidia/gpu_instance_id")"
+eq "  mode off refused with VFs" "Device or resource busy" "$(try_write "$GH/mig_mode" 0)"
+echo "mig 1 EBUSY" >"$M4/.vgpu-sim/faults"
+eq "  fault on the mode write" "Device or resource busy" "$(try_write "$GA/mig_mode" 1)"
+echo "gi 1 ENOSPC" >"$M4/.vgpu-sim/faults"
+eq "  fault on a GI create" "No space left on device" "$(try_write "$GH/gis" "create 19 0")"
 
 # --- unmount -------------------------------------------------------------------------------------
 echo "# unmount"

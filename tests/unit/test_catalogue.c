@@ -149,7 +149,11 @@ static void test_rows_consistent(void **state)
 			assert_int_equal(vdm_vgpu_type_is_mig(&p), t->gi_profile != NULL);
 			if (t->gi_profile) {
 				assert_true(g->mig);
-				assert_int_equal(t->sim, VDM_CAT_SIM_NO);
+				/* simulated only with the model's GI profiles */
+				if (t->sim != VDM_CAT_SIM_NO) {
+					assert_non_null(vdm_cat_gi_profile(g, t->gi_profile));
+					assert_true(vdm_cat_type_per_gi(g, t) >= 1);
+				}
 			} else {
 				assert_int_equal(t->fb_mib, p.gb ? (unsigned)p.gb * 1024 : 512);
 			}

@@ -1,0 +1,630 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* MIG: scan, plan, journal records and printers. Apply and restore are in
+ * mig_apply.c. */
+#include "mig.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sysfs.h"
+
+/* ---- scan ---- */
+
+void vdm_mig_free(struct vdm_mig *m)
+{
+	if (!m)
+		return;
+	vdm_nvml_gips_free(m->profiles, m->n_profiles);
+	free(m->gis);
+	free(m->type_gip);
+	free(m->type_per_gi);
+	free(m->vgpu_gi);
+	free(m);
+}
+
+static unsigned type_number(const char *id)
+{
+	return (unsigned)strtoul(strncmp(id, "nvidia-", 7) ? id : id + 7, NULL, 10);
+}
+
+static void scan_gpu(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml *n)
+{
+	int cur, pend;
+	if (vdm_nvml_mig_mode(n, g->addr, &cur, &pend) < 0)
+		return;
+	struct vdm_mig *m = vdm_xcalloc(1, sizeof(*m));
+	m->mode = cur;
+	m->pending = pend;
+	int np = vdm_nvml_gi_profiles(n, g->addr, &m->profiles);
+	m->n_profiles = np > 0 ? (size_t)np : 0;
+	if (cur == 1) {
+		struct vdm_nvml_gi *gis = NULL;
+		int ng = vdm_nvml_gis(n, g->addr, m->profiles, m->n_profiles, &gis);
+		for (int i = 0; i < ng; i++) {
+			m->gis = vdm_xrealloc(m->gis, m->n_gis + 1, sizeof(*m->gis));
+			m->gis[m->n_gis++] = (struct vdm_gi){gis[i].id, gis[i].profile_id, gis[i].start,
+							      gis[i].size, gis[i].n_ci};
+		}
+		free(gis);
+		/* by id, as nvidia-smi mig -lgi lists them */
+		for (size_t i = 1; i < m->n_gis; i++)
+			for (size_t j = i; j > 0 && m->gis[j - 1].id > m->gis[j].id; j--) {
+				struct vdm_gi t = m->gis[j];
+				m->gis[j] = m->gis[j - 1];
+				m->gis[j - 1] = t;
+			}
+	}
+	m->type_gip = vdm_xcalloc(g->n_types + 1, sizeof(int));
+	m->type_per_gi = vdm_xcalloc(g->n_types + 1, sizeof(int));
+	for (size_t t = 0; t < g->n_types; t++) {
+		unsigned id = type_number(g->types[t].id);
+		int gip = vdm_nvml_type_gi_profile(n, id);
+		struct vdm_vgpu_type vt;
+		if (gip < -1) /* NVML cannot say: the name can */
+			gip = vdm_vgpu_type_parse(g->types[t].name, &vt, NULL) == 0 &&
+					      vdm_vgpu_type_is_mig(&vt) ? -2 : -1;
+		m->type_gip[t] = gip;
+		int per = gip >= 0 ? vdm_nvml_type_per_gi(n, id) : 0;
+		m->type_per_gi[t] = per > 0 ? per : 1; /* no MIG time-slicing: one per GI */
+	}
+	m->vgpu_gi = vdm_xcalloc(g->n_vgpus + 1, sizeof(int));
+	struct vdm_nvml_vgpu *av = NULL;
+	int nav = g->fw == VDM_FW_MDEV ? vdm_nvml_active_vgpus(n, g->addr, &av) : 0;
+	for (size_t v = 0; v < g->n_vgpus; v++) {
+		struct vdm_vgpu *vg = &g->vgpus[v];
+		m->vgpu_gi[v] = -1;
+		if (vg->type < 0 || m->type_gip[vg->type] == -1)
+			continue;
+		if (g->fw == VDM_FW_VFIO) {
+			/* the driver picked the GI; it tells which [cube] */
+			char rel[VDM_PATH_MAX];
+			int gi = -1;
+			snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/nvidia/gpu_instance_id",
+				 vg->parent->addr);
+			if (vdm_sysfs_read_int(h->ctx, rel, &gi) == 0 && gi >= 0)
+				m->vgpu_gi[v] = gi;
+		}
+		for (int k = 0; k < nav; k++)
+			if (!strcmp(av[k].uuid, vg->id))
+				m->vgpu_gi[v] = av[k].gi;
+	}
+	free(av);
+	g->mig = m;
+}
+
+void vdm_mig_scan(struct vdm_host *h)
+{
+	struct vdm_nvml *n = NULL;
+	bool tried = false;
+	for (size_t i = 0; i < h->n_gpus; i++) {
+		struct vdm_gpu *g = &h->gpus[i];
+		if (!g->sriov)
+			continue; /* every MIG-capable GPU has SR-IOV */
+		if (!tried) {
+			tried = true;
+			n = vdm_nvml_open(h->ctx);
+		}
+		if (!n)
+			return;
+		scan_gpu(h, g, n);
+	}
+	vdm_nvml_close(n);
+}
+
+const struct vdm_nvml_gip *vdm_mig_gip(const struct vdm_gpu *g, unsigned id);
+const struct vdm_nvml_gip *vdm_mig_gip(const struct vdm_gpu *g, unsigned id)
+{
+	for (size_t i = 0; g->mig && i < g->mig->n_profiles; i++)
+		if (g->mig->profiles[i].id == id)
+			return &g->mig->profiles[i];
+	return NULL;
+}
+
+const char *vdm_mig_profile_name(const struct vdm_gpu *g, unsigned id, char *buf, size_t len)
+{
+	const struct vdm_nvml_gip *p = vdm_mig_gip(g, id);
+	if (p)
+		snprintf(buf, len, "%s", p->name);
+	else
+		snprintf(buf, len, "profile %u", id);
+	return buf;
+}
+
+bool vdm_mig_type_backed(const struct vdm_gpu *g, int type)
+{
+	if (type < 0 || (size_t)type >= g->n_types)
+		return false;
+	if (g->mig)
+		return g->mig->type_gip[type] != -1;
+	struct vdm_vgpu_type vt;
+	return vdm_vgpu_type_parse(g->types[type].name, &vt, NULL) == 0 && vdm_vgpu_type_is_mig(&vt);
+}
+
+bool vdm_mig_wants(const struct vdm_gpu_plan *gp)
+{
+	for (size_t t = 0; gp->want && t < gp->gpu->n_types; t++)
+		if (gp->want[t] > 0 && vdm_mig_type_backed(gp->gpu, (int)t))
+			return true;
+	return false;
+}
+
+static bool wants_time_sliced(const struct vdm_gpu_plan *gp)
+{
+	for (size_t t = 0; gp->want && t < gp->gpu->n_types; t++)
+		if (gp->want[t] > 0 && !vdm_mig_type_backed(gp->gpu, (int)t))
+			return true;
+	return false;
+}
+
+static const struct vdm_gi *find_gi(const struct vdm_mig *m, int id)
+{
+	for (size_t i = 0; id >= 0 && i < m->n_gis; i++)
+		if (m->gis[i].id == (unsigned)id)
+			return &m->gis[i];
+	return NULL;
+}
+
+/* ---- match and plan ---- */
+
+void vdm_mig_match(struct vdm_gpu_plan *gp)
+{
+	const struct vdm_gpu *g = gp->gpu;
+	const struct vdm_mig *m = g->mig;
+	if (!gp->entry || !gp->matches || !m || !vdm_mig_wants(gp))
+		return;
+	if (m->mode != 1) {
+		gp->matches = false;
+		return;
+	}
+	for (size_t v = 0; v < g->n_vgpus; v++) {
+		int t = g->vgpus[v].type;
+		if (t < 0 || m->type_gip[t] == -1)
+			continue;
+		const struct vdm_gi *gi = find_gi(m, m->vgpu_gi[v]);
+		if (!gi || (m->type_gip[t] >= 0 && gi->profile_id != (unsigned)m->type_gip[t]))
+			gp->matches = false;
+	}
+	/* and no GPU instance the layout does not use */
+	for (size_t i = 0; i < m->n_gis; i++) {
+		bool used = false;
+		for (size_t v = 0; v < g->n_vgpus; v++)
+			used = used || m->vgpu_gi[v] == (int)m->gis[i].id;
+		if (!used)
+			gp->matches = false;
+	}
+}
+
+static struct vdm_mig_step *add_step(struct vdm_mig_plan *mp, enum vdm_mig_step_kind kind)
+{
+	mp->steps = vdm_xrealloc(mp->steps, mp->n_steps + 1, sizeof(*mp->steps));
+	struct vdm_mig_step *s = &mp->steps[mp->n_steps++];
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	return s;
+}
+
+void vdm_mig_plan_free(struct vdm_mig_plan *mp)
+{
+	if (mp)
+		free(mp->steps);
+	free(mp);
+}
+
+bool vdm_mig_plan_changes(const struct vdm_gpu_plan *gp)
+{
+	for (size_t i = 0; gp->mig && i < gp->mig->n_steps; i++)
+		if (gp->mig->steps[i].kind != VDM_MIG_REUSE_GI)
+			return true;
+	return false;
+}
+
+struct group {
+	unsigned profile;
+	int fb, total, kept, per;
+};
+
+/* Index of a vGPU in g->vgpus by id, or -1. */
+static int vgpu_index(const struct vdm_gpu *g, const char *id)
+{
+	for (size_t v = 0; v < g->n_vgpus; v++)
+		if (!strcmp(g->vgpus[v].id, id))
+			return (int)v;
+	return -1;
+}
+
+/* A free placement of p next to the GIs in busy[] (start, size pairs). */
+static int place(const struct vdm_nvml_gip *p, const unsigned (*busy)[2], size_t nb)
+{
+	for (size_t i = 0; i < p->n_pl; i++) {
+		bool free_ = true;
+		for (size_t k = 0; k < nb && free_; k++)
+			free_ = p->pl[i].start + p->pl[i].size <= busy[k][0] ||
+				busy[k][0] + busy[k][1] <= p->pl[i].start;
+		if (free_)
+			return (int)i;
+	}
+	return -1;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	const struct vdm_nvml_gip *x = *(const struct vdm_nvml_gip *const *)a;
+	const struct vdm_nvml_gip *y = *(const struct vdm_nvml_gip *const *)b;
+	if (x->slices != y->slices)
+		return x->slices > y->slices ? -1 : 1;
+	if (x->mem_mib != y->mem_mib)
+		return x->mem_mib > y->mem_mib ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int plan_off(struct vdm_gpu_plan *gp, char **err)
+{
+	const struct vdm_gpu *g = gp->gpu;
+	const struct vdm_mig *m = g->mig;
+	for (size_t i = 0; i < m->n_gis; i++)
+		add_step(gp->mig, VDM_MIG_DESTROY_GI)->gi_id = m->gis[i].id;
+	for (size_t i = 0; i < gp->mig->n_steps; i++) {
+		struct vdm_mig_step *s = &gp->mig->steps[i];
+		const struct vdm_gi *gi = find_gi(m, (int)s->gi_id);
+		s->profile_id = gi->profile_id;
+		s->start = gi->start;
+		s->size = gi->size;
+	}
+	for (size_t o = 0; o < gp->n_ops; o++)
+		if (gp->ops[o].kind == VDM_OP_KEEP) {
+			char lbl[64];
+			vdm_gpu_label(g, lbl, sizeof(lbl));
+			*err = vdm_strdupf("%s: the layout needs MIG mode off, but vGPU %s stays", lbl,
+					   gp->ops[o].id);
+			return -EINVAL;
+		}
+	add_step(gp->mig, VDM_MIG_MODE)->mode = 0;
+	return 0;
+}
+
+int vdm_mig_plan(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err)
+{
+	(void)h;
+	const struct vdm_gpu *g = gp->gpu;
+	const struct vdm_mig *m = g->mig;
+	char lbl[64];
+	vdm_gpu_label(g, lbl, sizeof(lbl));
+	bool want_mig = vdm_mig_wants(gp);
+	if (!want_mig && !(wants_time_sliced(gp) && m && m->mode == 1))
+		return 0;
+	if (!m) {
+		*err = vdm_strdupf("%s: MIG-backed vGPU types need MIG mode and GPU instances, which "
+				   "vgpu-dm manages through NVML, and NVML is not available "
+				   "(libnvidia-ml.so.1, or the file VGPU_DM_NVML_LIBRARY names)", lbl);
+		return -EOPNOTSUPP;
+	}
+	gp->mig = vdm_xcalloc(1, sizeof(*gp->mig));
+	if (!want_mig)
+		return plan_off(gp, err);
+
+	/* GIs: what kept vGPUs occupy, and their frame-buffer size */
+	int *occ = vdm_xcalloc(m->n_gis + 1, sizeof(int)), *occ_fb = vdm_xcalloc(m->n_gis + 1, sizeof(int));
+	bool *used = vdm_xcalloc(m->n_gis + 1, sizeof(bool));
+	for (size_t o = 0; o < gp->n_ops; o++) {
+		int v = gp->ops[o].kind == VDM_OP_KEEP ? vgpu_index(g, gp->ops[o].id) : -1;
+		const struct vdm_gi *gi = v >= 0 ? find_gi(m, m->vgpu_gi[v]) : NULL;
+		if (!gi)
+			continue;
+		size_t k = (size_t)(gi - m->gis);
+		occ[k]++;
+		occ_fb[k] = g->types[gp->ops[o].type].fb_mib;
+		used[k] = true;
+	}
+	/* groups of (GI profile, vGPU size) */
+	struct group *grp = vdm_xcalloc(g->n_types + 1, sizeof(*grp));
+	size_t ng = 0;
+	int rc = 0;
+	for (size_t t = 0; t < g->n_types && rc == 0; t++) {
+		if (gp->want[t] <= 0)
+			continue;
+		int prof = m->type_gip[t];
+		if (prof < 0 || !vdm_mig_gip(g, (unsigned)prof)) {
+			*err = vdm_strdupf("%s: NVML does not name a GPU-instance profile of this GPU for "
+					   "vGPU type %s", lbl, g->types[t].name);
+			rc = -EINVAL;
+			break;
+		}
+		size_t k = 0;
+		while (k < ng && !(grp[k].profile == (unsigned)prof && grp[k].fb == g->types[t].fb_mib))
+			k++;
+		if (k == ng)
+			grp[ng++] = (struct group){(unsigned)prof, g->types[t].fb_mib, 0, 0, m->type_per_gi[t]};
+		grp[k].total += gp->want[t];
+		if (m->type_per_gi[t] < grp[k].per)
+			grp[k].per = m->type_per_gi[t];
+	}
+	/* how many new GIs per group: room in GIs with kept vGPUs of the group,
+	 * then empty GIs of the profile (reused), then new ones */
+	const struct vdm_nvml_gip **create = NULL;
+	size_t n_create = 0;
+	for (size_t k = 0; k < ng && rc == 0; k++) {
+		int room = 0, kept = 0;
+		for (size_t i = 0; i < m->n_gis; i++)
+			if (m->gis[i].profile_id == grp[k].profile && occ[i] && occ_fb[i] == grp[k].fb) {
+				kept += occ[i];
+				room += grp[k].per > occ[i] ? grp[k].per - occ[i] : 0;
+			}
+		int need = grp[k].total - kept - room;
+		for (size_t i = 0; i < m->n_gis && need > 0; i++)
+			if (m->gis[i].profile_id == grp[k].profile && !used[i] && m->gis[i].n_ci) {
+				used[i] = true;
+				struct vdm_mig_step *s = add_step(gp->mig, VDM_MIG_REUSE_GI);
+				s->gi_id = m->gis[i].id;
+				need -= grp[k].per;
+			}
+		for (; need > 0; need -= grp[k].per) {
+			create = vdm_xrealloc(create, n_create + 1, sizeof(*create));
+			create[n_create++] = vdm_mig_gip(g, grp[k].profile);
+		}
+	}
+	/* empty GIs nothing reuses go (first: the new ones may need their room) */
+	unsigned (*busy)[2] = vdm_xcalloc(m->n_gis + n_create + 1, sizeof(*busy));
+	size_t nb = 0;
+	unsigned slices = 0, compute = 0;
+	for (size_t i = 0; i < m->n_profiles; i++)
+		compute = m->profiles[i].slices > compute ? m->profiles[i].slices : compute;
+	struct vdm_mig_plan *steps = gp->mig;
+	gp->mig = vdm_xcalloc(1, sizeof(*gp->mig));
+	for (size_t i = 0; i < m->n_gis; i++) {
+		const struct vdm_nvml_gip *p = vdm_mig_gip(g, m->gis[i].profile_id);
+		if (!used[i] && !occ[i]) { /* the layout does not use it */
+			struct vdm_mig_step *s = add_step(gp->mig, VDM_MIG_DESTROY_GI);
+			s->gi_id = m->gis[i].id;
+			continue;
+		}
+		busy[nb][0] = m->gis[i].start;
+		busy[nb++][1] = m->gis[i].size;
+		slices += p ? p->slices : 0;
+	}
+	if (m->mode != 1)
+		add_step(gp->mig, VDM_MIG_MODE)->mode = 1;
+	if (n_create > 1)
+		qsort(create, n_create, sizeof(*create), cmp_size);
+	for (size_t c = 0; c < n_create && rc == 0; c++) {
+		const struct vdm_nvml_gip *p = create[c];
+		unsigned same = 0;
+		for (size_t i = 0; i < m->n_gis; i++)
+			same += m->gis[i].profile_id == p->id && (used[i] || occ[i]);
+		for (size_t i = 0; i < c; i++)
+			same += create[i] == p;
+		int at = same < p->max && slices + p->slices <= compute ? place(p, busy, nb) : -1;
+		if (at < 0) {
+			size_t of_p = 0;
+			for (size_t i = 0; i < n_create; i++)
+				of_p += create[i] == p;
+			*err = vdm_strdupf("%s: the GPU instances this layout needs do not fit: %zu new x %s "
+					   "(at most %u per GPU) next to the %zu instance%s it keeps or makes "
+					   "first (one instance per %s vGPUs of a size, larger profiles placed "
+					   "first)", lbl, of_p, p->name, p->max, nb, nb == 1 ? "" : "s",
+					   "up to the type's per-instance maximum of");
+			rc = -ENOSPC;
+			break;
+		}
+		struct vdm_mig_step *s = add_step(gp->mig, VDM_MIG_CREATE_GI);
+		s->profile_id = p->id;
+		s->start = p->pl[at].start;
+		s->size = p->pl[at].size;
+		busy[nb][0] = s->start;
+		busy[nb++][1] = s->size;
+		slices += p->slices;
+	}
+	/* fill in destroys' placements, then the reuses (no action) last */
+	for (size_t i = 0; i < gp->mig->n_steps; i++) {
+		struct vdm_mig_step *s = &gp->mig->steps[i];
+		const struct vdm_gi *gi = s->kind == VDM_MIG_DESTROY_GI ? find_gi(m, (int)s->gi_id) : NULL;
+		if (gi) {
+			s->profile_id = gi->profile_id;
+			s->start = gi->start;
+			s->size = gi->size;
+		}
+	}
+	for (size_t i = 0; i < steps->n_steps; i++) {
+		const struct vdm_gi *gi = find_gi(m, (int)steps->steps[i].gi_id);
+		struct vdm_mig_step *s = add_step(gp->mig, VDM_MIG_REUSE_GI);
+		*s = steps->steps[i];
+		s->profile_id = gi->profile_id;
+		s->start = gi->start;
+		s->size = gi->size;
+	}
+	vdm_mig_plan_free(steps);
+	free(busy);
+	free(create);
+	free(grp);
+	free(occ);
+	free(occ_fb);
+	free(used);
+	return rc;
+}
+
+/* ---- journal ---- */
+
+void vdm_mig_snapshot(const struct vdm_gpu *g, struct vdm_snapshot *s)
+{
+	if (!g->mig)
+		return;
+	s->mig = vdm_xrealloc(s->mig, s->n_mig + 1, sizeof(*s->mig));
+	struct vdm_snap_mig *sm = &s->mig[s->n_mig++];
+	snprintf(sm->gpu, sizeof(sm->gpu), "%s", g->addr);
+	sm->mode = g->mig->mode;
+	sm->num_vfs = g->num_vfs;
+	for (size_t i = 0; i < g->mig->n_gis; i++) {
+		s->gi = vdm_xrealloc(s->gi, s->n_gi + 1, sizeof(*s->gi));
+		struct vdm_snap_gi *sg = &s->gi[s->n_gi++];
+		snprintf(sg->gpu, sizeof(sg->gpu), "%s", g->addr);
+		sg->profile_id = g->mig->gis[i].profile_id;
+		sg->start = g->mig->gis[i].start;
+		sg->size = g->mig->gis[i].size;
+	}
+}
+
+void vdm_mig_journal_write(FILE *f, const struct vdm_snapshot *s, const char *gpu)
+{
+	for (size_t i = 0; i < s->n_mig; i++)
+		if (!strcmp(s->mig[i].gpu, gpu))
+			fprintf(f, "mig %s %d %d\n", gpu, s->mig[i].mode, s->mig[i].num_vfs);
+	for (size_t i = 0; i < s->n_gi; i++)
+		if (!strcmp(s->gi[i].gpu, gpu))
+			fprintf(f, "gi %s %u %u %u\n", gpu, s->gi[i].profile_id, s->gi[i].start, s->gi[i].size);
+}
+
+bool vdm_mig_journal_parse(const char *line, struct vdm_snapshot *s)
+{
+	struct vdm_snap_mig sm;
+	struct vdm_snap_gi sg;
+	if (sscanf(line, "mig %31s %d %d", sm.gpu, &sm.mode, &sm.num_vfs) == 3) {
+		s->mig = vdm_xrealloc(s->mig, s->n_mig + 1, sizeof(*s->mig));
+		s->mig[s->n_mig++] = sm;
+		return true;
+	}
+	if (sscanf(line, "gi %31s %u %u %u", sg.gpu, &sg.profile_id, &sg.start, &sg.size) == 4) {
+		s->gi = vdm_xrealloc(s->gi, s->n_gi + 1, sizeof(*s->gi));
+		s->gi[s->n_gi++] = sg;
+		return true;
+	}
+	return false;
+}
+
+/* ---- printers ---- */
+
+static const char *onoff(int mode)
+{
+	return mode ? "on" : "off";
+}
+
+void vdm_mig_print_plan(FILE *f, const struct vdm_gpu_plan *gp)
+{
+	char pn[48];
+	for (size_t i = 0; gp->mig && i < gp->mig->n_steps; i++) {
+		const struct vdm_mig_step *s = &gp->mig->steps[i];
+		vdm_mig_profile_name(gp->gpu, s->profile_id, pn, sizeof(pn));
+		switch (s->kind) {
+		case VDM_MIG_MODE:
+			fprintf(f, "  mig-mode    %s\n", onoff(s->mode));
+			break;
+		case VDM_MIG_DESTROY_GI:
+			fprintf(f, "  gi-destroy  %u (%s at %u:%u)\n", s->gi_id, pn, s->start, s->size);
+			break;
+		case VDM_MIG_CREATE_GI:
+			fprintf(f, "  gi-create   %s (profile %u) at %u:%u, with its compute instance\n", pn,
+				s->profile_id, s->start, s->size);
+			break;
+		case VDM_MIG_REUSE_GI:
+			fprintf(f, "  gi-reuse    %u (%s at %u:%u)\n", s->gi_id, pn, s->start, s->size);
+			break;
+		}
+	}
+}
+
+void vdm_mig_print_gpu(FILE *f, const struct vdm_gpu *g)
+{
+	const struct vdm_mig *m = g->mig;
+	char pn[48];
+	if (!m)
+		return;
+	fprintf(f, "  MIG mode %s", onoff(m->mode));
+	if (m->pending != m->mode)
+		fprintf(f, " (pending %s: needs a GPU reset)", onoff(m->pending));
+	fprintf(f, ", %zu GPU instance%s\n", m->n_gis, m->n_gis == 1 ? "" : "s");
+	if (!m->n_gis)
+		return;
+	fprintf(f, "  %-12s %-16s %-9s %3s %5s\n", "GPU-INSTANCE", "PROFILE", "PLACEMENT", "CI", "VGPUS");
+	for (size_t i = 0; i < m->n_gis; i++) {
+		const struct vdm_gi *gi = &m->gis[i];
+		int nv = 0;
+		for (size_t v = 0; v < g->n_vgpus; v++)
+			nv += m->vgpu_gi[v] == (int)gi->id;
+		char pl[24];
+		snprintf(pl, sizeof(pl), "%u:%u", gi->start, gi->size);
+		fprintf(f, "  %-12u %-16s %-9s %3u %5d\n", gi->id,
+			vdm_mig_profile_name(g, gi->profile_id, pn, sizeof(pn)), pl, gi->n_ci, nv);
+	}
+}
+
+static struct json_object *gi_json(const struct vdm_gpu *g, unsigned id, unsigned profile, unsigned start,
+				   unsigned size)
+{
+	char pn[48];
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int((int)id));
+	json_object_object_add(o, "profile", json_object_new_string(vdm_mig_profile_name(g, profile, pn, sizeof(pn))));
+	json_object_object_add(o, "profile_id", json_object_new_int((int)profile));
+	json_object_object_add(o, "start", json_object_new_int((int)start));
+	json_object_object_add(o, "size", json_object_new_int((int)size));
+	return o;
+}
+
+struct json_object *vdm_mig_json_gpu(const struct vdm_gpu *g)
+{
+	const struct vdm_mig *m = g->mig;
+	if (!m)
+		return NULL;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "mode", json_object_new_string(onoff(m->mode)));
+	json_object_object_add(o, "pending", json_object_new_string(onoff(m->pending)));
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < m->n_gis; i++) {
+		const struct vdm_gi *gi = &m->gis[i];
+		struct json_object *e = gi_json(g, gi->id, gi->profile_id, gi->start, gi->size);
+		json_object_object_add(e, "compute_instances", json_object_new_int((int)gi->n_ci));
+		struct json_object *vs = json_object_new_array();
+		for (size_t v = 0; v < g->n_vgpus; v++)
+			if (m->vgpu_gi[v] == (int)gi->id)
+				json_object_array_add(vs, json_object_new_string(g->vgpus[v].id));
+		json_object_object_add(e, "vgpus", vs);
+		json_object_array_add(a, e);
+	}
+	json_object_object_add(o, "gpu_instances", a);
+	return o;
+}
+
+struct json_object *vdm_mig_json_plan(const struct vdm_gpu_plan *gp)
+{
+	static const char *const kinds[] = {
+		[VDM_MIG_DESTROY_GI] = "gi-destroy", [VDM_MIG_MODE] = "mig-mode",
+		[VDM_MIG_CREATE_GI] = "gi-create", [VDM_MIG_REUSE_GI] = "gi-reuse",
+	};
+	if (!gp->mig)
+		return NULL;
+	struct json_object *a = json_object_new_array();
+	for (size_t i = 0; i < gp->mig->n_steps; i++) {
+		const struct vdm_mig_step *s = &gp->mig->steps[i];
+		struct json_object *e;
+		if (s->kind == VDM_MIG_MODE) {
+			e = json_object_new_object();
+			json_object_object_add(e, "mode", json_object_new_string(onoff(s->mode)));
+		} else {
+			e = gi_json(gp->gpu, s->gi_id, s->profile_id, s->start, s->size);
+			if (s->kind == VDM_MIG_CREATE_GI)
+				json_object_object_add(e, "id", NULL);
+		}
+		json_object_object_add(e, "op", json_object_new_string(kinds[s->kind]));
+		json_object_array_add(a, e);
+	}
+	return a;
+}
+
+void vdm_mig_export_note(struct vdm_ctx *ctx, const struct vdm_gpu *g)
+{
+	const struct vdm_mig *m = g->mig;
+	char lbl[64], pn[48];
+	if (!m || !m->mode)
+		return;
+	vdm_gpu_label(g, lbl, sizeof(lbl));
+	char *list = vdm_xstrdup("");
+	for (size_t i = 0; i < m->n_gis; i++) {
+		char *l = vdm_strdupf("%s%s%s", list, i ? ", " : "",
+				      vdm_mig_profile_name(g, m->gis[i].profile_id, pn, sizeof(pn)));
+		free(list);
+		list = l;
+	}
+	vdm_info(ctx, "%s: MIG mode on, %zu GPU instance%s%s%s%s; applying the export makes them again from "
+		 "its MIG-backed types", lbl, m->n_gis, m->n_gis == 1 ? "" : "s", m->n_gis ? " (" : "", list,
+		 m->n_gis ? ")" : "");
+	free(list);
+}
