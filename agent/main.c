@@ -210,7 +210,7 @@ int main(int argc, char **argv)
 	}
 
 	if (vdm_ctx_new(&a.ctx, o->sysfs_root) < 0) {
-		fatal("out of memory");
+		fatal("--sysfs-root is empty: give a directory (/ for the host itself)");
 		return 1;
 	}
 	vdm_ctx_set_log(a.ctx, o->debug ? VDM_LOG_DEBUG : VDM_LOG_INFO, log_cb, NULL);

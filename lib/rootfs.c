@@ -45,6 +45,9 @@ struct vdm_rootfs *vdm_rootfs_new(const char *root, int *err_out)
 		return NULL;
 	struct vdm_rootfs *fs = vdm_xcalloc(1, sizeof(*fs));
 	fs->rootfd = fd;
+	/* Tests run the walk of kernels without openat2 on any kernel. */
+	const char *walk = getenv("VGPU_DM_ROOTFS_WALK");
+	fs->no_openat2 = walk && *walk == '1';
 	/* Cached handles stay open for a scan: allow them, keep room for the rest. */
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {

@@ -217,9 +217,22 @@ static void test_long_creatable_read_once_per_vf(void **state)
 	done(&w);
 }
 
+/* An empty root is refused; it does not mean "/". */
+static void test_empty_root_refused(void **state)
+{
+	(void)state;
+	struct vdm_ctx *ctx = (struct vdm_ctx *)1;
+	assert_int_equal(vdm_ctx_new(&ctx, ""), -EINVAL);
+	assert_null(ctx);
+	assert_int_equal(vdm_ctx_new(&ctx, NULL), 0);
+	assert_string_equal(vdm_ctx_root(ctx), "/");
+	vdm_ctx_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_empty_root_refused),
 		cmocka_unit_test_setup_teardown(test_unparsable_class_refuses_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unparsable_numvfs, setup, teardown),
