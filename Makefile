@@ -36,8 +36,12 @@ demo: build
 bench: build
 	@bench/run $(BUILD)
 
+# PREFIX and DESTDIR count on every run, also when build/ was configured
+# before (by make, make demo or make check) with another prefix.
 install: build
-	meson install -C $(BUILD)
+	meson configure $(BUILD) --prefix=$(PREFIX)
+	ninja -C $(BUILD)
+	meson install -C $(BUILD) --no-rebuild $(if $(DESTDIR),--destdir "$(abspath $(DESTDIR))")
 
 deb: deps
 	scripts/build-deb $(DEB_OUT)

@@ -24,7 +24,11 @@ struct cli {
 	bool debug;
 };
 
-/* Log like upstream's logrus text output: "INFO[0000] message" on stderr. */
+/* Log like upstream's logrus text output: "INFO[0000] message" on stderr,
+ * where 0000 is cli_elapsed_secs since the start. */
+struct timespec;
+/* Whole seconds from start to now (0.29 s from x.9 is 0, not 1). */
+long cli_elapsed_secs(const struct timespec *start, const struct timespec *now);
 void cli_log(struct vdm_ctx *ctx, int prio, const char *msg, void *userdata);
 void cli_fatal(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cli_info(struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -59,6 +63,14 @@ void opts_help(FILE *f, const struct opt *opts);
 int cmd_start(struct cli *c, const char *cmd, const char *usage, const char *summary,
 	      const struct opt *opts, int argc, char **argv, const bool *help, const bool *debug);
 bool parse_bool(const char *s, bool *out);
+/* s as it may appear in a message: as is when it is plain printable ASCII
+ * without quotes or spaces, else in double quotes with C escapes (\n, \t,
+ * \", \\, \xNN). malloc'd. */
+char *cli_quote(const char *s);
+/* Warn about an unfinished apply's journal; with view, show h as the next
+ * apply's restore leaves it (export: the layout apply starts from). */
+struct vdm_host;
+void cli_note_pending(struct cli *c, struct vdm_host *h, bool view);
 
 struct command {
 	const char *name;

@@ -102,7 +102,7 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 	struct config_flags f = {0};
 	struct vdm_run_opts o = {0};
 	bool json = false;
-	const char *sriov_timeout = "120", *lock_timeout = "60", *uuid_seed = NULL;
+	const char *sriov_timeout = NULL, *lock_timeout = "60", *uuid_seed = NULL;
 	const struct opt opts[] = {
 		CONFIG_OPT_FILE(&f),
 		CONFIG_OPT_LABEL(&f, "The label of the vgpu-config from the config file to apply to the node"),
@@ -133,7 +133,11 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 		return rc > 0 ? EXIT_OK : EXIT_FAIL;
 	}
 	long ltimeout, stimeout;
-	if (!seconds_arg(c, "sriov-timeout", sriov_timeout, &stimeout) ||
+	if (sriov_timeout && !o.enable_sriov) {
+		cli_fatal(c, "--sriov-timeout goes with --enable-sriov (see '%s apply --help')", c->prog);
+		return EXIT_FAIL;
+	}
+	if (!seconds_arg(c, "sriov-timeout", sriov_timeout ? sriov_timeout : "120", &stimeout) ||
 	    !seconds_arg(c, "lock-timeout", lock_timeout, &ltimeout))
 		return EXIT_FAIL;
 	if (json && !o.dry_run) {

@@ -40,7 +40,9 @@ int cmd_assert(struct cli *c, int argc, char **argv)
 
 	struct vdm_run_result r;
 	int status = vdm_run_assert(c->ctx, spec, cfg, &r);
-	if (r.message)
+	if (r.message && r.host_error) /* not a mismatch: say why without -d */
+		vdm_err(c->ctx, "%s", r.message);
+	else if (r.message)
 		vdm_dbg(c->ctx, "%s", r.message);
 	vdm_run_result_free(&r);
 	vdm_spec_free(spec);

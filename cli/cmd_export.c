@@ -8,6 +8,7 @@
 #include "export.h"
 #include "host.h"
 #include "json.h"
+#include "run.h"
 #include "spec.h"
 
 int cmd_export(struct cli *c, int argc, char **argv)
@@ -33,12 +34,13 @@ int cmd_export(struct cli *c, int argc, char **argv)
 	}
 
 	struct vdm_host *h;
-	char *err = NULL;
-	if (vdm_host_scan(c->ctx, &h, &err) < 0) {
+	char *err = vdm_root_problem(c->ctx);
+	if (err || vdm_host_scan(c->ctx, &h, &err) < 0) {
 		cli_fatal(c, "%s", err);
 		free(err);
 		return EXIT_FAIL;
 	}
+	cli_note_pending(c, h, true);
 	char *text = NULL;
 	struct json_object *o = NULL;
 	if (json) {

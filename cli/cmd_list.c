@@ -7,6 +7,7 @@
 #include "host.h"
 #include "json.h"
 #include "mig.h"
+#include "run.h"
 
 static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 {
@@ -17,19 +18,18 @@ static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 		printf("  SR-IOV %d/%d VFs", g->num_vfs, g->total_vfs);
 	printf("  %zu parent%s\n", g->n_parents, g->n_parents == 1 ? "" : "s");
 	if (g->n_types) {
-		printf("  %-22s %-12s %5s %5s\n", "TYPE", "ID", "FREE", "MAX");
+		printf("  %-22s %-12s %7s %7s\n", "TYPE", "ID", "FREE", "MAX");
 		for (size_t t = 0; t < g->n_types; t++) {
 			const struct vdm_vtype *vt = &g->types[t];
-			char max[16] = "-";
+			char max[16] = "unknown", free_s[16] = "unknown";
 			if (vt->max_instances >= 0)
 				snprintf(max, sizeof(max), "%d", vt->max_instances);
-			char free_s[16] = "?";
 			int n = vdm_gpu_free_instances(h, g, (int)t);
 			if (n >= 0)
 				snprintf(free_s, sizeof(free_s), "%d", n);
-			else
+			else if (n != VDM_FREE_UNKNOWN)
 				vdm_warn(h->ctx, "GPU %d: %s", g->index, h->error);
-			printf("  %-22s %-12s %5s %5s\n", vt->name, vt->id, free_s, max);
+			printf("  %-22s %-12s %7s %7s\n", vt->name, vt->id, free_s, max);
 		}
 	}
 	vdm_mig_print_gpu(stdout, g);
@@ -61,8 +61,8 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		return rc > 0 ? EXIT_OK : EXIT_FAIL;
 
 	struct vdm_host *h;
-	char *err = NULL;
-	if (vdm_host_scan(c->ctx, &h, &err) < 0) {
+	char *err = vdm_root_problem(c->ctx);
+	if (err || vdm_host_scan(c->ctx, &h, &err) < 0) {
 		cli_fatal(c, "%s", err);
 		free(err);
 		return EXIT_FAIL;
@@ -74,6 +74,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 		if (h->gpus[i].unreadable)
 			vdm_warn(c->ctx, "GPU %d (%s): its state cannot be read: %s", h->gpus[i].index,
 				 h->gpus[i].addr, h->gpus[i].unreadable);
+	cli_note_pending(c, h, false);
 	if (json) {
 		struct json_object *o = vdm_json_host(h);
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |

@@ -10,8 +10,7 @@ void config_flags_help(FILE *f, struct cli *c, const char *cmd, const char *usag
 {
 	fprintf(f, "NAME:\n   %s %s - %s\n\nUSAGE:\n   %s %s %s\n\nOPTIONS:\n", c->prog, cmd,
 		usage_line, c->prog, cmd, "[command options] [arguments...]");
-	opts_help(f, opts);
-	fprintf(f, "   %-36s %s\n", "--help, -h", "show help");
+	opts_help(f, opts); /* --help is among opts */
 }
 
 int config_parse_flags(struct cli *c, const char *cmd, const struct opt *opts, int argc, char **argv,
@@ -33,6 +32,26 @@ int config_parse_flags(struct cli *c, const char *cmd, const struct opt *opts, i
 		return -1;
 	}
 	return 0;
+}
+
+/* "a, b, c" or "a, b, ... (711 labels)": the labels of a file, for an error. */
+static char *labels_of(const struct vdm_spec *s)
+{
+	const size_t shown = 12;
+	char *out = vdm_xstrdup("");
+	for (size_t i = 0; i < s->n_configs && i < shown; i++) {
+		char *q = cli_quote(s->configs[i].label);
+		char *more = vdm_strdupf("%s%s%s", out, i ? ", " : "", q);
+		free(q);
+		free(out);
+		out = more;
+	}
+	if (s->n_configs > shown) {
+		char *more = vdm_strdupf("%s, ... (%zu labels)", out, s->n_configs);
+		free(out);
+		out = more;
+	}
+	return out;
 }
 
 int config_load(struct cli *c, struct config_flags *f, struct vdm_spec **spec,
@@ -58,7 +77,14 @@ int config_load(struct cli *c, struct config_flags *f, struct vdm_spec **spec,
 	}
 	*cfg = vdm_spec_find(*spec, label);
 	if (!*cfg) {
-		cli_fatal(c, "error selecting VGPU config: selected vgpu-config not present: %s", label);
+		/* The label is the user's: shown quoted and escaped (a newline in it
+		 * cannot make a second log line), with the labels the file has. */
+		char *have = labels_of(*spec);
+		char *q = cli_quote(label);
+		cli_fatal(c, "error selecting VGPU config: selected vgpu-config not present: %s; %s has: %s",
+			  q, (*spec)->source, have);
+		free(q);
+		free(have);
 		goto fail;
 	}
 	return 0;

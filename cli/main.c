@@ -25,25 +25,44 @@ static const struct command commands[] = {
 
 static struct timespec start_time;
 
+static long elapsed_secs(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return cli_elapsed_secs(&start_time, &now);
+}
+
+/* One log line. Control characters in the message (which may carry names
+ * from the command line, a config file or the host) are written escaped, so
+ * a message is always exactly one line. */
+static void emit(const char *lvl, const char *msg)
+{
+	fprintf(stderr, "%s[%04ld] ", lvl, elapsed_secs());
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", stderr);
+		else if (*p < ' ' && *p != '\t')
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
+}
+
 void cli_log(struct vdm_ctx *ctx, int prio, const char *msg, void *userdata)
 {
 	(void)ctx;
 	(void)userdata;
 	const char *lvl = prio <= VDM_LOG_ERR ? "ERRO" : prio == VDM_LOG_WARN ? "WARN"
 					       : prio <= VDM_LOG_INFO ? "INFO" : "DEBU";
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	long secs = (long)(now.tv_sec - start_time.tv_sec);
-	fprintf(stderr, "%s[%04ld] %s\n", lvl, secs, msg);
+	emit(lvl, msg);
 }
 
 static void vlog_as(const char *lvl, const char *fmt, va_list ap)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	fprintf(stderr, "%s[%04ld] ", lvl, (long)(now.tv_sec - start_time.tv_sec));
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char *msg = vdm_vstrdupf(fmt, ap);
+	emit(lvl, msg);
+	free(msg);
 }
 
 void cli_fatal(struct cli *c, const char *fmt, ...)
@@ -73,9 +92,7 @@ static void usage(FILE *f, const char *prog, const struct opt *opts)
 		fprintf(f, "   %-8s %s\n", cmd->name, cmd->summary);
 	fprintf(f, "   %-8s %s\n", "help", "Shows a list of commands or help for one command");
 	fprintf(f, "\nGLOBAL OPTIONS:\n");
-	opts_help(f, opts);
-	fprintf(f, "   %-36s %s\n   %-36s %s\n", "--help, -h", "show help",
-		"--version, -v", "print the version");
+	opts_help(f, opts); /* lists --help and --version, which are among opts */
 }
 
 static const struct command *find_command(const char *name)
@@ -84,6 +101,17 @@ static const struct command *find_command(const char *name)
 		if (!strcmp(cmd->name, name))
 			return cmd;
 	return NULL;
+}
+
+/* The user's word, quoted as upstream does ('bogus'), escaped when it has to be. */
+static int unknown_command(struct cli *c, const char *name)
+{
+	char *q = cli_quote(name);
+	const char *mark = q[0] == '"' ? "" : "'";
+	fprintf(stderr, "No help topic for %s%s%s\n", mark, q, mark);
+	cli_fatal(c, "unknown command %s%s%s (see '%s --help')", mark, q, mark, c->prog);
+	free(q);
+	return EXIT_FAIL;
 }
 
 int main(int argc, char **argv)
@@ -119,14 +147,15 @@ int main(int argc, char **argv)
 			char *hargv[] = {argv[i + 1], "--help", NULL};
 			return find_command(argv[i + 1])->fn(&c, 2, hargv);
 		}
+		if (i + 1 < argc) {
+			return unknown_command(&c, argv[i + 1]);
+		}
 		usage(stdout, c.prog, opts);
 		return EXIT_OK;
 	}
 	const struct command *cmd = find_command(name);
 	if (!cmd) {
-		fprintf(stderr, "No help topic for '%s'\n", name);
-		cli_fatal(&c, "unknown command '%s' (see '%s --help')", name, c.prog);
-		return EXIT_FAIL;
+		return unknown_command(&c, name);
 	}
 	if (root && !*root) {
 		cli_fatal(&c, "--sysfs-root is empty: give a directory (/ for "

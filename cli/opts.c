@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "pending.h"
 
 bool parse_bool(const char *s, bool *out)
 {
@@ -99,11 +101,11 @@ void opts_help(FILE *f, const struct opt *opts)
 {
 	for (const struct opt *o = opts; o->name; o++) {
 		char lhs[64];
+		const char *sp = o->argname ? " " : "", *arg = o->argname ? o->argname : "";
 		if (o->shortname)
-			snprintf(lhs, sizeof(lhs), "--%s %s, -%c %s", o->name, o->argname ? o->argname : "",
-				 o->shortname, o->argname ? o->argname : "");
+			snprintf(lhs, sizeof(lhs), "--%s%s%s, -%c%s%s", o->name, sp, arg, o->shortname, sp, arg);
 		else
-			snprintf(lhs, sizeof(lhs), "--%s %s", o->name, o->argname ? o->argname : "");
+			snprintf(lhs, sizeof(lhs), "--%s%s%s", o->name, sp, arg);
 		fprintf(f, "   %-36s %s", lhs, o->help);
 		if (o->env)
 			fprintf(f, " [$%s]", o->env);
@@ -130,4 +132,42 @@ int cmd_start(struct cli *c, const char *cmd, const char *usage, const char *sum
 	if (*debug)
 		vdm_ctx_set_log(c->ctx, VDM_LOG_DEBUG, cli_log, c);
 	return 0;
+}
+
+void cli_note_pending(struct cli *c, struct vdm_host *h, bool view)
+{
+	char *note = NULL, *err = NULL;
+	if (vdm_host_view_pending(h, view, &note, &err) < 0)
+		vdm_warn(c->ctx, "%s", err);
+	else if (note)
+		vdm_warn(c->ctx, "%s", note);
+	free(note);
+	free(err);
+}
+
+char *cli_quote(const char *s)
+{
+	bool plain = *s != '\0';
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '\'')
+			plain = false;
+	if (plain)
+		return vdm_xstrdup(s);
+	size_t n = strlen(s);
+	char *out = vdm_xcalloc(n * 4 + 3, 1), *o = out;
+	*o++ = '"';
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n')
+			o += sprintf(o, "\\n");
+		else if (*p == '\t')
+			o += sprintf(o, "\\t");
+		else if (*p == '"' || *p == '\\')
+			o += sprintf(o, "\\%c", *p);
+		else if (*p < ' ' || *p == 0x7f)
+			o += sprintf(o, "\\x%02x", *p);
+		else
+			*o++ = (char)*p;
+	}
+	*o++ = '"';
+	return out;
 }

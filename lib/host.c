@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "host.h"
+#include "catalogue.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -242,6 +243,23 @@ static char *gpu_model(const struct vdm_gpu *g)
 	return vdm_xstrdup("");
 }
 
+/* What the driver (and NVML) did not say about a type, from the catalogue
+ * of the GPU's model: its per-GPU maximum and frame buffer. */
+static void from_catalogue(struct vdm_gpu *g)
+{
+	const struct vdm_cat_gpu *cg = *g->model ? vdm_cat_gpu_by_model(g->model) : NULL;
+	for (size_t t = 0; cg && t < g->n_types; t++) {
+		struct vdm_vtype *vt = &g->types[t];
+		const struct vdm_cat_type *ct = vdm_cat_gpu_type(cg, vt->name);
+		if (!ct)
+			continue;
+		if (vt->max_instances < 0 && ct->max_instances > 0)
+			vt->max_instances = (int)ct->max_instances;
+		if (vt->fb_mib <= 0 && ct->fb_mib > 0)
+			vt->fb_mib = (int)ct->fb_mib;
+	}
+}
+
 int vdm_host_scan(struct vdm_ctx *ctx, struct vdm_host **out, char **err)
 {
 	struct vdm_host *h = vdm_xcalloc(1, sizeof(*h));
@@ -287,6 +305,7 @@ int vdm_host_scan(struct vdm_ctx *ctx, struct vdm_host **out, char **err)
 	for (size_t i = 0; i < h->n_gpus; i++) {
 		struct vdm_gpu *g = &h->gpus[i];
 		g->model = gpu_model(g);
+		from_catalogue(g);
 		vdm_gpu_sort_vgpus(g);
 		vdm_dbg(ctx, "GPU %d: %s device 0x%04x framework %s, %zu types, %zu parents, %zu vGPUs",
 			g->index, g->addr, g->id.device, vdm_framework_name(g->fw), g->n_types,
@@ -493,8 +512,11 @@ int vdm_gpu_free_instances(struct vdm_host *h, struct vdm_gpu *g, int type)
 		sum += a;
 	}
 	/* Each VF reports whether it can take one more; the GPU as a whole
-	 * still holds at most max_instances of a size. */
+	 * still holds at most max_instances of a size. Without that maximum the
+	 * sum over VFs says nothing beyond "at least one". */
 	const struct vdm_vtype *vt = &g->types[type];
+	if (vt->max_instances < 0 && sum > 1 && g->n_parents && vdm_parent_is_vf(&g->parents[0]))
+		return VDM_FREE_UNKNOWN;
 	if (vt->max_instances >= 0) {
 		int same = 0;
 		for (size_t v = 0; v < g->n_vgpus; v++) {

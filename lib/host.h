@@ -110,6 +110,9 @@ struct vdm_host {
 	/* Set by vdm_plan_build when it refuses (-EBUSY) to remove this vGPU,
 	 * which a process holds. */
 	const struct vdm_vgpu *refused_in_use;
+	/* The vGPUs of some GPUs are those a pending journal records, not the
+	 * driver's (vdm_host_view_pending): live counts do not apply. */
+	bool restored_view;
 };
 
 /* A framework's implementation. */
@@ -145,8 +148,11 @@ int vdm_gpu_find_type(const struct vdm_gpu *gpu, const char *name);
 /* How many more vGPUs of a type the parent takes now (cached), or -errno
  * with host->error naming the file that could not be read. */
 int vdm_parent_available(struct vdm_host *host, struct vdm_parent *p, int type);
-/* Free instances of a type on a GPU now: the sum over its parents; -errno
- * (host->error set) when a parent's count cannot be read. */
+/* Free instances of a type on a GPU now: the sum over its parents, capped by
+ * the type's per-GPU maximum; VDM_FREE_UNKNOWN when that maximum is not known
+ * and the parents are VFs (each says only whether it can take one more);
+ * -errno (host->error set) when a parent's count cannot be read. */
+#define VDM_FREE_UNKNOWN (-1000000)
 int vdm_gpu_free_instances(struct vdm_host *host, struct vdm_gpu *gpu, int type);
 /* Number of vGPUs of a type on a GPU. */
 int vdm_gpu_count_type(const struct vdm_gpu *gpu, int type);

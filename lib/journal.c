@@ -214,7 +214,7 @@ static void add_line(struct vdm_snap_vgpu **v, size_t *n, char **w)
 /* Read a journal; 0 none, 1 read, -errno refused (with *err). Only a regular
  * file owned by root (or by the user running the tool) that no one else can
  * write is believed: it decides what the next apply removes. */
-static int journal_read(struct vdm_ctx *ctx, struct vdm_snapshot *s, char **err)
+int vdm_journal_read(struct vdm_ctx *ctx, struct vdm_snapshot *s, char **err)
 {
 	char path[VDM_PATH_MAX], line[512];
 	memset(s, 0, sizeof(*s));
@@ -457,7 +457,7 @@ int vdm_journal_recover(struct vdm_host **host, char **err)
 	struct vdm_snapshot s;
 	char path[VDM_PATH_MAX];
 	vdm_path(ctx, path, sizeof(path), VDM_JOURNAL_FILE);
-	int rc = journal_read(ctx, &s, err);
+	int rc = vdm_journal_read(ctx, &s, err);
 	if (rc <= 0)
 		return rc;
 	rc = journal_check(*host, &s, path, err);

@@ -59,6 +59,9 @@ struct vdm_snapshot {
 	size_t n_gi;
 };
 void vdm_snapshot_free(struct vdm_snapshot *s);
+/* Read the journal into *s: 0 when there is none, 1 read, or -errno with
+ * *err set when it is there but incomplete or unreadable. */
+int vdm_journal_read(struct vdm_ctx *ctx, struct vdm_snapshot *s, char **err);
 /* The vGPUs, as scanned, of every GPU the plan changes. */
 void vdm_snapshot_of_plan(const struct vdm_plan *plan, struct vdm_snapshot *s);
 

@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "inuse.h"
 #include "journal.h"
+#include "pending.h"
 #include "sriov.h"
 #include "sysfs.h"
 
@@ -27,14 +29,26 @@ static enum vdm_run_status finish(struct vdm_run_result *r, enum vdm_run_status 
 	return st;
 }
 
-/* The root has a sys/bus/pci/devices to scan. NULL or the one line why not. */
-static char *root_problem(struct vdm_ctx *ctx)
+char *vdm_root_problem(struct vdm_ctx *ctx)
 {
-	if (vdm_sysfs_exists(ctx, "sys/bus/pci/devices"))
-		return NULL;
+	const char *root = vdm_ctx_root(ctx);
+	struct stat st;
+	if (stat(root && *root ? root : "/", &st) < 0)
+		return vdm_strdupf("the root directory %s (--sysfs-root) cannot be used: %s", root,
+				   strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return vdm_strdupf("the root %s (--sysfs-root) is not a directory: it must be the "
+				   "directory the host's /sys is under (/, or a vgpu-sim mount point)",
+				   root);
 	char path[VDM_PATH_MAX];
 	vdm_path(ctx, path, sizeof(path), "sys/bus/pci/devices");
-	return vdm_strdupf("cannot read %s: %s", path, strerror(ENOENT));
+	if (stat(path, &st) < 0)
+		return vdm_strdupf("cannot read %s: %s%s", path, strerror(errno),
+				   strcmp(root, "/") ? " (is --sysfs-root a host's root or a vgpu-sim "
+						       "mount point?)" : "");
+	if (!S_ISDIR(st.st_mode))
+		return vdm_strdupf("cannot read %s: %s", path, strerror(ENOTDIR));
+	return NULL;
 }
 
 static void note_in_use(struct vdm_run_result *r, const struct vdm_host *h)
@@ -128,7 +142,16 @@ static enum vdm_run_status apply_steps(struct vdm_ctx *ctx, const struct vdm_spe
 	vdm_dbg(ctx, "Checking current vGPU device configuration...");
 	if (vdm_host_scan(ctx, &r->host, &err) < 0)
 		return finish(r, VDM_RUN_FAILED, err);
-	if (!o->dry_run) {
+	if (o->dry_run) {
+		/* Plan from the state the apply will start from. */
+		char *note = NULL;
+		rc = vdm_host_view_pending(r->host, true, &note, &err);
+		if (rc < 0)
+			return finish(r, VDM_RUN_FAILED, err);
+		if (note)
+			vdm_warn(ctx, "%s", note);
+		free(note);
+	} else {
 		rc = vdm_journal_recover(&r->host, &err);
 		if (rc < 0)
 			return finish(r, VDM_RUN_FAILED, err);
@@ -211,7 +234,7 @@ enum vdm_run_status vdm_run_apply(struct vdm_ctx *ctx, const struct vdm_spec *sp
 	if (!o)
 		o = &defaults;
 	memset(r, 0, sizeof(*r));
-	char *why = root_problem(ctx);
+	char *why = vdm_root_problem(ctx);
 	if (why)
 		return finish(r, VDM_RUN_FAILED, why);
 	if (o->dry_run)
@@ -236,13 +259,20 @@ enum vdm_run_status vdm_run_assert(struct vdm_ctx *ctx, const struct vdm_spec *s
 	struct vdm_plan *plan = NULL;
 	char *err = NULL;
 	memset(r, 0, sizeof(*r));
+	char *why = vdm_root_problem(ctx);
+	if (why) {
+		r->host_error = true;
+		return finish(r, VDM_RUN_FAILED, why);
+	}
 	vdm_dbg(ctx, "Asserting vGPU device configuration...");
 	if (vdm_journal_exists(ctx))
 		vdm_warn(ctx, "an earlier apply did not finish (%s is there): the next apply "
 			 "restores the GPUs it was changing", "/" VDM_JOURNAL_FILE);
 	if (vdm_host_scan(ctx, &r->host, &err) < 0 ||
-	    vdm_plan_build(r->host, spec, cfg, 0, &plan, &err) < 0)
+	    vdm_plan_build(r->host, spec, cfg, 0, &plan, &err) < 0) {
+		r->host_error = true;
 		return finish(r, VDM_RUN_FAILED, err);
+	}
 	bool applied = vdm_plan_applied(plan);
 	if (!applied)
 		err = vdm_plan_mismatch(plan);

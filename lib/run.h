@@ -53,6 +53,8 @@ struct vdm_run_result {
 	char *message;                 /* one line: why it was refused or failed; NULL when OK */
 	bool changed;                  /* vGPUs were created or removed (and stay so) */
 	bool recovered;                /* an interrupted apply's journal was restored first */
+	bool host_error;               /* assert: the host could not be read or planned (no GPU,
+					  bad root...); message says why. Else a mismatch */
 	int sriov_enabled;             /* GPUs whose VFs this run enabled */
 	struct vdm_apply_stats stats;  /* removed, created, kept; rollback outcome */
 	struct vdm_run_in_use in_use;  /* status VDM_RUN_IN_USE: who holds what */
@@ -73,5 +75,10 @@ enum vdm_run_status vdm_run_assert(struct vdm_ctx *ctx, const struct vdm_spec *s
 				   const struct vdm_config *cfg, struct vdm_run_result *r);
 
 void vdm_run_result_free(struct vdm_run_result *r);
+
+/* Can ctx's root be scanned (a directory with sys/bus/pci/devices)? NULL, or
+ * one malloc'd line saying what is wrong with it: missing, not a directory,
+ * no sys/bus/pci/devices. Every command checks this first. */
+char *vdm_root_problem(struct vdm_ctx *ctx);
 
 #endif

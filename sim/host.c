@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The simulated host's /etc/machine-id (SIMULATED). */
+#define SIM_MACHINE_ID "5ca1ab1e0ddba11c0ffee0000000f00d"
+
 #include "pci.h"
 #include "sim.h"
 
@@ -66,6 +69,13 @@ static void skeleton(struct sim *s, bool any_mdev)
 	struct node *cache = tree_mkdirs(t, t->root, "var/cache");
 	cache->scratch = true;
 	cache->internal = true;
+
+	/* /etc/machine-id (for --uuid-seed machine-id): 32 hex digits and a
+	 * newline, as machine-id(5) has it. SIMULATED value, the same on every
+	 * simulated host; not counted. */
+	struct node *etc = tree_mkdir(t, t->root, "etc");
+	etc->internal = true;
+	tree_text(t, etc, "machine-id", "%s\n", SIM_MACHINE_ID)->internal = true;
 }
 
 static void new_root_complex(struct sim *s)

@@ -6,6 +6,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +194,43 @@ static int resolve_frameworks(struct options *o)
 }
 
 /* Returns -1 to continue, else the exit status. */
+/* Is something already mounted on path (/proc/self/mountinfo, field 5, with
+ * its octal escapes for space, tab, newline and backslash)? */
+static bool mounted_on(const char *path)
+{
+	char real[PATH_MAX], line[8192];
+	if (!realpath(path, real))
+		return false;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	if (!f)
+		return false;
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *field = line;
+		for (int i = 0; i < 4 && field; i++) {
+			field = strchr(field, ' ');
+			if (field)
+				field++;
+		}
+		if (!field)
+			continue;
+		char mnt[PATH_MAX];
+		size_t n = 0;
+		for (const char *p = field; *p && *p != ' ' && n + 1 < sizeof(mnt); p++) {
+			if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] && p[3]) {
+				mnt[n++] = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+				p += 3;
+			} else {
+				mnt[n++] = *p;
+			}
+		}
+		mnt[n] = '\0';
+		found = !strcmp(mnt, real);
+	}
+	fclose(f);
+	return found;
+}
+
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -265,6 +304,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int err = stat(o->mountpoint, &st) != 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
 	if (err) {
 		fprintf(stderr, "vgpu-sim: mountpoint '%s': %s\n", o->mountpoint, strerror(err));
+		return EXIT_USAGE;
+	}
+	if (mounted_on(o->mountpoint)) {
+		fprintf(stderr, "vgpu-sim: mountpoint '%s' is already a mount point (another vgpu-sim?); "
+			"unmount it first (fusermount3 -u %s)\n", o->mountpoint, o->mountpoint);
 		return EXIT_USAGE;
 	}
 	if (o->nreqs == 0) {

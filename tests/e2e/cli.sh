@@ -73,7 +73,7 @@ expect_rc 1 "bad boolean in environment"
 dm apply -f "$CFG" -c T4-1Q --lock-timeout soon
 expect_rc 1 "bad --lock-timeout"
 expect_err "invalid value \"soon\" for --lock-timeout: seconds from 0 to 3600" "--lock-timeout message"
-dm apply -f "$CFG" -c T4-1Q --sriov-timeout 9999
+dm apply -f "$CFG" -c T4-1Q --enable-sriov --sriov-timeout 9999
 expect_rc 1 "bad --sriov-timeout"
 expect_err "invalid value \"9999\" for --sriov-timeout: seconds from 0 to 3600" "--sriov-timeout message"
 dm export -l ""
@@ -102,4 +102,43 @@ expect_rc 0 "no arguments shows help"
 # --sysfs-root flag instead of the environment
 dm_at "$T_TMP/elsewhere" --sysfs-root "$ROOT" assert -f "$CFG" -c T4-8Q
 expect_rc 0 "--sysfs-root flag"
+# --sriov-timeout means nothing without --enable-sriov: refused, not ignored.
+dm apply -f "$CFG" -c T4-1Q --sriov-timeout 5
+expect_rc 1 "--sriov-timeout without --enable-sriov"
+expect_err "^FATA\[0000\] --sriov-timeout goes with --enable-sriov \(see 'nvidia-vgpu-dm apply --help'\)$" "says what it goes with"
+
+# Help lists each option once; help for an unknown command fails.
+"$VGPU_DM" --help >"$OUT" 2>"$ERR"
+expect_eq "$(grep -c -- '--help, -h' "$OUT") $(grep -c -- '--version, -v' "$OUT")" "1 1" "--help and --version listed once"
+"$VGPU_DM" apply --help >"$OUT" 2>"$ERR"
+expect_eq "$(grep -c -- '--help, -h' "$OUT")" 1 "apply --help lists --help once"
+"$VGPU_DM" help bogus >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc 1 "help bogus"
+expect_err "^No help topic for 'bogus'$" "help bogus says so"
+"$VGPU_DM" help apply >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc 0 "help apply"
+
+# An unknown label: escaped (no forged log line), and the file's labels listed.
+dm assert -f "$CFG" -c "$(printf 'nope\nFATA[0000] forged')"
+expect_rc 1 "unknown label"
+expect_eq "$(wc -l <"$ERR")" 1 "one line, whatever the label holds"
+expect_err "selected vgpu-config not present: \"nope\\\\nFATA\[0000\] forged\"; .*upstream-config-t4.yaml has: T4-1Q, T4-2Q, T4-4Q, T4-8Q, T4-16Q, T4-small, T4-medium, T4-large$" "label escaped, labels listed"
+dm apply -f "$CFG" -c nope
+expect_err "selected vgpu-config not present: nope; .* has: T4-1Q," "apply lists the labels too"
+
+# assert without a host to read says why without -d; a file as root says so.
+mkdir -p "$T_TMP/empty"
+dm_at "$T_TMP/empty" assert -f "$CFG" -c T4-1Q
+expect_rc 1 "assert on an empty root"
+expect_err "^ERRO\[0000\] cannot read $T_TMP/empty/sys/bus/pci/devices: No such file or directory" "the cause, without -d"
+expect_err "^FATA\[0000\] Assertion failure: selected configuration not currently applied$" "then upstream's line"
+touch "$T_TMP/afile"
+for cmd in list export "assert -f $CFG -c T4-1Q" "apply -f $CFG -c T4-1Q"; do
+	# shellcheck disable=SC2086
+	dm_at "$T_TMP/afile" $cmd
+	expect_rc 1 "${cmd%% *} with a regular file as root"
+	expect_err "the root $T_TMP/afile \(--sysfs-root\) is not a directory" "${cmd%% *}: says the root is not a directory"
+done
 finish

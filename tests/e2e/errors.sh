@@ -115,7 +115,11 @@ expect_rc 1 "no NVIDIA GPU"
 expect_err "no NVIDIA GPU found" "no GPU message"
 dm_at "$T_TMP/nonexistent" apply -f "$CFG" -c four
 expect_rc 1 "root without sysfs"
-expect_err "nonexistent/sys/bus/pci/devices: No such file or directory" "missing sysfs message"
+expect_err "the root directory .*/nonexistent \(--sysfs-root\) cannot be used: No such file or directory" "missing root message"
+mkdir -p "$T_TMP/nosys"
+dm_at "$T_TMP/nosys" apply -f "$CFG" -c four
+expect_rc 1 "root without sysfs"
+expect_err "nosys/sys/bus/pci/devices: No such file or directory" "missing sysfs message"
 
 g="$T_TMP/nomgr/sys/bus/pci/devices/0000:3b:00.0"
 mkdir -p "$g"

@@ -14,7 +14,7 @@ umount2() {
 		fusermount3 -u "$ROOT2" 2>/dev/null || fusermount3 -uz "$ROOT2" 2>/dev/null
 	fi
 }
-trap 'umount2; cleanup' EXIT
+trap 'in_main_shell && { umount2; cleanup; }' EXIT
 sim2_start() {
 	umount2
 	mkdir -p "$ROOT2"

@@ -22,7 +22,13 @@ RC=0
 # (the simulator's var/cache is a scratch directory): the default is used.
 unset VGPU_DM_CACHE_DIR
 
+# The shell that sourced this file. A background job killed before it has
+# exec'd (kill right after `cmd &`) is still a copy of this shell and runs the
+# EXIT trap: only the test's own shell may clean up.
+T_MAIN_PID=$BASHPID
+in_main_shell() { [ "$BASHPID" = "$T_MAIN_PID" ]; }
 cleanup() {
+	in_main_shell || return 0
 	if mountpoint -q "$ROOT" 2>/dev/null; then
 		fusermount3 -u "$ROOT" 2>/dev/null || fusermount3 -uz "$ROOT" 2>/dev/null
 	fi

@@ -28,4 +28,19 @@ assert len(g["vgpus"]) == 2
 for v in g["vgpus"]:
     assert v["type"] == "T4-8Q" and len(v["uuid"]) == 36 and v["parent"] == g["address"]
 PY
+fusermount3 -u "$ROOT"
+
+# An empty L40S on vendor VFIO without NVML: 32 free VFs each offer
+# L40S-48Q, but the GPU takes one; the maximum comes from the catalogue.
+sim_start --gpu L40S:vfio
+dm list
+expect_rc 0 "list an L40S without NVML"
+expect_out "^  L40S-48Q +[0-9]+ +1 +1$" "L40S-48Q: FREE 1, MAX 1 (not 32)"
+expect_out "^  L40S-1Q +[0-9]+ +32 +32$" "L40S-1Q: FREE 32, MAX 32"
+dm list --json
+python3 - "$OUT" <<'PY' && pass "list --json: free and max of L40S-48Q are 1" || fail "list --json L40S-48Q"
+import json, sys
+t = {x["name"]: x for x in json.load(open(sys.argv[1]))["gpus"][0]["types"]}
+assert t["L40S-48Q"]["free"] == 1 and t["L40S-48Q"]["max_instances"] == 1, t["L40S-48Q"]
+PY
 finish

@@ -22,7 +22,7 @@ vgpu-configs:
 YAML
 HOLDERS=()
 stop_holders() { local p; for p in "${HOLDERS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; HOLDERS=(); }
-trap 'stop_holders; cleanup' EXIT
+trap 'in_main_shell && { stop_holders; cleanup; }' EXIT
 
 dm apply -f "$CFG" -c four
 expect_rc 0 "set-up: four"
@@ -120,7 +120,16 @@ expect_eq "$(vgpus | awk '{print $1}')" "$first" "same UUIDs after a rebuild"
 dm apply -f "$T_TMP/none.yaml"
 dm apply -f "$CFG" -c eight --uuid-seed host-b
 [ "$(vgpus | awk '{print $1}')" != "$first" ] && pass "another seed, other UUIDs" || fail "seed ignored"
-dm apply -f "$CFG" -c four --uuid-seed machine-id
+# machine-id: the simulator has an etc/machine-id; the seed is its contents.
+dm apply -f "$T_TMP/none.yaml"
+dm apply -f "$CFG" -c eight --uuid-seed machine-id
+expect_rc 0 "--uuid-seed machine-id with the simulator's etc/machine-id"
+by_file=$(vgpus | awk '{print $1}')
+dm apply -f "$T_TMP/none.yaml"
+dm apply -f "$CFG" -c eight --uuid-seed "$(cat "$ROOT/etc/machine-id")"
+expect_eq "$(vgpus | awk '{print $1}')" "$by_file" "machine-id means the file's contents"
+mkdir -p "$T_TMP/nomid/sys/bus/pci/devices"
+dm_at "$T_TMP/nomid" apply -f "$CFG" -c four --uuid-seed machine-id
 expect_rc 1 "--uuid-seed machine-id without /etc/machine-id"
 expect_err "cannot read .*/etc/machine-id" "names the missing file"
 finish

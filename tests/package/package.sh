@@ -43,7 +43,7 @@ eq "$VERSION" "$MESON_VERSION" "debian/changelog's version is meson.build's"
 files() { dpkg -c "$1" | awk '$1 !~ /^d/ { print $6 }' | sed 's#^\./#/#' | grep -v '^/usr/share/doc/' | sort; }
 deb() { echo "$OUT/${1}_${VERSION}_${ARCH}.deb"; }
 
-for p in nvidia-vgpu-dm vgpu-sim; do
+for p in nvidia-vgpu-dm nvidia-k8s-vgpu-dm vgpu-sim; do
 	if [ -f "$(deb $p)" ]; then ok "$p: package built"; else bad "$p: no $(deb $p)"; fi
 done
 eq "$(files "$(deb nvidia-vgpu-dm)")" "/etc/default/nvidia-vgpu-dm
@@ -56,6 +56,10 @@ eq "$(files "$(deb nvidia-vgpu-dm)")" "/etc/default/nvidia-vgpu-dm
 eq "$(files "$(deb vgpu-sim)")" "/usr/bin/vgpu-sim
 /usr/share/bash-completion/completions/vgpu-sim
 /usr/share/man/man1/vgpu-sim.1.gz" "vgpu-sim: its files (dpkg -c)"
+eq "$(files "$(deb nvidia-k8s-vgpu-dm)")" "/usr/bin/nvidia-k8s-vgpu-dm
+/usr/share/man/man8/nvidia-k8s-vgpu-dm.8.gz" "nvidia-k8s-vgpu-dm: its files (dpkg -c)"
+if dpkg-deb -f "$(deb nvidia-k8s-vgpu-dm)" Depends | grep -q libcurl; then ok "nvidia-k8s-vgpu-dm depends on libcurl"
+else bad "nvidia-k8s-vgpu-dm: no libcurl in Depends"; fi
 has "$(dpkg -c "$(deb nvidia-vgpu-dm)")" "usr/share/doc/nvidia-vgpu-dm/copyright" "nvidia-vgpu-dm: copyright"
 has "$(dpkg -c "$(deb nvidia-vgpu-dm)")" "usr/share/doc/nvidia-vgpu-dm/examples/config-t4.yaml" \
 	"nvidia-vgpu-dm: the example configs"
@@ -78,9 +82,10 @@ has "$(cat "$CTL/postrm" 2>/dev/null)" "deb-systemd-helper purge 'nvidia-vgpu-dm
 
 # --- unpacked into a scratch root ------------------------------------------------------------
 R=$T/root
-for p in nvidia-vgpu-dm vgpu-sim; do dpkg -x "$(deb $p)" "$R"; done
+for p in nvidia-vgpu-dm nvidia-k8s-vgpu-dm vgpu-sim; do dpkg -x "$(deb $p)" "$R"; done
 eq "$("$R/usr/bin/nvidia-vgpu-dm" --version 2>&1)" "nvidia-vgpu-dm version $VERSION" "installed nvidia-vgpu-dm --version"
 eq "$("$R/usr/bin/vgpu-sim" --version 2>&1)" "vgpu-sim $VERSION" "installed vgpu-sim --version"
+has "$("$R/usr/bin/nvidia-k8s-vgpu-dm" --version 2>&1)" "$VERSION" "installed nvidia-k8s-vgpu-dm --version"
 
 UNIT=$R/lib/systemd/system/nvidia-vgpu-dm.service
 unit_line() { grep -E "^$1=" "$UNIT" | tail -1 | cut -d= -f2-; }
@@ -101,7 +106,7 @@ eq "$(grep -cvE '^(#.*)?$' "$DEF")" "0" "/etc/default/nvidia-vgpu-dm sets nothin
 has "$(cat "$DEF")" "^#VGPU_DM_SELECTED_CONFIG=" "/etc/default/nvidia-vgpu-dm shows VGPU_DM_SELECTED_CONFIG"
 
 # man -l on every installed page: it renders, names the program, no warning
-for page in man8/nvidia-vgpu-dm.8 man5/nvidia-vgpu-dm-config.5 man1/vgpu-sim.1; do
+for page in man8/nvidia-vgpu-dm.8 man8/nvidia-k8s-vgpu-dm.8 man5/nvidia-vgpu-dm-config.5 man1/vgpu-sim.1; do
 	f=$R/usr/share/man/$page.gz
 	name=$(basename "$page" | sed 's/\.[0-9]$//')
 	text=$(MANWIDTH=80 man -l -P cat "$f" 2>"$T/man.err")

@@ -338,6 +338,13 @@ for t in "$V100T"/*; do
 	esac
 done
 eq "same uuid on the first is fine" ok "$(try_write "$TT/nvidia-232/create" "$u")"
+# A mount point that is already mounted is refused, not stacked on.
+"$SIM" --gpu T4 "$M2" 2>"$WORK/stack.err"
+eq "a second vgpu-sim on a mounted mountpoint: exit 2" 2 "$?"
+match "... and says why" "is already a mount point" "$(<"$WORK/stack.err")"
+eq "... one mount there" 1 "$(grep -c " $M2 " /proc/self/mountinfo)"
+eq "the simulated host has an etc/machine-id" 33 "$(wc -c <"$M2/etc/machine-id")"
+match "... of 32 hex digits" "^[0-9a-f]{32}$" "$(<"$M2/etc/machine-id")"
 match "--help states the default host" "Default when no --gpu is given: --gpu T4 --gpu T4" "$("$SIM" --help)"
 eq "--list-models: one line per model, frameworks after" "T4 mdev|L40S mdev vfio" \
 	"$("$SIM" --list-models | grep -E '^(T4|L40S) ' | paste -sd'|')"

@@ -193,8 +193,11 @@ static void test_long_creatable_read_once_per_vf(void **state)
 	struct vdm_gpu *g = &w.host->gpus[0];
 	assert_int_equal(g->n_types, 700);
 	unsigned long before = vdm_ctx_stats(w.ctx)->reads;
-	for (size_t t = 0; t < g->n_types; t++)
-		assert_int_equal(vdm_gpu_free_instances(w.host, g, (int)t) >= 0, 1);
+	for (size_t t = 0; t < g->n_types; t++) {
+		/* a count, or "unknown" (no maximum known for VF parents): never an error */
+		int n = vdm_gpu_free_instances(w.host, g, (int)t);
+		assert_true(n >= 0 || n == VDM_FREE_UNKNOWN);
+	}
 	assert_true(vdm_ctx_stats(w.ctx)->reads - before <= 32);
 	done(&w);
 }

@@ -196,8 +196,9 @@ static void assert_and_bad_root(void **state)
 	vdm_ctx_new(&ctx, empty);
 	vdm_ctx_set_log(ctx, VDM_LOG_DEBUG, collect, NULL);
 	assert_int_equal(quiet_apply(ctx, s4, NULL, &r), VDM_RUN_FAILED);
-	char want[600];
-	snprintf(want, sizeof(want), "cannot read %s/sys/bus/pci/devices: No such file or directory", empty);
+	char want[1024];
+	snprintf(want, sizeof(want), "cannot read %s/sys/bus/pci/devices: No such file or directory "
+		 "(is --sysfs-root a host's root or a vgpu-sim mount point?)", empty);
 	assert_string_equal(r.message, want);
 	vdm_run_result_free(&r);
 	vdm_spec_free(s4);
