@@ -19,9 +19,6 @@
 
 #include "nvml-standin.h"
 
-#define NVML_INVALID_ID 0xFFFFFFFFu /* INVALID_GPU_INSTANCE_PROFILE_ID, _ID */
-
-typedef unsigned int nvmlVgpuInstance_t;
 
 typedef struct {
 	unsigned int start;
@@ -75,12 +72,6 @@ typedef struct {
 	unsigned int sharedOfaCount;
 } nvmlComputeInstanceProfileInfo_t;
 
-typedef struct {
-	unsigned int version;
-	nvmlVgpuTypeId_t vgpuTypeId;
-	unsigned int maxInstancePerGI;
-} nvmlVgpuTypeMaxInstance_v1_t;
-#define nvmlVgpuTypeMaxInstance_v1 ((unsigned)sizeof(nvmlVgpuTypeMaxInstance_v1_t) | (1u << 24))
 
 #define POOL 512
 static struct nvmlGpuInstance_st gi_pool[POOL];
@@ -88,7 +79,7 @@ static unsigned n_gi_pool;
 static struct nvmlComputeInstance_st ci_pool[POOL];
 static unsigned n_ci_pool;
 
-static unsigned dev_index(nvmlDevice_t dev)
+unsigned dev_index(nvmlDevice_t dev)
 {
 	return (unsigned)(dev - st.devs);
 }
@@ -109,7 +100,7 @@ static nvmlReturn_t from_errno(int err)
 }
 
 /* A per-GPU control file; NULL with *r set (NOT_SUPPORTED: not a MIG GPU). */
-static char *gpu_file(nvmlDevice_t dev, const char *name, nvmlReturn_t *r)
+char *gpu_file(nvmlDevice_t dev, const char *name, nvmlReturn_t *r)
 {
 	char *t = slurp(".vgpu-sim/gpus/%s/%s", dev->bdf, name);
 	if (!t)
@@ -506,155 +497,4 @@ NVML_API nvmlReturn_t nvmlComputeInstanceDestroy(nvmlComputeInstance_t computeIn
 	    computeInstance->dev >= st.ndevs)
 		return NVML_ERROR_INVALID_ARGUMENT;
 	return gis_cmd(&st.devs[computeInstance->dev], "ci-destroy %u", computeInstance->gi, -1);
-}
-
-/* ---- vGPU types and instances ------------------------------------------------------------ */
-
-/* "type profile per_gi" of a MIG-backed type on any GPU; false if none. */
-static bool mig_type(nvmlVgpuTypeId_t type, unsigned *profile, unsigned *per_gi)
-{
-	for (unsigned d = 0; d < st.ndevs; d++) {
-		char *t = slurp(".vgpu-sim/gpus/%s/mig_types", st.devs[d].bdf);
-		char *rest = NULL;
-		bool found = t && table_find(t, type, &rest) && sscanf(rest, "%u %u", profile, per_gi) == 2;
-		free(rest);
-		free(t);
-		if (found)
-			return true;
-	}
-	return false;
-}
-
-static bool type_exists(nvmlVgpuTypeId_t type)
-{
-	char *t = slurp(".vgpu-sim/types");
-	char *rest = NULL;
-	bool found = t && table_find(t, type, &rest);
-	free(rest);
-	free(t);
-	return found;
-}
-
-/* INVALID_GPU_INSTANCE_PROFILE_ID for a time-sliced type. */
-NVML_API nvmlReturn_t nvmlVgpuTypeGetGpuInstanceProfileId(nvmlVgpuTypeId_t vgpuTypeId, unsigned int *gpuInstanceProfileId)
-{
-	unsigned profile, per;
-	CHECK_INIT();
-	if (!gpuInstanceProfileId || !type_exists(vgpuTypeId))
-		return NVML_ERROR_INVALID_ARGUMENT;
-	*gpuInstanceProfileId = mig_type(vgpuTypeId, &profile, &per) ? profile : NVML_INVALID_ID;
-	return NVML_SUCCESS;
-}
-
-/* vGPUs of a MIG-backed type one GI holds; NOT_SUPPORTED for time-sliced types. */
-NVML_API nvmlReturn_t nvmlVgpuTypeGetMaxInstancesPerGpuInstance(nvmlVgpuTypeMaxInstance_v1_t *pMaxInstance)
-{
-	unsigned profile, per;
-	CHECK_INIT();
-	if (!pMaxInstance)
-		return NVML_ERROR_INVALID_ARGUMENT;
-	if (pMaxInstance->version != nvmlVgpuTypeMaxInstance_v1)
-		return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
-	if (!type_exists(pMaxInstance->vgpuTypeId))
-		return NVML_ERROR_INVALID_ARGUMENT;
-	if (!mig_type(pMaxInstance->vgpuTypeId, &profile, &per))
-		return NVML_ERROR_NOT_SUPPORTED;
-	pMaxInstance->maxInstancePerGI = per;
-	return NVML_SUCCESS;
-}
-
-/* Line n (0-based) of a GPU's vgpus file: type, GI id (-1 none), id. */
-static bool vgpu_line(unsigned dev, unsigned n, unsigned *type, int *gi, char *id, size_t idlen)
-{
-	char *t = slurp(".vgpu-sim/gpus/%s/vgpus", st.devs[dev].bdf);
-	char *line = t;
-	for (unsigned i = 0; line && *line && i < n; i++) {
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	char buf[64];
-	bool ok = line && sscanf(line, "%u %d %63s", type, gi, buf) == 3;
-	if (ok)
-		snprintf(id, idlen, "%s", buf);
-	free(t);
-	return ok;
-}
-
-NVML_API nvmlReturn_t nvmlDeviceGetActiveVgpus(nvmlDevice_t device, unsigned int *vgpuCount,
-					       nvmlVgpuInstance_t *vgpuInstances)
-{
-	nvmlReturn_t r;
-	CHECK_DEVICE(device);
-	if (!vgpuCount)
-		return NVML_ERROR_INVALID_ARGUMENT;
-	char *t = gpu_file(device, "vgpus", &r);
-	if (!t) {
-		*vgpuCount = 0; /* not a MIG GPU: this stand-in lists none */
-		return NVML_SUCCESS;
-	}
-	unsigned n = 0;
-	for (char *line = t; line && *line; n++) {
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	free(t);
-	r = NVML_SUCCESS;
-	if (n > *vgpuCount || (n && !vgpuInstances))
-		r = NVML_ERROR_INSUFFICIENT_SIZE;
-	else
-		for (unsigned i = 0; i < n; i++)
-			vgpuInstances[i] = (dev_index(device) + 1) << 16 | (i + 1);
-	*vgpuCount = n;
-	return r;
-}
-
-static bool vgpu_of(nvmlVgpuInstance_t v, unsigned *type, int *gi, char *id, size_t idlen)
-{
-	unsigned dev = (v >> 16) - 1, n = (v & 0xffff) - 1;
-	return st.refcount && (v >> 16) && (v & 0xffff) && dev < st.ndevs &&
-	       vgpu_line(dev, n, type, gi, id, idlen);
-}
-
-NVML_API nvmlReturn_t nvmlVgpuInstanceGetType(nvmlVgpuInstance_t vgpuInstance, nvmlVgpuTypeId_t *vgpuTypeId)
-{
-	unsigned type;
-	int gi;
-	char id[64];
-	CHECK_INIT();
-	if (!vgpuTypeId || !vgpu_of(vgpuInstance, &type, &gi, id, sizeof(id)))
-		return NVML_ERROR_INVALID_ARGUMENT;
-	*vgpuTypeId = type;
-	return NVML_SUCCESS;
-}
-
-/* INVALID_GPU_INSTANCE_ID for a time-sliced vGPU. */
-NVML_API nvmlReturn_t nvmlVgpuInstanceGetGpuInstanceId(nvmlVgpuInstance_t vgpuInstance, unsigned int *gpuInstanceId)
-{
-	unsigned type;
-	int gi;
-	char id[64];
-	CHECK_INIT();
-	if (!gpuInstanceId || !vgpu_of(vgpuInstance, &type, &gi, id, sizeof(id)))
-		return NVML_ERROR_INVALID_ARGUMENT;
-	*gpuInstanceId = gi < 0 ? NVML_INVALID_ID : (unsigned)gi;
-	return NVML_SUCCESS;
-}
-
-/* The mdev UUID; NOT_SUPPORTED for a vGPU on a vendor-VFIO VF (no mdev). */
-NVML_API nvmlReturn_t nvmlVgpuInstanceGetMdevUUID(nvmlVgpuInstance_t vgpuInstance, char *mdevUuid, unsigned int size)
-{
-	unsigned type;
-	int gi;
-	char id[64];
-	CHECK_INIT();
-	if (!mdevUuid || !vgpu_of(vgpuInstance, &type, &gi, id, sizeof(id)))
-		return NVML_ERROR_INVALID_ARGUMENT;
-	if (strchr(id, ':'))
-		return NVML_ERROR_NOT_SUPPORTED;
-	if (strlen(id) + 1 > size)
-		return NVML_ERROR_INSUFFICIENT_SIZE;
-	memcpy(mdevUuid, id, strlen(id) + 1);
-	return NVML_SUCCESS;
 }

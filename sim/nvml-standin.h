@@ -89,4 +89,15 @@ unsigned table_ids(const char *table, nvmlVgpuTypeId_t *ids, unsigned max);
 			return NVML_ERROR_INVALID_ARGUMENT; \
 	} while (0)
 
+/* ---- MIG (nvml-mig.c, nvml-mig-vgpu.c) ---- */
+#define NVML_INVALID_ID 0xFFFFFFFFu /* INVALID_GPU_INSTANCE_PROFILE_ID, _ID */
+
+typedef unsigned int nvmlVgpuInstance_t;
+
+/* Index of a device in st.devs. */
+unsigned dev_index(nvmlDevice_t dev);
+/* A per-GPU control file (.vgpu-sim/gpus/<BDF>/name); NULL with *r set
+ * (NOT_SUPPORTED: not a MIG GPU). */
+char *gpu_file(nvmlDevice_t dev, const char *name, nvmlReturn_t *r);
+
 #endif
