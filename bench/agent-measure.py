@@ -79,7 +79,7 @@ def proc(pid):
             k, v = line.split(":", 1)
             st[k] = (v.split() or [""])[0]
     return cpu, int(st["voluntary_ctxt_switches"]) + int(st["nonvoluntary_ctxt_switches"]), \
-        int(st["VmHWM"]), int(st["VmRSS"])
+        int(st["VmHWM"]), int(st["VmRSS"]), int(st["RssAnon"]), int(st["RssFile"])
 
 
 layouts = ["T4-4Q", "T4-8Q"]
@@ -100,9 +100,9 @@ for i in range(runs):
 
 # Idle: no label change, the watch open.
 time.sleep(2)
-cpu0, sw0, _, _ = proc(pid)
+cpu0, sw0, _, _, _, _ = proc(pid)
 time.sleep(idle)
-cpu1, sw1, hwm, rss = proc(pid)
+cpu1, sw1, hwm, rss, anon, fil = proc(pid)
 print("reaction_ms_median %.1f" % statistics.median(react))
 print("reaction_ms_min %.1f" % min(react))
 print("reaction_ms_max %.1f" % max(react))
@@ -110,3 +110,5 @@ print("idle_cpu_s %.2f" % (cpu1 - cpu0))
 print("idle_wakeups %d" % (sw1 - sw0))
 print("peak_rss_kib %d" % hwm)
 print("rss_kib %d" % rss)
+print("rss_anon_kib %d" % anon)
+print("rss_file_kib %d" % fil)

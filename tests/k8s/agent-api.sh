@@ -78,7 +78,7 @@ change "after the server was down"
 # The server down in the middle of a change (while the operand pods go):
 # the change fails, the labels cannot be written; once it is back, the retry
 # restores them and applies.
-k8s_fault '{"operands": {"delete_delay": 2}}'
+k8s_fault '{"operands": {"delete_delay": -1}}'
 k8s_label "$K8S_NODE" "$LABEL_CONFIG=$target"
 k8s_wait_label "$K8S_NODE" "$LABEL_STATE" pending 20 && pass "pending" || fail "never pending"
 k8s_fault '{"down_for": 3, "operands": {"delete_delay": 0.2}}'
