@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "catalogue.h"
 #include "inuse.h"
 #include "journal.h"
 #include "pending.h"
@@ -73,9 +74,39 @@ static int sriov_timeout(const struct vdm_run_opts *o)
 	return o->sriov_timeout_ms > 0 ? o->sriov_timeout_ms : 120000;
 }
 
+/* A GPU whose VFs are not enabled lists no types yet; what the catalogue
+ * knows of its model can still refuse a layout before the VFs are made: a
+ * count above the type's per-GPU maximum. (A type the catalogue does not
+ * list is left to the driver's lists.) 0 or -ENOSPC with *err set. */
+static int precheck_catalogue(const struct vdm_spec *spec, const struct vdm_config *cfg,
+			      const struct vdm_gpu *g, char **err)
+{
+	const struct vdm_cat_gpu *cg = vdm_cat_gpu_by_pci(g->id.device, g->id.subsys_vendor,
+							  g->id.subsys_device);
+	const struct vdm_entry *e = NULL;
+	for (size_t i = 0; i < cfg->n_entries; i++)
+		if (vdm_entry_selects(&cfg->entries[i], g->index, &g->id))
+			e = &cfg->entries[i];
+	for (size_t t = 0; cg && e && t < e->n_types; t++) {
+		const struct vdm_cat_type *ct = vdm_cat_gpu_type(cg, e->types[t].type);
+		if (!ct || !ct->max_instances || e->types[t].count <= (int)ct->max_instances)
+			continue;
+		char lbl[64];
+		vdm_gpu_label(g, lbl, sizeof(lbl));
+		*err = vdm_strdupf("%s:%d:%d: %s: %d x %s requested, but the GPU holds at most %u "
+				   "(the catalogue's maximum for %s, checked before enabling its SR-IOV "
+				   "virtual functions, which stay disabled)", spec->source,
+				   e->types[t].pos.line, e->types[t].pos.col, lbl, e->types[t].count,
+				   ct->name, ct->max_instances, cg->model);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 /* Before --enable-sriov makes VFs: check everything that can be checked
- * without them (every other selected GPU, in full; vGPUs in use). A refusal
- * here leaves the host as it was. */
+ * without them (every other selected GPU, in full; vGPUs in use; the
+ * catalogue's maxima for the GPUs that need VFs). A refusal here leaves the
+ * host as it was. */
 static enum vdm_run_status precheck_sriov(struct vdm_ctx *ctx, const struct vdm_spec *spec,
 					  const struct vdm_config *cfg, const struct vdm_run_opts *o,
 					  struct vdm_run_result *r, bool *needed)
@@ -88,6 +119,10 @@ static enum vdm_run_status precheck_sriov(struct vdm_ctx *ctx, const struct vdm_
 		return VDM_RUN_OK;
 	struct vdm_plan *plan = NULL;
 	char *err = NULL;
+	for (size_t i = 0; i < r->host->n_gpus; i++)
+		if (vdm_sriov_needed(r->host, cfg, i) &&
+		    precheck_catalogue(spec, cfg, &r->host->gpus[i], &err) < 0)
+			return finish(r, VDM_RUN_FAILED, err);
 	vdm_dbg(ctx, "Checking the GPUs that have VFs before enabling the others'...");
 	vdm_host_find_users(r->host);
 	int rc = vdm_plan_build(r->host, spec, cfg,

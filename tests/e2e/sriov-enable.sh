@@ -56,9 +56,8 @@ expect_rc 0 "sriov-manage found in VGPU_DM_TOOLS_DIR"
 expect_err "Enabling SR-IOV virtual functions: $TOOLS/sriov-manage -e $pf" "names the program it ran"
 fusermount3 -u "$ROOT"
 
-# Refused after enabling: two A100s, 4 x A100-10C fit on GPU 0 but 5 do not
-# fit on GPU 1. The VFs this run enabled are disabled again, and the message
-# says so.
+# Two A100s, 4 x A100-10C fit on GPU 0 but 5 do not fit on GPU 1: the
+# catalogue knows the maximum, so the run is refused before any VF is made.
 sim_start --gpu A100 --gpu A100 --vfs-disabled
 read -r a0 a1 < <(awk '$3 == "A100" {print $2}' "$ROOT/.vgpu-sim/info" | xargs)
 cat >"$CFG" <<'YAML'
@@ -73,8 +72,18 @@ vgpu-configs:
         A100-10C: 5
 YAML
 VGPU_DM_SRIOV_MANAGE="$VGPU_SIM_SRIOV_MANAGE" dm apply -f "$CFG" --enable-sriov
+expect_rc 1 "refused before enabling"
+expect_err "c\.yaml:9:9: GPU 1 \($a1\): 5 x A100-10C requested, but the GPU holds at most 4 \(the catalogue's maximum for A100, checked before enabling its SR-IOV virtual functions, which stay disabled\)" "refused from the catalogue, says the VFs stay off"
+if grep -q "Enabling SR-IOV" "$ERR"; then fail "sriov-manage ran"; else pass "sriov-manage not run"; fi
+expect_eq "$(cat "$ROOT/sys/bus/pci/devices/$a0/sriov_numvfs") $(cat "$ROOT/sys/bus/pci/devices/$a1/sriov_numvfs")" "0 0" "both GPUs have no VFs"
+
+# Refused only once the VFs are there (two sizes on GPU 1, which the plan
+# sees once the types are listed): the VFs this run enabled are disabled
+# again, and the message says so.
+sed -i 's/A100-10C: 5/A100-5C: 2\n        A100-10C: 1/' "$CFG"
+VGPU_DM_SRIOV_MANAGE="$VGPU_SIM_SRIOV_MANAGE" dm apply -f "$CFG" --enable-sriov
 expect_rc 1 "refused once the VFs are there"
-expect_err "GPU 1 \($a1\): 5 x A100-10C requested, but the GPU holds at most 4; the SR-IOV virtual functions this run enabled \($a0, $a1\) were disabled again" "says the VFs were disabled again"
+expect_err "GPU 1 \($a1\): the config mixes vGPU sizes .*; the SR-IOV virtual functions this run enabled \($a0, $a1\) were disabled again" "says the VFs were disabled again"
 expect_eq "$(cat "$ROOT/sys/bus/pci/devices/$a0/sriov_numvfs") $(cat "$ROOT/sys/bus/pci/devices/$a1/sriov_numvfs")" "0 0" "both GPUs have no VFs, as before the run"
 expect_err "Disabling SR-IOV virtual functions: .*sriov-manage -d $a0" "ran sriov-manage -d"
 
