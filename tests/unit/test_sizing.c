@@ -334,7 +334,7 @@ static void test_mig_needs_catalogue(void **state)
 	q.r.mig = true;
 	assert_int_equal(vdm_sizing_run(s, &q.r, &err), -EINVAL);
 	assert_string_equal(err, "--mig: MIG-backed sizing needs the MIG catalogue (MIG-backed types "
-				 "and GPU-instance profiles), and it has none for H200 yet; plan "
+				 "and GPU-instance profiles), and it has none for H100 yet; plan "
 				 "without --mig for time-sliced vGPUs");
 	free(err);
 	vdm_sizing_free(s);
