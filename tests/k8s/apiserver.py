@@ -19,6 +19,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kube_store import (RES, ApiError, Store, find_res, merge_patch, strip_directives,  # noqa
                         json_patch, event_to_core, event_from_core, validate_event,

@@ -183,10 +183,11 @@ kctl() {
 		--kubeconfig "$K8S_KUBECONFIG" --cache-dir "$K8S/cache" "$@"
 }
 
-# The kubectl client's minor version (27 for v1.27.x).
+# The kubectl client's minor version (27 for v1.27.x; the JSON form is the
+# same in old and new kubectl, unlike the text one).
 k8s_kubectl_minor() {
-	HOME="$K8S/home" "$KUBECTL" version --client 2>/dev/null |
-		sed -n 's/^Client Version: v1\.\([0-9]*\).*/\1/p' | head -n1
+	HOME="$K8S/home" "$KUBECTL" version --client -o json 2>/dev/null |
+		sed -n 's/.*"minor": *"\([0-9]*\).*/\1/p' | head -n1
 }
 
 # A label key as a jsonpath: nvidia.com/vgpu.config -> nvidia\.com/vgpu\.config
@@ -242,9 +243,10 @@ k8s_wait_until() {
 }
 
 # k8s_events [NS]: the Events in NS (default "default", where Events about a
-# Node belong), one a line: "TYPE REASON KIND/NAME NOTE", oldest first.
+# Node belong), one a line: "TYPE REASON KIND/NAME NOTE", oldest first
+# (by eventTime).
 k8s_events() {
-	kctl get events.events.k8s.io -n "${1:-default}" --sort-by=.metadata.creationTimestamp \
+	kctl get events.events.k8s.io -n "${1:-default}" --sort-by=.eventTime \
 		-o jsonpath='{range .items[*]}{.type} {.reason} {.regarding.kind}/{.regarding.name} {.note}{"\n"}{end}'
 }
 # k8s_wait_event REGEX [NS] [SECONDS]: wait until a line of k8s_events matches.
