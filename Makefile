@@ -35,6 +35,7 @@ demo: build
 
 bench: build
 	@bench/run $(BUILD)
+	@bench/agent $(BUILD)
 
 # PREFIX and DESTDIR count on every run, also when build/ was configured
 # before (by make, make demo or make check) with another prefix.

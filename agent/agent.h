@@ -55,6 +55,11 @@ struct agent_opts {
 	double watch_timeout_s;    /* timeoutSeconds of a watch; 0 = random 300-600 */
 };
 
+struct client {
+	char *name;                /* a host systemd service */
+	bool stopped;              /* stopped by us: start it again */
+};
+
 struct agent {
 	struct agent_opts o;
 	struct vdm_ctx *ctx;
@@ -62,6 +67,7 @@ struct agent {
 	int sigfd;                 /* SIGTERM, SIGINT, SIGHUP, SIGQUIT */
 	bool stop;                 /* a stop signal was seen */
 	char *node_uid;
+	struct json_object *node;  /* the newest copy seen (watch, or our own PUT) */
 
 	/* What the node asks for. */
 	bool synced;               /* the node has been seen */
@@ -75,14 +81,16 @@ struct agent {
 	bool retry_armed;
 	bool retry_due;            /* the retry timer fired: try even if nothing changed */
 	bool host_clients_stopped;
+	struct client *clients;    /* GPU_CLIENTS_FILE */
+	size_t n_clients;
 };
 
 /* node.c */
 struct json_object;
 /* Edit a node's labels (a JSON object) in place; return true if changed. */
 typedef bool (*node_edit_fn)(struct json_object *labels, void *ud);
-/* GET the node, edit, PUT with its resourceVersion; on 409 read again and
- * redo, up to 10 times. 0 (also when nothing changed), or -1 with *err. */
+/* Take the newest copy of the node (the watch's, else GET), edit, PUT with
+ * its resourceVersion; on 409 read it again and redo, up to 10 times. 0 (also when nothing changed), or -1 with *err. */
 int node_edit(struct agent *a, node_edit_fn fn, void *ud, char **err);
 /* Set the state label and, with pause, pause the operands (one write);
  * without pause, restore paused operands (one write). state may be NULL. */
@@ -91,6 +99,8 @@ int node_set(struct agent *a, const char *state, bool pause, char **err);
  * -EINTR (stop signal), or -1 with *err. */
 int node_wait_operands(struct agent *a, char **err);
 const char *node_label(struct json_object *node, const char *key);
+/* Keep this copy of the node (a reference is taken; NULL forgets). */
+void node_cache(struct agent *a, struct json_object *node);
 
 /* events.c: post an Event about the node; failures are only logged. */
 void event_post(struct agent *a, bool warning, const char *reason, const char *fmt, ...)
@@ -109,9 +119,11 @@ int agent_run(struct agent *a);
 /* Take the node object seen by LIST or WATCH. */
 void agent_node_seen(struct agent *a, struct json_object *node);
 
-/* clients.c */
+/* clients.c: GPU_CLIENTS_FILE. Parse it (at start); stop the active
+ * services (WITH_SHUTDOWN_HOST_GPU_CLIENTS) and start again those stopped. */
 int clients_validate(struct agent *a, char **err);
 int clients_stop(struct agent *a, char **err);
 void clients_start(struct agent *a);
+void clients_free(struct agent *a);
 
 #endif

@@ -18,8 +18,7 @@ bool agent_journal_pending(struct agent *a);
 /* Check the layout against the host without writing: 1 already applied;
  * 0 it can be applied (apply would pass every check, in-use vGPUs
  * included); -1 apply would refuse it, or the host cannot be read (*reason
- * "VGPUInUse" or "Refused", *err why). Through lib/run: assert, then a dry
- * run. */
+ * "VGPUInUse" or "Refused", *err why). One dry run of lib/run. */
 int agent_check(struct agent *a, const struct vdm_spec *spec, const struct vdm_config *cfg,
 		const char **reason, char **err);
 /* Apply (lock, recover, plan, in-use refusal, journal, execute, verify,

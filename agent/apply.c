@@ -31,18 +31,15 @@ static const char *reason_of(enum vdm_run_status st)
 int agent_check(struct agent *a, const struct vdm_spec *spec, const struct vdm_config *cfg,
 		const char **reason, char **err)
 {
-	struct vdm_run_result r = {0};
-	if (vdm_run_assert(a->ctx, spec, cfg, &r) == VDM_RUN_OK) {
-		vdm_run_result_free(&r);
-		return 1;
-	}
-	vdm_run_result_free(&r);
-	/* Every check apply makes before its first write, in-use vGPUs included. */
+	/* One dry run: every check apply makes before its first write, in-use
+	 * vGPUs included; its plan also says whether anything would change. */
 	struct vdm_run_opts o = {.dry_run = true, .force = a->o.force, .lock_timeout_ms = -1};
-	memset(&r, 0, sizeof(r));
+	struct vdm_run_result r = {0};
 	enum vdm_run_status st = vdm_run_apply(a->ctx, spec, cfg, &o, &r);
-	int rc = 0;
-	if (st != VDM_RUN_OK) {
+	int rc;
+	if (st == VDM_RUN_OK) {
+		rc = r.plan && vdm_plan_applied(r.plan) ? 1 : 0;
+	} else {
 		*reason = st == VDM_RUN_IN_USE ? "VGPUInUse" : "Refused";
 		*err = vdm_xstrdup(r.message ? r.message : "refused");
 		rc = -1;

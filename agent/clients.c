@@ -1,35 +1,177 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * GPU_CLIENTS_FILE (upstream's format): the host systemd services that use
- * the GPUs, stopped while GPU modes change when
- * WITH_SHUTDOWN_HOST_GPU_CLIENTS is set (reference §1.9):
+ * GPU_CLIENTS_FILE, upstream's format: the host systemd services that use
+ * the GPUs (reference §1.2, §1.9):
  *   version: v1
  *   systemd-services:
  *     - nvsm.service
+ * With WITH_SHUTDOWN_HOST_GPU_CLIENTS the active ones are stopped while the
+ * vGPUs change and started again afterwards, on every way out, as upstream
+ * does with `chroot $HOST_ROOT_MOUNT systemctl ...`. chroot is found and run
+ * through lib/exec (VGPU_DM_CHROOT overrides it).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
 #include "agent.h"
+#include "exec.h"
+
+#define SYSTEMCTL_TIMEOUT_MS 60000
+
+static yaml_node_t *get(yaml_document_t *d, yaml_node_t *m, const char *key)
+{
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(d, p->key);
+		if (k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, key))
+			return yaml_document_get_node(d, p->value);
+	}
+	return NULL;
+}
+
+static int parse(struct agent *a, yaml_document_t *d, const char *path, char **err)
+{
+	yaml_node_t *root = yaml_document_get_root_node(d), *v, *l;
+	if (!root || root->type != YAML_MAPPING_NODE) {
+		*err = vdm_strdupf("GPU clients file %s: not a mapping", path);
+		return -1;
+	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(d, p->key);
+		const char *key = k->type == YAML_SCALAR_NODE ? (char *)k->data.scalar.value : "";
+		if (strcmp(key, "version") && strcmp(key, "systemd-services")) {
+			*err = vdm_strdupf("GPU clients file %s:%zu:%zu: unknown field \"%s\"", path,
+					   k->start_mark.line + 1, k->start_mark.column + 1, key);
+			return -1;
+		}
+	}
+	v = get(d, root, "version");
+	if (!v || v->type != YAML_SCALAR_NODE || strcmp((char *)v->data.scalar.value, "v1")) {
+		*err = vdm_strdupf("GPU clients file %s: version must be v1", path);
+		return -1;
+	}
+	l = get(d, root, "systemd-services");
+	if (!l)
+		return 0;
+	if (l->type != YAML_SEQUENCE_NODE) {
+		*err = vdm_strdupf("GPU clients file %s:%zu:%zu: systemd-services must be a list", path,
+				   l->start_mark.line + 1, l->start_mark.column + 1);
+		return -1;
+	}
+	for (yaml_node_item_t *i = l->data.sequence.items.start; i < l->data.sequence.items.top; i++) {
+		yaml_node_t *s = yaml_document_get_node(d, *i);
+		if (s->type != YAML_SCALAR_NODE || !s->data.scalar.length ||
+		    s->data.scalar.value[0] == '-') {
+			*err = vdm_strdupf("GPU clients file %s:%zu:%zu: a service name is expected", path,
+					   s->start_mark.line + 1, s->start_mark.column + 1);
+			return -1;
+		}
+		a->clients = vdm_xrealloc(a->clients, a->n_clients + 1, sizeof(*a->clients));
+		a->clients[a->n_clients].name = vdm_xstrdup((char *)s->data.scalar.value);
+		a->clients[a->n_clients++].stopped = false;
+	}
+	return 0;
+}
 
 int clients_validate(struct agent *a, char **err)
 {
-	if (!a->o.gpu_clients_file || !*a->o.gpu_clients_file)
+	const char *path = a->o.gpu_clients_file;
+	if (!path || !*path)
 		return 0;
-	(void)err;
-	return 0;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		*err = vdm_strdupf("GPU clients file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	yaml_parser_t p;
+	yaml_document_t d;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_file(&p, f);
+	int rc = -1;
+	if (!yaml_parser_load(&p, &d)) {
+		*err = vdm_strdupf("GPU clients file %s:%zu:%zu: %s", path, p.problem_mark.line + 1,
+				   p.problem_mark.column + 1, p.problem ? p.problem : "invalid YAML");
+	} else {
+		rc = parse(a, &d, path, err);
+		yaml_document_delete(&d);
+	}
+	yaml_parser_delete(&p);
+	fclose(f);
+	return rc;
+}
+
+void clients_free(struct agent *a)
+{
+	for (size_t i = 0; i < a->n_clients; i++)
+		free(a->clients[i].name);
+	free(a->clients);
+	a->clients = NULL;
+	a->n_clients = 0;
+}
+
+/* chroot HOST_ROOT systemctl VERB NAME: 0 exit status 0, 1 another status,
+ * -1 could not run it (*err). */
+static int systemctl(struct agent *a, const char *verb, const char *name, char **err)
+{
+	char path[4096];
+	int rc = vdm_tool_find("chroot", path, sizeof(path), NULL);
+	if (rc < 0) {
+		*err = vdm_strdupf("cannot find chroot (%s) to run systemctl on the host", path);
+		return -1;
+	}
+	char *const argv[] = {"chroot", (char *)a->o.host_root, "systemctl", (char *)verb,
+			      (char *)name, NULL};
+	struct vdm_exec_opts o = {.timeout_ms = SYSTEMCTL_TIMEOUT_MS, .out = VDM_EXEC_DISCARD,
+				  .err = VDM_EXEC_CAPTURE};
+	struct vdm_exec_result r;
+	rc = vdm_exec(path, argv, &o, &r, err);
+	if (rc == 0 && r.exit_code != 0 && strcmp(verb, "is-active")) {
+		char *how = vdm_exec_outcome(&r), *line = vdm_exec_last_line(&r);
+		*err = vdm_strdupf("chroot %s systemctl %s %s: %s%s%s", a->o.host_root, verb, name, how,
+				   line ? ": " : "", line ? line : "");
+		free(how);
+		free(line);
+	}
+	int out = rc < 0 ? -1 : r.exit_code == 0 ? 0 : 1;
+	vdm_exec_result_free(&r);
+	return out;
 }
 
 int clients_stop(struct agent *a, char **err)
 {
-	(void)a;
-	(void)err;
+	if (!a->o.with_shutdown_clients)
+		return 0;
+	for (size_t i = 0; i < a->n_clients; i++) {
+		struct client *c = &a->clients[i];
+		int rc = systemctl(a, "is-active", c->name, err);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			continue; /* not running: nothing to stop, nothing to start later */
+		vdm_info(a->ctx, "Stopping host GPU client %s", c->name);
+		if (systemctl(a, "stop", c->name, err) != 0)
+			return -1;
+		c->stopped = true;
+		a->host_clients_stopped = true;
+	}
 	return 0;
 }
 
 void clients_start(struct agent *a)
 {
-	(void)a;
+	for (size_t i = 0; i < a->n_clients; i++) {
+		struct client *c = &a->clients[i];
+		if (!c->stopped)
+			continue;
+		char *err = NULL;
+		vdm_info(a->ctx, "Starting host GPU client %s", c->name);
+		if (systemctl(a, "start", c->name, &err) != 0) {
+			vdm_err(a->ctx, "%s", err);
+			free(err);
+		}
+		c->stopped = false;
+	}
+	a->host_clients_stopped = false;
 }

@@ -61,6 +61,7 @@ static const char *meta_str(struct json_object *o, const char *key)
 
 void agent_node_seen(struct agent *a, struct json_object *node)
 {
+	node_cache(a, node);
 	const char *uid = meta_str(node, "uid");
 	if (uid && (!a->node_uid || strcmp(uid, a->node_uid))) {
 		free(a->node_uid);

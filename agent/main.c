@@ -218,6 +218,7 @@ int main(int argc, char **argv)
 	if (clients_validate(&a, &err) < 0) {
 		fatal("%s", err);
 		free(err);
+		clients_free(&a);
 		vdm_ctx_free(a.ctx);
 		return 1;
 	}
@@ -260,11 +261,13 @@ int main(int argc, char **argv)
 	}
 	if (a.host_clients_stopped)
 		clients_start(&a);
+	clients_free(&a);
 	close(a.sigfd);
 	kube_free(a.kube);
 	free(a.label);
 	free(a.last_key);
 	free(a.node_uid);
+	node_cache(&a, NULL);
 	vdm_ctx_free(a.ctx);
 	curl_global_cleanup();
 	return rc < 0 ? 1 : 0;

@@ -7,6 +7,7 @@
  * An empty label value is never written.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,13 +30,26 @@ static char *node_path(struct agent *a)
 	return p;
 }
 
+void node_cache(struct agent *a, struct json_object *node)
+{
+	json_object_put(a->node);
+	a->node = node ? json_object_get(node) : NULL;
+}
+
 int node_edit(struct agent *a, node_edit_fn fn, void *ud, char **err)
 {
 	char *path = node_path(a);
 	int rc = -1;
 	for (int attempt = 0; attempt < 10; attempt++) {
 		struct json_object *node = NULL, *resp = NULL;
-		int st = kube_request(a->kube, "GET", path, NULL, REQ_TIMEOUT_MS, &node, err);
+		int st;
+		if (attempt == 0 && a->node) {
+			/* the newest copy the watch delivered: a stale one gets 409 */
+			json_object_deep_copy(a->node, &node, NULL);
+			st = node ? 200 : -1;
+		} else {
+			st = kube_request(a->kube, "GET", path, NULL, REQ_TIMEOUT_MS, &node, err);
+		}
 		if (st != 200) {
 			if (st > 0) {
 				char *m = kube_status_message(st, node);
@@ -56,6 +70,9 @@ int node_edit(struct agent *a, node_edit_fn fn, void *ud, char **err)
 			labels = json_object_new_object();
 			json_object_object_add(md, "labels", labels);
 		}
+		/* items of a list and watch objects may lack these */
+		json_object_object_add(node, "apiVersion", json_object_new_string("v1"));
+		json_object_object_add(node, "kind", json_object_new_string("Node"));
 		if (!fn(labels, ud)) {
 			json_object_put(node);
 			rc = 0;
@@ -64,6 +81,7 @@ int node_edit(struct agent *a, node_edit_fn fn, void *ud, char **err)
 		st = kube_request(a->kube, "PUT", path, node, REQ_TIMEOUT_MS, &resp, err);
 		json_object_put(node);
 		if (st == 200 || st == 201) {
+			node_cache(a, resp);
 			json_object_put(resp);
 			rc = 0;
 			break;
@@ -217,6 +235,7 @@ static int list_pods(struct agent *a, const char *query, struct podset *p, char 
 	int st = kube_request(a->kube, "GET", path, NULL, REQ_TIMEOUT_MS, &resp, err);
 	free(path);
 	if (st == 404) { /* as upstream: NotFound counts as gone */
+		podset_clear(p);
 		json_object_put(resp);
 		return 0;
 	}
@@ -242,6 +261,13 @@ static int list_pods(struct agent *a, const char *query, struct podset *p, char 
 	return 0;
 }
 
+/* Sleep up to ms, or less when a stop signal is pending. */
+static void pause_ms(struct agent *a, long ms)
+{
+	struct pollfd p = {.fd = a->sigfd, .events = POLLIN};
+	poll(&p, 1, (int)ms);
+}
+
 static int wait_app(struct agent *a, const char *app, long deadline, char **err)
 {
 	char *node = vdm_strdupf("spec.nodeName=%s", a->o.node_name);
@@ -250,36 +276,56 @@ static int wait_app(struct agent *a, const char *app, long deadline, char **err)
 	char *query = vdm_strdupf("fieldSelector=%s&labelSelector=%s", en, es);
 	free(node), free(sel), free(en), free(es);
 	struct podset p = {0};
+	char *last = NULL; /* the last transient error, for the timeout message */
 	int rc;
 	for (;;) {
-		if ((rc = list_pods(a, query, &p, err)) < 0 || p.n == 0)
-			break;
-		vdm_dbg(a->ctx, "waiting for %zu %s pod(s) on %s to go", p.n, app, a->o.node_name);
 		long left = deadline - kube_now_ms();
 		if (left <= 0) {
 			rc = -ETIMEDOUT;
 			break;
 		}
+		char *e = NULL;
+		if (list_pods(a, query, &p, &e) < 0) {
+			/* a failed list (500, connection lost) is tried again until the deadline */
+			vdm_dbg(a->ctx, "%s", e);
+			free(last);
+			last = e;
+			pause_ms(a, left < 500 ? left : 500);
+			struct pollfd sp = {.fd = a->sigfd, .events = POLLIN};
+			if (poll(&sp, 1, 0) > 0) {
+				rc = -EINTR;
+				break;
+			}
+			continue;
+		}
+		if (p.n == 0) {
+			rc = 0;
+			break;
+		}
+		vdm_dbg(a->ctx, "waiting for %zu %s pod(s) on %s to go", p.n, app, a->o.node_name);
 		char *wpath = vdm_strdupf("/api/v1/namespaces/%s/pods?%s&resourceVersion=%s&"
 					  "timeoutSeconds=%ld&watch=true", a->o.namespace, query,
 					  p.rv ? p.rv : "", left / 1000 + 1);
-		rc = kube_stream_run(a->kube, wpath, deadline, a->sigfd, pod_line, &p, err);
+		rc = kube_stream_run(a->kube, wpath, deadline, a->sigfd, pod_line, &p, &e);
 		free(wpath);
 		if (rc == -2) {
 			rc = -EINTR;
 			break;
 		}
-		if (rc == -3) {
-			rc = -ETIMEDOUT;
-			break;
+		if (rc == -1) { /* a failed watch (410, 500...): list again, not at once */
+			vdm_dbg(a->ctx, "pod watch: %s", e);
+			free(last);
+			last = e;
+			e = NULL;
+			pause_ms(a, 200);
 		}
-		if (rc == -1) { /* a failed watch (410...): list again */
-			vdm_dbg(a->ctx, "pod watch: %s", *err);
-			free(*err);
-			*err = NULL;
-		}
-		/* stopped (set empty, or ERROR) or ended: list again to be sure */
+		free(e);
+		/* set empty, ERROR, ended or failed: list again to be sure */
 	}
+	if (rc == -ETIMEDOUT && last)
+		*err = last; /* node_wait_operands adds what timed out */
+	else
+		free(last);
 	podset_clear(&p);
 	free(query);
 	return rc;
@@ -290,10 +336,18 @@ int node_wait_operands(struct agent *a, char **err)
 	static const char *const apps[] = {APP_DP, APP_VAL};
 	for (int i = 0; i < 2; i++) {
 		long deadline = kube_now_ms() + (long)(a->o.pod_wait_s * 1000);
-		int rc = wait_app(a, apps[i], deadline, err);
+		char *last = NULL;
+		int rc = wait_app(a, apps[i], deadline, &last);
 		if (rc == -ETIMEDOUT)
-			*err = vdm_strdupf("%s pods on node %s still there after %gs", apps[i],
-					   a->o.node_name, a->o.pod_wait_s);
+			*err = vdm_strdupf("%s pods on node %s still there after %gs%s%s", apps[i],
+					   a->o.node_name, a->o.pod_wait_s, last ? " (last error: " : "",
+					   last ? last : "");
+		if (rc == -ETIMEDOUT && last) {
+			char *t = vdm_strdupf("%s)", *err);
+			free(*err);
+			*err = t;
+		}
+		free(last);
 		if (rc < 0)
 			return rc;
 	}

@@ -188,7 +188,16 @@ void reconcile(struct agent *a)
 	}
 
 	struct agent_result r = {0};
-	agent_apply(a, spec, cfg, &r);
+	if (clients_stop(a, &err) < 0) {
+		r.reason = "HostClientsNotStopped";
+		r.msg = vdm_strdupf("%s; the host was not changed", err);
+		free(err);
+		err = NULL;
+	} else {
+		agent_apply(a, spec, cfg, &r);
+	}
+	if (a->host_clients_stopped)
+		clients_start(a);
 	char *note;
 	if (r.ok)
 		note = vdm_strdupf("vGPU config %s applied: %u vGPUs created, %u removed, %u kept", label,

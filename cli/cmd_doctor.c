@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -88,8 +89,13 @@ int cmd_doctor(struct cli *c, int argc, char **argv)
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(a);
 	} else {
+		/* On a terminal: colour (unless NO_COLOR) and lines wrapped to
+		 * its width; piped: one line per entry, for grep. */
 		const char *nc = getenv("NO_COLOR");
-		vdm_doctor_print(stdout, d, isatty(STDOUT_FILENO) && !(nc && *nc));
+		bool tty = isatty(STDOUT_FILENO);
+		struct winsize ws;
+		unsigned width = tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 60 ? ws.ws_col : 0;
+		vdm_doctor_print(stdout, d, tty && !(nc && *nc), width);
 	}
 	if (status == EXIT_OK && vdm_doctor_failed(d))
 		status = EXIT_FAIL;

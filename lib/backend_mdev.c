@@ -19,16 +19,24 @@
 #define MDEV_BUS "sys/class/mdev_bus"
 #define MDEV_DEVICES "sys/bus/mdev/devices"
 
-/* "num_heads=4, frl_config=60, framebuffer=1024M, ..., max_instance=16" */
+/* "num_heads=4, frl_config=60, framebuffer=1024M, ..., max_instance=16":
+ * the number after key=, -1 if the key is not there, -2 if its value is not
+ * a number up to 2^30 (out of range is refused, not clamped). */
 static int desc_field(const char *desc, const char *key)
 {
 	size_t kl = strlen(key);
 	for (const char *p = desc; (p = strstr(p, key)); p += kl) {
 		if ((p == desc || p[-1] == ' ' || p[-1] == ',' || p[-1] == '\n') && p[kl] == '=') {
-			char *end;
-			long v = strtol(p + kl + 1, &end, 10);
-			if (end == p + kl + 1 || v < 0 || v > 1 << 30)
-				return -1;
+			const char *d = p + kl + 1;
+			char num[16];
+			size_t n = strspn(d, "0123456789");
+			long v;
+			if (n == 0 || n >= sizeof(num))
+				return -2;
+			memcpy(num, d, n);
+			num[n] = '\0';
+			if (vdm_parse_long(num, 10, 0, 1 << 30, &v) < 0)
+				return -2;
 			return (int)v;
 		}
 	}
@@ -76,6 +84,12 @@ static int read_types(struct vdm_host *h, struct vdm_gpu *g, const struct vdm_pa
 		if (vdm_sysfs_read(ctx, rel, buf, sizeof(buf)) > 0) {
 			t->max_instances = desc_field(buf, "max_instance");
 			t->fb_mib = desc_field(buf, "framebuffer");
+			if ((t->max_instances == -2 || t->fb_mib == -2) && !g->unreadable)
+				g->unreadable = vdm_unreadable(ctx, rel, -EINVAL);
+			if (t->max_instances < 0)
+				t->max_instances = -1;
+			if (t->fb_mib < 0)
+				t->fb_mib = -1;
 		}
 	}
 	vdm_names_free(ids, n);

@@ -5,8 +5,11 @@
  * printers in doctor_out.c.
  */
 #include "doctor.h"
+#include "rootfs.h"
 
 #include <errno.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +49,41 @@ const char *vdm_check_result_name(enum vdm_check_result r)
 	return "skip";
 }
 
+/* What a check prints comes from files and commands: keep it one line of at
+ * most 300 bytes of valid UTF-8 (control bytes and broken sequences become
+ * '?'), so the table stays a table and --json stays valid. In place. */
+static void clean_text(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t n = strlen(s), o = 0;
+	for (size_t i = 0; i < n && o < 300;) {
+		unsigned c = p[i];
+		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+		bool ok = len > 0 && i + len <= n && (len == 1 || c >= 0xc2) && c <= 0xf4;
+		for (size_t k = 1; ok && k < len; k++)
+			ok = (p[i + k] & 0xc0) == 0x80;
+		/* no overlong forms, surrogates or code points past U+10FFFF */
+		if (ok && len > 2) {
+			unsigned c1 = p[i + 1];
+			ok = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 > 0x9f) && !(c == 0xf0 && c1 < 0x90) &&
+			     !(c == 0xf4 && c1 > 0x8f);
+		}
+		if (!ok || (len == 1 && (c < 0x20 || c == 0x7f))) {
+			p[o++] = c == '\t' ? ' ' : '?';
+			i++;
+			continue;
+		}
+		if (o + len > 300)
+			break;
+		memmove(p + o, p + i, len);
+		o += len;
+		i += len;
+	}
+	if (o == 300 && n > 300)
+		memcpy(p + 297, "...", 3);
+	p[o] = '\0';
+}
+
 struct vdm_check *vdm_doctor_add(struct vdm_doctor *d, const char *id, const char *target,
 				 enum vdm_check_result r, const char *fmt, ...)
 {
@@ -59,6 +97,7 @@ struct vdm_check *vdm_doctor_add(struct vdm_doctor *d, const char *id, const cha
 	va_start(ap, fmt);
 	c->summary = vdm_vstrdupf(fmt, ap);
 	va_end(ap);
+	clean_text(c->summary);
 	return c;
 }
 
@@ -75,6 +114,8 @@ void vdm_check_evidence(struct vdm_check *c, const char *source, const char *fmt
 	char *nl = strchr(e->line, '\n');
 	if (nl)
 		*nl = '\0';
+	clean_text(e->line);
+	clean_text(e->source);
 }
 
 void vdm_check_remedy(struct vdm_check *c, const char *fmt, ...)
@@ -182,9 +223,13 @@ char *dr_read(struct vdm_doctor *d, const char *rel, int *rc)
 	int r = vdm_path(d->ctx, path, sizeof(path), rel);
 	char *buf = NULL;
 	if (r == 0) {
-		FILE *f = fopen(path, "r");
+		/* Inside the root, like every path: a link in the tree cannot lead out. */
+		int fd = vdm_root_open(d->ctx, rel, O_RDONLY | O_NONBLOCK, 0);
+		FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 		if (!f) {
-			r = -errno;
+			r = fd < 0 ? fd : -errno;
+			if (fd >= 0)
+				close(fd);
 		} else {
 			size_t len = 0;
 			FILE *m = open_memstream(&buf, &len);
@@ -264,16 +309,23 @@ int dr_nvidia_functions(struct vdm_doctor *d, char ***out)
 static int detect(struct vdm_doctor *d)
 {
 	const struct vdm_smi *smi;
+	const struct vdm_smi_field *none = NULL;
 	if (dr_smi(d, &smi) == 0) {
 		for (size_t g = 0; g < smi->n_gpus; g++) {
 			const struct vdm_smi_field *f =
 				vdm_smi_get(smi, (int)g, "GPU Virtualization Mode/Virtualization Mode");
 			if (!f)
 				continue;
+			if (!strcmp(f->value, "None")) {
+				/* Bare metal: a hypervisor with the wrong driver, or no
+				 * hypervisor at all; the other evidence decides. */
+				none = none ? none : f;
+				continue;
+			}
 			if (!strcmp(f->value, "Host VGPU") || !strcmp(f->value, "Host VSGA"))
 				d->mode = VDM_DOCTOR_HOST;
 			else
-				d->mode = VDM_DOCTOR_GUEST; /* VGPU, Pass-Through, None */
+				d->mode = VDM_DOCTOR_GUEST; /* VGPU, Pass-Through */
 			d->mode_why = vdm_strdupf("nvidia-smi -q line %d: Virtualization Mode : %s", f->line,
 						  f->value);
 			return 0;
@@ -309,6 +361,11 @@ static int detect(struct vdm_doctor *d)
 		d->mode_why = vdm_strdupf("%s: flags include hypervisor", dr_path(d, "proc/cpuinfo"));
 	}
 	free(cpu);
+	if (!d->mode_why && none) {
+		d->mode = VDM_DOCTOR_HOST;
+		d->mode_why = vdm_strdupf("nvidia-smi -q line %d: Virtualization Mode : None, not in a VM",
+					  none->line);
+	}
 	return d->mode_why ? 0 : -ENODEV;
 }
 

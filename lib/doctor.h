@@ -80,10 +80,12 @@ void vdm_doctor_free(struct vdm_doctor *d);
 int vdm_doctor_failed(const struct vdm_doctor *d);
 const char *vdm_check_result_name(enum vdm_check_result r);
 
-/* The terminal table: one line per check (RESULT, CHECK, TARGET, DETAIL), a
- * remedy line and the evidence under every non-ok check, then a count line.
- * color: ANSI colours for the result word (callers pass isatty()). */
-void vdm_doctor_print(FILE *f, const struct vdm_doctor *d, bool color);
+/* The terminal table: one line per check (RESULT, CHECK, DETAIL: target and
+ * summary), a remedy line ("fix:") and the evidence ("saw:") under every
+ * non-ok check, then a count line. color: ANSI colours for the result word
+ * (callers pass isatty()); width: wrap at word boundaries to end lines by
+ * this column (the terminal's), 0 for one line each. */
+void vdm_doctor_print(FILE *f, const struct vdm_doctor *d, bool color, unsigned width);
 /* [{"id", "target", "result", "summary", "evidence": [{"source", "line"}],
  *   "remedy": string or null}, ...] in check order. */
 struct json_object *vdm_doctor_json(const struct vdm_doctor *d);

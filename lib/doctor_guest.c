@@ -89,9 +89,8 @@ static void check_vgpu(struct gctx *g)
 	}
 	g->vgpu = vm ? !strcmp(vm->value, "VGPU") : sig == 1;
 	if (g->vgpu) {
-		c = vdm_doctor_add(d, "guest.gpu.vgpu", NULL, VDM_CHECK_OK, "the GPU is a vGPU%s%s%s",
-				   *g->host_version ? " of a host running driver " : "", g->host_version,
-				   *g->host_branch ? "" : "");
+		c = vdm_doctor_add(d, "guest.gpu.vgpu", NULL, VDM_CHECK_OK, "the GPU is a vGPU%s%s",
+				   *g->host_version ? " of a host running driver " : "", g->host_version);
 	} else if (vm || sig == 0) {
 		c = vdm_doctor_add(d, "guest.gpu.vgpu", NULL, VDM_CHECK_WARN, "the GPU is not a vGPU (%s)",
 				   vm ? vm->value : "no vGPU signature: passthrough");
@@ -146,7 +145,7 @@ static void check_driver(struct gctx *g)
 	int host = vdm_version_parse(g->host_version, hp) ? hp[0] : 0;
 	if (!host && !strncmp(g->host_branch, "r", 1))
 		host = atoi(g->host_branch + 1);
-	int guest = vdm_version_parse(g->version, gp) ? gp[0] : 0;
+	int guest = vdm_is_version(g->version) && vdm_version_parse(g->version, gp) ? gp[0] : 0;
 	if (!guest || !host) {
 		vdm_doctor_add(d, "guest.driver.branch", NULL, VDM_CHECK_SKIP, "%s",
 			       !guest ? "no guest driver (guest.driver.loaded)"
@@ -200,15 +199,23 @@ static void check_cuda(struct gctx *g)
 	const struct vdm_smi_field *cv = g->smi ? vdm_smi_get(g->smi, -1, "CUDA Version") : NULL;
 	if (!cv && g->smi)
 		cv = vdm_smi_get(g->smi, -1, "CUDA UMD Version");
-	if (!*g->version) {
-		vdm_doctor_add(d, "guest.driver.cuda", NULL, VDM_CHECK_SKIP, "no guest driver (guest.driver.loaded)");
+	int vp[4];
+	if (!vdm_is_version(g->version) || !vdm_version_parse(g->version, vp)) {
+		vdm_doctor_add(d, "guest.driver.cuda", NULL, VDM_CHECK_SKIP, "%s",
+			       *g->version ? "the driver's version is not a version number"
+					   : "no guest driver (guest.driver.loaded)");
 		return;
 	}
 	int top = vdm_driver_cuda_major(g->version);
-	if (!want) {
+	if (!want && top) {
 		c = vdm_doctor_add(d, "guest.driver.cuda", NULL, VDM_CHECK_OK,
-				   top ? "driver %s runs CUDA up to %d.x (ask with --cuda N)" : "driver %s runs no CUDA "
-				   "the table knows%.0d", g->version, top);
+				   "driver %s runs CUDA up to %d.x (ask with --cuda N)", g->version, top);
+	} else if (!want) {
+		c = vdm_doctor_add(d, "guest.driver.cuda", NULL, VDM_CHECK_WARN,
+				   "driver %s is older than any CUDA %d driver (%s)", g->version, vdm_cuda_major_min(),
+				   vdm_cuda_min_driver(vdm_cuda_major_min()));
+		vdm_check_remedy(c, "install a guest driver of vGPU 11 or later (>= %s) with a matching vGPU Manager",
+				 vdm_cuda_min_driver(vdm_cuda_major_min()));
 	} else {
 		const char *min = vdm_cuda_min_driver(want);
 		bool ok = vdm_version_cmp(g->version, min) >= 0;
@@ -248,7 +255,9 @@ static void check_license_conf(struct gctx *g)
 
 		/* FeatureType: 0 unlicensed, 1 vGPU (per type), 2 vWS, 4 vCS (physical GPUs). */
 		const struct vdm_gridd_key *ft = &g->conf.feature_type;
-		int v = ft->line ? atoi(ft->value) : -1;
+		char *end;
+		long lv = ft->line ? strtol(ft->value, &end, 10) : -1;
+		int v = ft->line && *ft->value && !*end && lv >= 0 && lv <= 4 ? (int)lv : ft->line ? 3 : -1;
 		enum vdm_check_result r = VDM_CHECK_OK;
 		const char *why = "";
 		if (!ft->line || !*ft->value)

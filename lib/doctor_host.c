@@ -154,7 +154,7 @@ static void check_driver_mode(struct hctx *h)
 		return;
 	}
 	int p[4];
-	int branch = vdm_version_parse(h->version, p) ? p[0] : 0;
+	int branch = vdm_is_version(h->version) && vdm_version_parse(h->version, p) ? p[0] : 0;
 	const char *rel = vdm_branch_release(branch);
 	const struct vdm_smi_field *dv = NULL;
 	if (h->smi) {
@@ -168,10 +168,14 @@ static void check_driver_mode(struct hctx *h)
 				   "nvidia-smi is %s but the loaded module is %s", dv->value, h->version);
 		vdm_check_remedy(c, "the driver was upgraded without a reboot or module reload: reboot the host "
 				 "(or stop the VMs and reload nvidia_vgpu_vfio and nvidia)");
+	} else if (!branch) {
+		c = vdm_doctor_add(d, "host.driver.version", NULL, VDM_CHECK_WARN,
+				   "the loaded driver's version is not a version number");
+		vdm_check_remedy(c, "reinstall the vGPU Manager; cat /sys/module/nvidia/version should print "
+				 "its version (550.90.05)");
 	} else {
 		c = vdm_doctor_add(d, "host.driver.version", NULL, VDM_CHECK_OK, "%s, branch R%d%s%s%s",
-				   *h->version ? h->version : "unknown", branch, rel ? " (vGPU " : "",
-				   rel ? rel : "", rel ? ")" : "");
+				   h->version, branch, rel ? " (vGPU " : "", rel ? rel : "", rel ? ")" : "");
 	}
 	vdm_check_evidence(c, dr_path(d, "sys/module/nvidia/version"), "%s", h->version);
 	smi_evidence(c, dv, dv && !strcmp(dv->path, "KMD Version") ? "KMD Version" : "Driver Version");
@@ -514,7 +518,8 @@ void vdm_doctor_host(struct vdm_doctor *d)
 	} else {
 		c = vdm_doctor_add(d, "host.gpus", NULL, VDM_CHECK_OK, "%zu NVIDIA GPU%s", h.host->n_gpus,
 				   h.host->n_gpus == 1 ? "" : "s");
-		vdm_check_evidence(c, dr_path(d, "sys/bus/pci/devices"), "%s ...", h.host->gpus[0].addr);
+		vdm_check_evidence(c, dr_path(d, "sys/bus/pci/devices"), "%s%s", h.host->gpus[0].addr,
+				   h.host->n_gpus > 1 ? " ..." : "");
 	}
 	if (d->opts->cfg) {
 		struct vdm_run_opts ro = {.dry_run = true};

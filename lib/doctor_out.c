@@ -10,6 +10,7 @@
  *             saw: /sys/bus/pci/devices/0000:03:00.0/sriov_numvfs: 0
  *   14 checks: 11 ok, 0 warn, 1 fail, 2 skip
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "doctor.h"
@@ -44,7 +45,35 @@ static const char *colour(enum vdm_check_result r)
 	return "\033[2m";
 }
 
-void vdm_doctor_print(FILE *f, const struct vdm_doctor *d, bool color)
+/* Text from column indent on, wrapped at word boundaries so lines end by
+ * column width (0: no wrap); continuation lines start at column cont. */
+static void wrapped(FILE *f, const char *text, size_t indent, size_t cont, size_t width)
+{
+	size_t col = indent;
+	const char *p = text;
+	if (!width || indent + strlen(text) <= width) {
+		fprintf(f, "%s\n", text);
+		return;
+	}
+	while (*p) {
+		size_t w = strcspn(p, " ");
+		if (col > cont && col + 1 + w > width) {
+			fprintf(f, "\n%*s", (int)cont, "");
+			col = cont;
+		} else if (col > indent && col > cont) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(p, 1, w, f);
+		col += w;
+		p += w;
+		while (*p == ' ')
+			p++;
+	}
+	fputc('\n', f);
+}
+
+void vdm_doctor_print(FILE *f, const struct vdm_doctor *d, bool color, unsigned width)
 {
 	size_t w = strlen("CHECK");
 	unsigned count[4] = {0};
@@ -62,15 +91,23 @@ void vdm_doctor_print(FILE *f, const struct vdm_doctor *d, bool color)
 			fprintf(f, "%s%-6s\033[0m", colour(c->result), word(c->result));
 		else
 			fprintf(f, "%-6s", word(c->result));
-		fprintf(f, "  %-*s  %s%s%s\n", (int)w, c->id, c->target, *c->target ? ": " : "",
-			c->summary);
+		char *detail = vdm_strdupf("%s%s%s", c->target, *c->target ? ": " : "", c->summary);
+		fprintf(f, "  %-*s  ", (int)w, c->id);
+		wrapped(f, detail, 8 + w + 2, 8 + w + 4, width);
+		free(detail);
 		if (c->result == VDM_CHECK_OK)
 			continue;
-		if (c->remedy)
-			fprintf(f, "%-6s  %-*s    fix: %s\n", "", (int)w, "", c->remedy);
-		for (size_t e = 0; e < c->n_ev; e++)
-			fprintf(f, "%-6s  %-*s    saw: %s%s%s\n", "", (int)w, "", c->ev[e].source,
-				*c->ev[e].line ? ": " : "", c->ev[e].line);
+		size_t in = 8 + w + 4;
+		if (c->remedy) {
+			fprintf(f, "%*sfix: ", (int)in, "");
+			wrapped(f, c->remedy, in + 5, in + 5, width);
+		}
+		for (size_t e = 0; e < c->n_ev; e++) {
+			char *line = vdm_strdupf("%s%s%s", c->ev[e].source, *c->ev[e].line ? ": " : "", c->ev[e].line);
+			fprintf(f, "%*ssaw: ", (int)in, "");
+			wrapped(f, line, in + 5, in + 5, width);
+			free(line);
+		}
 	}
 	fprintf(f, "%zu checks: %u ok, %u warn, %u fail, %u skip\n", d->n_checks, count[VDM_CHECK_OK],
 		count[VDM_CHECK_WARN], count[VDM_CHECK_FAIL], count[VDM_CHECK_SKIP]);

@@ -276,6 +276,13 @@ int vdm_version_parse(const char *s, int part[4])
 	return n;
 }
 
+static bool is_version_token(const char *s, size_t n);
+
+bool vdm_is_version(const char *s)
+{
+	return s && is_version_token(s, strlen(s));
+}
+
 int vdm_version_cmp(const char *a, const char *b)
 {
 	int x[4], y[4];

@@ -79,6 +79,8 @@ char vdm_profile_series(const char *name, bool *mig);
 /* ---- versions ---------------------------------------------------------- */
 /* "535.183.06" -> {535, 183, 6}; returns the number of parts (>= 1) or 0. */
 int vdm_version_parse(const char *s, int part[4]);
+/* Is s exactly a driver version: 2 to 4 dot-separated numbers ("550.54.14")? */
+bool vdm_is_version(const char *s);
 /* <0, 0, >0 like strcmp, on parsed parts (missing parts are 0). */
 int vdm_version_cmp(const char *a, const char *b);
 /* The first version token after "Module" in /proc/driver/nvidia/version

@@ -242,6 +242,8 @@ int vdm_nvml_type_max_instances(struct vdm_nvml *n, const char *addr, unsigned t
 	if (!n->max_instances)
 		return -EOPNOTSUPP;
 	nvmlReturn_t r = n->max_instances(dev, type_id, &count);
+	if (r == NVML_SUCCESS && count > (1u << 20))
+		return -ERANGE; /* not a GPU's count: refused, not clamped */
 	return r == NVML_SUCCESS ? (int)count : to_errno(r);
 }
 

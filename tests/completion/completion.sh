@@ -149,6 +149,8 @@ expect "nvidia-vgpu-dm apply -f nonexistent.yaml -c " ""
 expect "nvidia-vgpu-dm apply -f - -c " ""
 expect "nvidia-vgpu-dm doctor -f c.yaml -c T4-" "T4-small"
 expect "nvidia-vgpu-dm doctor --" "--config-file --cuda --debug --guest --help --host --json --selected-config"
+expect "nvidia-vgpu-dm plan --series " "A B C Q"
+expect "nvidia-vgpu-dm plan --vms 4 --mi" "--mig --mixed-size"
 VGPU_DM_CONFIG_FILE=c.yaml
 expect "nvidia-vgpu-dm assert -c T4-s" "T4-small"
 unset VGPU_DM_CONFIG_FILE
@@ -194,6 +196,23 @@ expect "vgpu-sim --f" "--foreground --framework"
 cd "$T/files" || exit 1
 expect "vgpu-sim --gpu T4 " "sub"
 cd "$T" || exit 1
+
+# --- nvidia-k8s-vgpu-dm: options from its --help, values by option ---------------------------
+eq "$(complete -p nvidia-k8s-vgpu-dm)" "complete -F _nvidia_k8s_vgpu_dm nvidia-k8s-vgpu-dm" "complete -p nvidia-k8s-vgpu-dm"
+expect "nvidia-k8s-vgpu-dm --node" "--node-name"
+expect "nvidia-k8s-vgpu-dm --with-" "--with-reboot --with-shutdown-host-gpu-clients"
+expect "nvidia-k8s-vgpu-dm --ns " ""
+expect "nvidia-k8s-vgpu-dm --with-reboot --def" "--default-vgpu-config"
+expect "nvidia-k8s-vgpu-dm -f c.yaml -d " 'T4-small T4\ quoted \$\(touch\ PWNED\) default'
+expect "nvidia-k8s-vgpu-dm --config-file=c.json --default-vgpu-config=c" "current"
+CONFIG_FILE=c.yaml
+expect "nvidia-k8s-vgpu-dm -n node1 -d d" "default"
+unset CONFIG_FILE
+cd "$T/files" || exit 1
+expect "nvidia-k8s-vgpu-dm --host-root-mount " "sub"
+expect "nvidia-k8s-vgpu-dm --kubeconfig " "a.yaml b.txt sub"
+cd "$T" || exit 1
+if [ -e "$T/PWNED" ]; then bad "nothing in the config file is executed (agent)"; else ok "nothing in the config file is executed (agent)"; fi
 
 echo "$checks checks, $fails failed"
 [ "$fails" -eq 0 ]

@@ -97,7 +97,10 @@ def scd_parse(path):
         if line.startswith("*-") and nxt.startswith("\t"):
             words = re.findall(r"\*([^*]+)\*", line)
             names = {w.strip() for w in words if w.strip().startswith("-")}
-            out.setdefault((sec, sub), set()).update(names)
+            twice = names & out.setdefault((sec, sub), set())
+            check(not twice, f"{path}:{i + 1}: an option is described once in its section",
+                  "again: " + " ".join(sorted(twice)))
+            out[(sec, sub)].update(names)
     return out
 
 

@@ -219,4 +219,29 @@ check guest.driver.branch fail "install the guest driver from the host's vGPU re
 rm -r "$G/sys/bus/pci/devices/$BDF"
 gdoc --guest
 check guest.gpu.present fail "add it to this VM"
+
+# ---- hostile input: bytes where text is expected, very long lines ----
+make_guest
+python3 - "$G" "$DOCTOR_FIXTURE" <<'PY'
+import random, sys
+g, fx = sys.argv[1:3]
+r = random.Random(9)
+junk = lambda n: bytes(r.randrange(256) for _ in range(n))
+open(fx + "/nvidia-smi-q.txt", "wb").write(junk(20000) + b"\nGPU 00000000:00:10.0\n    Product Name : " + b"-" * 600 +
+    b"\n    " + b"K" * 9000 + b" : " + junk(9000) + b"\n")
+open(g + "/etc/nvidia/gridd.conf", "wb").write(b"ServerAddress=" + b"x" * 3000 + b"\nFeatureType=" + b"9" * 400 + b"\n" + junk(5000))
+open(g + "/etc/docker/daemon.json", "wb").write(junk(3000))
+open(fx + "/docker-info.txt", "wb").write(junk(4000) + b"\n Runtimes: " + b"x " * 2000 + b"\n")
+open(fx + "/journal/nvidia-gridd.log", "wb").write(junk(30000))
+open(g + "/sys/module/nvidia/version", "wb").write(junk(5000))
+PY
+gdoc --cuda 12
+expect_rc 1 "hostile input: findings, no crash"
+if python3 -c 'import json, sys; json.load(open(sys.argv[1], encoding="utf-8", errors="strict"))' "$OUT"; then
+	pass "hostile input: the JSON is valid UTF-8 JSON"; else fail "hostile input: invalid JSON"; fi
+long=$(python3 -c 'import json, sys; print(max(len(e["line"]) for c in json.load(open(sys.argv[1])) for e in c["evidence"]))' "$OUT")
+[ "$long" -le 300 ] && pass "hostile input: evidence lines at most 300 bytes" || fail "evidence line of $long bytes"
+check guest.driver.cuda skip
+check guest.docker.runtime fail "fix /etc/docker/daemon.json"
+check guest.license.feature-type fail "FeatureType=1"
 finish

@@ -43,6 +43,11 @@ tty_run ""
 if grep -q $'\033\\[32mok' "$OUT"; then pass "colour on a terminal"; else fail "no colour on a terminal"; fi
 tty_run NO_COLOR=1
 if grep -q $'\033' "$OUT"; then fail "colour despite NO_COLOR"; else pass "NO_COLOR: no colour"; fi
+# ... and wrapped to the terminal's width
+script -qec "stty cols 80; NO_COLOR=1 VGPU_DM_SYSFS_ROOT='$ROOT' '$VGPU_DM' doctor" /dev/null >"$OUT" 2>"$ERR" </dev/null
+long=$(tr -d '\r' <"$OUT" | awk 'length > 80' | wc -l)
+expect_eq "$long" 0 "80 columns: no line longer"
+if tr -d '\r' <"$OUT" | grep -q "^ \{35\}"; then pass "80 columns: continuation lines"; else fail "80 columns: nothing wrapped"; fi
 
 # a layout: planned as apply --dry-run, then applied
 cat >"$CFG" <<'YAML'
@@ -119,6 +124,15 @@ doctor_json
 expect_rc 1 "journal left: a failure"
 check host.journal fail "nvidia-vgpu-dm apply"
 rm -f "$ROOT/run/nvidia-vgpu-dm.journal"
+
+# nvidia-smi from another driver than the loaded module; a datacenter driver
+VGPU_SIM_SMI_DRIVER=550.127.05 doctor_json
+check host.driver.version warn "reboot the host"
+summary_has host.driver.version "nvidia-smi is 550.127.05 but the loaded module is 550.90.05"
+VGPU_SIM_SMI_VIRT_MODE=None doctor_json
+expect_rc 1 "not the vGPU Manager driver"
+check host.driver.mode fail "install the vGPU Manager \(-vgpu-kvm\) driver"
+summary_has host.driver.mode "^2 of 2 GPUs are not in Host VGPU mode"
 
 # the vGPU Manager daemon is not running; no nvidia-smi
 DOCTOR_ACTIVE= doctor_json
@@ -198,6 +212,10 @@ dm_at "$NODRV" doctor
 expect_out "^vGPU host \(/sys/module/kvm exists\)" "host detected from the KVM module"
 expect_out "^FAIL +host.driver.loaded +the NVIDIA driver is not loaded" "text: the failure's line"
 expect_out "^ +fix: install the NVIDIA vGPU Manager" "text: its remedy line"
+rmdir "$NODRV/sys/kernel/iommu_groups/0"
+dm_at "$NODRV" doctor --json
+check host.iommu fail "intel_iommu=on iommu=pt"
+summary_has host.iommu "the IOMMU is off"
 rmdir "$NODRV/sys/module/kvm"
 dm_at "$NODRV" doctor
 expect_rc 2 "nothing tells host from guest"

@@ -6,7 +6,7 @@
 # maximums: ceil(vGPUs / vGPUs per instance).
 . "$(dirname "$0")/lib.sh"
 FW=${1:?framework: mdev or vfio}
-CFG="$VGPUDM_SRCDIR/tests/data/upstream-config-example.yaml"
+CFG="$VGPUDM_SRCDIR/tests/data/upstream/upstream-config-example.yaml"
 export VGPU_SIM_ROOT="$ROOT" VGPU_DM_NVML_LIBRARY="$VGPU_SIM_NVML" VGPU_DM_SRIOV_MANAGE="$VGPU_SIM_SRIOV_MANAGE"
 
 gpu_dir() { echo "$ROOT"/.vgpu-sim/gpus/*; }

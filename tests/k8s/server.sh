@@ -62,6 +62,25 @@ kctl label node "$N" example.com/rv=b --overwrite --resource-version="$rv2" >"$O
 RC=$?
 expect_rc 0 "label with the current --resource-version"
 
+# --- PUT (kubectl replace): the resourceVersion in the body is a precondition
+kctl get node "$N" -o json >"$K8S/node.json" 2>"$ERR"
+sed -i 's/"example.com\/rv": "b"/"example.com\/rv": "put"/' "$K8S/node.json"
+k8s_label "$N" example.com/other=1
+kctl replace --validate=false -f "$K8S/node.json" >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc 1 "replace (PUT) with a stale resourceVersion"
+expect_err 'Error from server \(Conflict\)' "is a Conflict"
+kctl get node "$N" -o json >"$K8S/node.json" 2>"$ERR"
+sed -i 's/"example.com\/rv": "b"/"example.com\/rv": "put"/' "$K8S/node.json"
+m=$(k8s_mark)
+kctl replace --validate=false -f "$K8S/node.json" >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc 0 "replace (PUT) with the current resourceVersion"
+expect_eq "$(k8s_get_label "$N" example.com/rv)" put "the PUT landed"
+k8s_requests_since "$m" >"$OUT"
+expect_out '"method":"PUT","path":"/api/v1/nodes/'"$N"'".*"code":200.*"resourceVersion":"[0-9]+"' \
+	"the request log shows the PUT and the resourceVersion in its body"
+
 # --- operand pods: selectors, delete, the DaemonSet imitation
 k8s_operand_pods "$APP_PLUGIN" >"$OUT" 2>"$ERR"
 expect_out "^$APP_PLUGIN-[a-z0-9]{5}\$" "the sandbox device plugin pod runs on the node"
@@ -90,6 +109,15 @@ k8s_label "$N" "$LABEL_PLUGIN=true"
 k8s_wait_until "$K8S_TIMEOUT" eval '[ -n "$(k8s_operand_pods "$APP_PLUGIN")" ]'
 RC=$?
 expect_rc 0 "deploy label back to true -> the device plugin pod comes back"
+k8s_fault '{"operands": {"delete_delay": -1}}'
+k8s_label "$N" "$LABEL_PLUGIN=false"
+sleep 1
+expect_eq "$(k8s_operand_pods "$APP_PLUGIN" | wc -l)" 1 "operands delete_delay -1: the pod stays"
+k8s_fault '{"operands": {"delete_delay": 0}}'
+k8s_wait_until "$K8S_TIMEOUT" eval '[ -z "$(k8s_operand_pods "$APP_PLUGIN")" ]'
+RC=$?
+expect_rc 0 "...and goes once the delay is 0"
+k8s_label "$N" "$LABEL_PLUGIN=true"
 k8s_unlabel "$N" "$LABEL_VALIDATOR"
 k8s_wait_until "$K8S_TIMEOUT" eval '[ -z "$(k8s_operand_pods "$APP_VALIDATOR")" ]'
 RC=$?
@@ -127,6 +155,18 @@ wait "$w" 2>/dev/null
 expect_out "^ADDED +$N" "get -w prints the node as ADDED"
 expect_out "^MODIFIED +$N" "get -w prints the label change as MODIFIED"
 
+# A watch the server ends (close_watches) ends kubectl get -w. (ADDED comes
+# from the LIST: wait for the watch request itself before closing.)
+m=$(k8s_mark)
+timeout 30 env HOME="$K8S/home" "$KUBECTL" --kubeconfig "$K8S_KUBECONFIG" --cache-dir "$K8S/cache" \
+	get nodes -w --output-watch-events >"$OUT" 2>"$ERR" &
+w=$!
+k8s_wait_until 20 eval 'k8s_requests_since "$m" | grep -q "\"watch\":true"'
+k8s_fault '{"close_watches": true}'
+wait "$w"
+RC=$?
+if [ "$RC" -ne 124 ]; then pass "close_watches ends kubectl get -w (exit $RC)"; else fail "kubectl get -w still ran after close_watches"; fi
+
 # --- raw watch streams: bookmarks, timeoutSeconds, 410 for a too-old resourceVersion
 rv=$(kctl get node "$N" -o jsonpath='{.metadata.resourceVersion}')
 kctl get --raw "/api/v1/nodes?watch=true&allowWatchBookmarks=true&timeoutSeconds=3&resourceVersion=$rv" \
@@ -137,6 +177,19 @@ expect_out '"type":"BOOKMARK".*"resourceVersion":"[0-9]+"' "the watch carries BO
 k8s_fault '{"compact": true}'
 kctl get --raw "/api/v1/nodes?watch=true&timeoutSeconds=3&resourceVersion=$rv1" >"$OUT" 2>"$ERR"
 expect_out '"type":"ERROR".*"code":410' "a watch from a compacted resourceVersion gets an ERROR 410 event"
+kctl get --raw "/api/v1/nodes?watch=true&timeoutSeconds=20" >"$OUT" 2>"$ERR" &
+w=$!
+k8s_wait_until 10 grep -q ADDED "$OUT"
+k8s_fault '{"expire_watches": true}'
+wait "$w"
+expect_out '"type":"ERROR".*"reason":"Expired".*"code":410' "expire_watches sends ERROR 410 to an open watch"
+kctl get --raw "/api/v1/nodes?watch=true&timeoutSeconds=20" >"$OUT" 2>"$ERR" &
+w=$!
+k8s_wait_until 10 grep -q ADDED "$OUT"
+k8s_fault '{"drop_watches": true}'
+wait "$w"
+RC=$?
+expect_rc 1 "drop_watches cuts an open watch (kubectl sees an unexpected end)"
 k8s_fault '{"gone_next_watch": {"count": 1, "mode": "status"}}'
 kctl get --raw "/api/v1/nodes?watch=true&timeoutSeconds=3" >"$OUT" 2>"$ERR"
 RC=$?

@@ -57,6 +57,7 @@ eq "$(files "$(deb vgpu-sim)")" "/usr/bin/vgpu-sim
 /usr/share/bash-completion/completions/vgpu-sim
 /usr/share/man/man1/vgpu-sim.1.gz" "vgpu-sim: its files (dpkg -c)"
 eq "$(files "$(deb nvidia-k8s-vgpu-dm)")" "/usr/bin/nvidia-k8s-vgpu-dm
+/usr/share/bash-completion/completions/nvidia-k8s-vgpu-dm
 /usr/share/man/man8/nvidia-k8s-vgpu-dm.8.gz" "nvidia-k8s-vgpu-dm: its files (dpkg -c)"
 if dpkg-deb -f "$(deb nvidia-k8s-vgpu-dm)" Depends | grep -q libcurl; then ok "nvidia-k8s-vgpu-dm depends on libcurl"
 else bad "nvidia-k8s-vgpu-dm: no libcurl in Depends"; fi
@@ -123,16 +124,21 @@ cat >"$T/comp.sh" <<'SH'
 . /usr/share/bash-completion/bash_completion
 . "$R/usr/share/bash-completion/completions/nvidia-vgpu-dm"
 . "$R/usr/share/bash-completion/completions/vgpu-sim"
+. "$R/usr/share/bash-completion/completions/nvidia-k8s-vgpu-dm"
 COMP_WORDS=(nvidia-vgpu-dm "") COMP_CWORD=1 COMP_LINE="nvidia-vgpu-dm " COMP_POINT=15
 _nvidia_vgpu_dm nvidia-vgpu-dm "" nvidia-vgpu-dm
 echo "dm: ${COMPREPLY[*]}"
 COMP_WORDS=(vgpu-sim --gpu L40) COMP_CWORD=2 COMP_LINE="vgpu-sim --gpu L40" COMP_POINT=18
 _vgpu_sim vgpu-sim L40 --gpu
 echo "sim: ${COMPREPLY[*]}"
+COMP_WORDS=(nvidia-k8s-vgpu-dm --node) COMP_CWORD=1 COMP_LINE="nvidia-k8s-vgpu-dm --node" COMP_POINT=25
+_nvidia_k8s_vgpu_dm nvidia-k8s-vgpu-dm --node nvidia-k8s-vgpu-dm
+echo "agent: ${COMPREPLY[*]}"
 SH
 comp=$(R=$R PATH="$R/usr/bin:$PATH" bash "$T/comp.sh" 2>&1)
 has "$comp" "^dm: .*apply" "installed completion: nvidia-vgpu-dm commands"
 has "$comp" "^sim: L40S$" "installed completion: vgpu-sim models"
+has "$comp" "^agent: --node-name$" "installed completion: nvidia-k8s-vgpu-dm options"
 
 echo "$checks checks, $fails failed"
 [ "$fails" -eq 0 ]

@@ -156,6 +156,12 @@ static void test_versions(void **state)
 	assert_int_equal(p[2], 6);
 	assert_int_equal(vdm_version_parse("550.54", p), 2);
 	assert_int_equal(vdm_version_parse("N/A", p), 0);
+	assert_true(vdm_is_version("550.54.14"));
+	assert_true(vdm_is_version("550.54"));
+	assert_false(vdm_is_version("550"));
+	assert_false(vdm_is_version("8? x"));
+	assert_false(vdm_is_version("550..54"));
+	assert_false(vdm_is_version(""));
 	assert_true(vdm_version_cmp("525.60.13", "525.60.12") > 0);
 	assert_true(vdm_version_cmp("470.223.02", "525.60.13") < 0);
 	assert_int_equal(vdm_version_cmp("580", "580.0.0"), 0);

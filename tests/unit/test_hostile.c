@@ -176,6 +176,21 @@ static void test_unparsable_available(void **state)
 	done(&w);
 }
 
+/* A description whose max_instance is out of range: refused, not clamped. */
+static void test_description_out_of_range(void **state)
+{
+	(void)state;
+	struct world w;
+	pci("0000:3b:00.0", "0x10de", "0x1eb8", "0x030200");
+	t4_types("0000:3b:00.0", 4);
+	put("sys/bus/pci/devices/0000:3b:00.0/mdev_supported_types/nvidia-232/description",
+	    "num_heads=4, framebuffer=4096M, max_instance=99999999999999999999\n");
+	scan(&w);
+	contains(w.host->gpus[0].unreadable, "nvidia-232/description: cannot be parsed");
+	assert_int_equal(plan_for(&w, yaml, "all-4q", VDM_PLAN_CHECK), -EIO);
+	done(&w);
+}
+
 /* 700 types listed on each of 32 free VFs: each list is read (and parsed)
  * once, not once per type. */
 static void test_long_creatable_read_once_per_vf(void **state)
@@ -211,6 +226,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unparsable_current_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_creatable_id_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unparsable_available, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_description_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_creatable_read_once_per_vf, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

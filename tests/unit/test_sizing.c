@@ -320,13 +320,21 @@ static void test_mig_needs_catalogue(void **state)
 	(void)state;
 	struct req q;
 	char *err = NULL;
-	/* H200: MIG capable, but no MIG-backed types in the catalogue yet */
-	struct vdm_sizing *s = gpus("H200", NULL);
+	struct vdm_sizing *s = gpus("H100", NULL);
+	struct vdm_sizing_gpu *g = &s->gpus[0];
+	size_t k = 0;                      /* a MIG-capable GPU without MIG-backed rows */
+	for (size_t t = 0; t < g->n_types; t++) {
+		if (g->types[t].mig)
+			free(g->types[t].name);
+		else
+			g->types[k++] = g->types[t];
+	}
+	g->n_types = k;
 	one(&q, 2, 10 * GB, 'C');
 	q.r.mig = true;
 	assert_int_equal(vdm_sizing_run(s, &q.r, &err), -EINVAL);
 	assert_string_equal(err, "--mig: MIG-backed sizing needs the MIG catalogue (MIG-backed types "
-				 "and GPU-instance profiles), and it has none for H200 yet; plan "
+				 "and GPU-instance profiles), and it has none for H100 yet; plan "
 				 "without --mig for time-sliced vGPUs");
 	free(err);
 	vdm_sizing_free(s);
@@ -418,7 +426,7 @@ static void test_upstream_labels(void **state)
 {
 	(void)state;
 	char *err = NULL;
-	struct vdm_spec *ex = vdm_spec_load("tests/data/upstream-config-example.yaml", &err);
+	struct vdm_spec *ex = vdm_spec_load("tests/data/upstream/upstream-config-example.yaml", &err);
 	if (!ex)
 		fail_msg("%s", err);
 	const struct vdm_config *def = vdm_spec_find(ex, "default");
