@@ -6,8 +6,8 @@
 #include "config.h"
 #include "host.h"
 #include "json.h"
-#include "mig.h"
 #include "run.h"
+#include "mig.h"
 
 static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 {

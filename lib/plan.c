@@ -7,8 +7,8 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
-#include "mig.h"
 #include "plan_int.h"
+#include "mig.h"
 #include "sysfs.h"
 
 /* ---- small string builder for messages ---- */

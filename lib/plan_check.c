@@ -102,8 +102,8 @@ int vdm_plan_place_creates(struct vdm_host *h, struct vdm_gpu_plan *gp, char **e
 	vdm_gpu_label(g, lbl, sizeof(lbl));
 	int *have = vdm_xcalloc(g->n_types ? g->n_types : 1, sizeof(int));
 	int *used = vdm_xcalloc(g->n_parents ? g->n_parents : 1, sizeof(int));
-	/* MIG: GPU instances are made first, so the driver's counts are not yet current */
-	bool live = gp->n_remove == 0 && !h->restored_view && !vdm_mig_plan_changes(gp);
+	bool live = gp->n_remove == 0 && !h->restored_view &&
+		    !vdm_mig_plan_changes(gp); /* MIG: GPU instances come first */
 	int rc = 0;
 
 	for (size_t o = 0; o < gp->n_ops; o++)

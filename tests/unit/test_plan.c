@@ -302,7 +302,7 @@ static void test_plan_mig_suffix_matches_listed_name(void **state)
 	vgpu("0000:3b:00.0", "11111111-0000-0000-0000-000000000000", 900);
 	scan(&w);
 	assert_string_equal(w.host->gpus[0].types[0].name, "DC-1-24Q");
-	/* no description: the catalogue's maximum (data/catalogue/vgpu-types.tsv) */
+	/* no description file: the maximum comes from the catalogue (4 GPU instances) */
 	assert_int_equal(w.host->gpus[0].types[0].max_instances, 4);
 	assert_int_equal(plan_for(&w, mig_yaml, "dc", VDM_PLAN_CHECK), 0);
 	assert_true(vdm_plan_applied(w.plan));
