@@ -12,6 +12,7 @@
 #include "host.h"
 #include "inuse.h"
 #include "journal.h"
+#include "mig.h"
 #include "plan.h"
 #include "run.h"
 #include "sysfs.h"
@@ -460,7 +461,9 @@ static void check_gpu(struct hctx *h, struct vdm_gpu *g)
 		}
 	}
 
-	/* MIG mode (H9) versus MIG-backed types in the layout. */
+	/* MIG mode (H9) versus MIG-backed types in the layout: NVML's (the host
+	 * scan's MIG state), else nvidia-smi's. apply switches the mode itself
+	 * when the layout needs it; what it cannot do, host.config.plan says. */
 	const struct vdm_smi_field *mig = sg >= 0 ? vdm_smi_get(h->smi, sg, "MIG Mode/Current") : NULL;
 	bool want_mig = false, want_ts = false;
 	for (size_t i = 0; e && i < e->n_types; i++) {
@@ -468,29 +471,36 @@ static void check_gpu(struct hctx *h, struct vdm_gpu *g)
 		if (vdm_vgpu_type_parse(e->types[i].type, &t, NULL) == 0)
 			*(vdm_vgpu_type_is_mig(&t) ? &want_mig : &want_ts) = true;
 	}
-	if (!mig || !strcmp(mig->value, "N/A")) {
+	int on = g->mig ? g->mig->mode == 1 : mig && strcmp(mig->value, "N/A") ? !strcmp(mig->value, "Enabled") : -1;
+	bool plan_ok = h->ran && h->run.status == VDM_RUN_OK;
+	if (on < 0) {
 		if (want_mig) {
 			c = vdm_doctor_add(d, "host.gpu.mig", lbl, VDM_CHECK_FAIL,
 					   "the layout wants MIG-backed types; MIG mode is %s", mig ? "N/A" : "not known");
 			smi_evidence(c, mig, "MIG Mode / Current");
-			vdm_check_remedy(c, "use a MIG-capable GPU and check nvidia-smi -i %s -q | grep -A2 'MIG Mode'",
-					 g->addr);
+			vdm_check_remedy(c, "use a MIG-capable GPU, and NVML (libnvidia-ml.so.1) for apply to manage "
+					 "MIG; check nvidia-smi -i %s -q | grep -A2 'MIG Mode'", g->addr);
 		} else {
 			vdm_doctor_add(d, "host.gpu.mig", lbl, VDM_CHECK_SKIP, "%s",
-				       mig ? "not MIG-capable" : "MIG mode not known (nvidia-smi -q has no MIG Mode)");
+				       mig ? "not MIG-capable" : "MIG mode not known (no NVML, no MIG Mode in nvidia-smi -q)");
 		}
-	} else {
-		bool on = !strcmp(mig->value, "Enabled");
-		bool bad = (want_mig && !on) || (want_ts && on);
-		c = vdm_doctor_add(d, "host.gpu.mig", lbl, bad ? VDM_CHECK_FAIL : VDM_CHECK_OK, "MIG mode %s%s",
-				   mig->value,
-				   bad ? (on ? ": the layout wants time-sliced types" : ": the layout wants MIG-backed types")
-				       : "");
-		smi_evidence(c, mig, "MIG Mode / Current");
-		if (bad)
-			vdm_check_remedy(c, "with no vGPU on the GPU: nvidia-smi -i %s -mig %d (Ampere: then reset the "
-					 "GPU or reboot)", g->addr, on ? 0 : 1);
+		return;
 	}
+	bool bad = (want_mig && !on) || (want_ts && on);
+	/* apply switches the mode only knowing it (NVML) and with a plan it accepts */
+	enum vdm_check_result r = !bad ? VDM_CHECK_OK : plan_ok && g->mig ? VDM_CHECK_WARN : VDM_CHECK_FAIL;
+	c = vdm_doctor_add(d, "host.gpu.mig", lbl, r, "MIG mode %s%s%s", on ? "Enabled" : "Disabled",
+			   !bad ? "" : on ? ": the layout wants time-sliced types" : ": the layout wants MIG-backed types",
+			   r == VDM_CHECK_WARN ? "; apply will switch it" : "");
+	if (g->mig)
+		vdm_check_evidence(c, "NVML", "MIG mode current %d, pending %d", g->mig->mode, g->mig->pending);
+	smi_evidence(c, mig, "MIG Mode / Current");
+	if (r == VDM_CHECK_WARN)
+		vdm_check_remedy(c, "nvidia-vgpu-dm apply switches MIG mode %s (with no vGPU on the GPU; Ampere "
+				 "needs a GPU reset, which apply does with the VFs disabled)", on ? "off" : "on");
+	else if (bad)
+		vdm_check_remedy(c, "with no vGPU on the GPU: nvidia-smi -i %s -mig %d (Ampere: then reset the "
+				 "GPU or reboot)", g->addr, on ? 0 : 1);
 }
 
 void vdm_doctor_host(struct vdm_doctor *d)

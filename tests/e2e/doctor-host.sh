@@ -188,6 +188,20 @@ check host.gpu.mig ok "" "GPU 0"
 doctor_json -f "$T_TMP/mig.yaml" -c ts
 check host.gpu.mig ok "" "GPU 0"
 check host.config.plan ok
+# with NVML the host scan knows MIG mode, and apply switches it for the layout
+export VGPU_DM_NVML_LIBRARY="$VGPU_SIM_NVML"
+ln -sf "$VGPUDM_SRCDIR/sim/sriov-manage" "$TOOLS/sriov-manage"  # apply disables the VFs around the mode change
+doctor_json -f "$T_TMP/mig.yaml" -c mig
+check host.gpu.mig warn "apply switches MIG mode on" "GPU 0"
+evidence_has host.gpu.mig "^NVML: MIG mode current 0"
+check host.config.plan ok
+dm apply -f "$T_TMP/mig.yaml" -c mig
+expect_rc 0 "apply turns MIG mode on and makes the vGPUs"
+doctor_json -f "$T_TMP/mig.yaml" -c mig
+check host.gpu.mig ok "" "GPU 0"
+evidence_has host.gpu.mig "^NVML: MIG mode current 1"
+check host.config.applied ok
+unset VGPU_DM_NVML_LIBRARY
 fusermount3 -u "$ROOT"
 
 # ---- no driver: a host tree with the GPU's PCI function and nothing of NVIDIA's ----
