@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * spec: load a v1 vgpu-dm configuration file with libyaml's document loader
- * and validate it into struct vdm_spec.
+ * and validate it into struct vdm_spec. The YAML layer (mappings, merge keys,
+ * duplicates, scalars, error formatting) is spec_yaml.c; this file is the v1
+ * schema and the entry points.
  *
  * Error messages are "source:line:col: message", one line. Conventions:
  * keys (fields, labels, vGPU types) are quoted with '...', values with "...",
  * and a wrong value is described after ", got".
- *
- * YAML merge keys ("<<: *anchor") are honoured the way YAML 1.1 defines them
- * (upstream's YAML library accepts them): explicit keys win over merged ones,
- * and earlier mappings in a merged list win over later ones.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,491 +21,42 @@
 
 #include <yaml.h>
 
-#include "spec.h"
+#include "spec_yaml.h"
 
-#define SPEC_MAX_INPUT   (16u << 20) /* bytes */
-#define MAX_MERGE_DEPTH  16
-#define MAX_NESTING      64          /* libyaml slows down quadratically */
-#define MAX_ANCHORS      10000       /* libyaml looks anchors up linearly */
-#define EXTRA_VISITS     1000000     /* node visits allowed beyond 2 per node */
-#define QUOTE_MAX        64          /* bytes of a value shown in a message */
-#define QBUF_SIZE        (32 + 4 * QUOTE_MAX + 8)
-#define NQBUF            3
-
-struct kv {
-	yaml_node_t *key;
-	yaml_node_t *val;
-	const char *k;       /* key text (no interior NUL) */
-	size_t klen;
-	size_t order;        /* position in the flattened mapping */
-	unsigned prio;       /* 0 explicit, n for the n-th merged mapping */
-	bool merge;          /* the "<<" key itself (dropped after checks) */
-};
-
-struct kvs {
-	struct kv *v;
-	size_t n;
-	size_t cap;
-};
-
-struct ctx {
-	const char *source;
-	yaml_document_t *doc;
-	char *err;
-	bool failed;
-	size_t budget;
-	char qbuf[NQBUF][QBUF_SIZE];
-	unsigned qnext;
-};
-
-/* ---- messages ---------------------------------------------------------- */
-
-static struct vdm_pos mark_pos(yaml_mark_t m)
-{
-	struct vdm_pos p = { (int)m.line + 1, (int)m.column + 1 };
-	return p;
-}
-
-static struct vdm_pos npos(const yaml_node_t *n)
-{
-	return mark_pos(n->start_mark);
-}
-
-__attribute__((format(printf, 3, 4)))
-static int failf(struct ctx *c, struct vdm_pos pos, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	if (c->failed)
-		return -1;
-	c->failed = true;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	if (msg && asprintf(&c->err, "%s:%d:%d: %s", c->source, pos.line, pos.col, msg) < 0)
-		c->err = NULL;
-	free(msg);
-	return -1;
-}
-
-/* An error without a position ("source: message"). */
-static int fail_nopos(struct ctx *c, const char *msg)
-{
-	if (c->failed)
-		return -1;
-	c->failed = true;
-	if (asprintf(&c->err, "%s: %s", c->source, msg) < 0)
-		c->err = NULL;
-	return -1;
-}
-
-static int oom(struct ctx *c)
-{
-	return fail_nopos(c, "out of memory");
-}
-
-/* prefix + s quoted with qc, escaped to one line and shortened. The result
- * lives in one of NQBUF rotating buffers. */
-static const char *quote(struct ctx *c, const char *prefix, const char *s, size_t len, char qc)
-{
-	char *b = c->qbuf[c->qnext++ % NQBUF];
-	size_t n = len > QUOTE_MAX ? QUOTE_MAX : len;
-	size_t o;
-
-	while (n > 0 && n < len && ((unsigned char)s[n] & 0xC0) == 0x80)
-		n--; /* do not cut a UTF-8 sequence */
-	o = (size_t)snprintf(b, 32, "%s", prefix);
-	b[o++] = qc;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '\\' || ch == (unsigned char)qc) {
-			b[o++] = '\\';
-			b[o++] = (char)ch;
-		} else if (ch == '\n') {
-			b[o++] = '\\';
-			b[o++] = 'n';
-		} else if (ch == '\t') {
-			b[o++] = '\\';
-			b[o++] = 't';
-		} else if (ch < 0x20 || ch == 0x7f) {
-			o += (size_t)snprintf(b + o, 5, "\\x%02x", ch);
-		} else {
-			b[o++] = (char)ch;
-		}
-	}
-	if (n < len) {
-		memcpy(b + o, "...", 3);
-		o += 3;
-	}
-	b[o++] = qc;
-	b[o] = '\0';
-	return b;
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-static size_t slen(const yaml_node_t *n)
-{
-	return n->data.scalar.length;
-}
-
-static bool is_plain(const yaml_node_t *n)
-{
-	return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-}
-
-/* "key:" with nothing after it. */
-static bool is_empty_plain(const yaml_node_t *n)
-{
-	return is_plain(n) && slen(n) == 0;
-}
-
-/* A YAML null: empty, "~" or null/Null/NULL, unquoted. */
-static bool is_null(const yaml_node_t *n)
-{
-	static const char *const nulls[] = { "~", "null", "Null", "NULL" };
-
-	if (!is_plain(n))
-		return false;
-	if (slen(n) == 0)
-		return true;
-	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
-		if (strlen(nulls[i]) == slen(n) && memcmp(scalar(n), nulls[i], slen(n)) == 0)
-			return true;
-	return false;
-}
-
-static bool scalar_is(const yaml_node_t *n, const char *s)
-{
-	return n->type == YAML_SCALAR_NODE && slen(n) == strlen(s) &&
-	       memcmp(scalar(n), s, slen(n)) == 0;
-}
-
-/* What a node is, for "got ..." in messages. */
-static const char *desc(struct ctx *c, const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	case YAML_SCALAR_NODE:
-		switch (n->data.scalar.style) {
-		case YAML_SINGLE_QUOTED_SCALAR_STYLE:
-		case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
-			return quote(c, "quoted string ", scalar(n), slen(n), '"');
-		case YAML_LITERAL_SCALAR_STYLE:
-		case YAML_FOLDED_SCALAR_STYLE:
-			return quote(c, "block string ", scalar(n), slen(n), '"');
-		default:
-			if (slen(n) == 0)
-				return "an empty value";
-			return quote(c, "", scalar(n), slen(n), '"');
-		}
-	default:
-		return "nothing";
-	}
-}
-
-static const char *qkey(struct ctx *c, const struct kv *kv)
-{
-	return quote(c, "", kv->k, kv->klen, '\'');
-}
-
-/* Where to report a problem with a value: an empty value has no useful
- * position of its own, so use its key. */
-static struct vdm_pos vpos(const struct kv *kv)
-{
-	return is_empty_plain(kv->val) ? npos(kv->key) : npos(kv->val);
-}
-
-/* ---- node access ------------------------------------------------------- */
-
-static int spend(struct ctx *c, const yaml_node_t *n)
-{
-	if (c->budget == 0)
-		return failf(c, npos(n), "too many nodes after expanding aliases");
-	c->budget--;
-	return 0;
-}
-
-static yaml_node_t *node(struct ctx *c, int id)
-{
-	return yaml_document_get_node(c->doc, id);
-}
-
-/* Plain decimal integer 0|[1-9][0-9]*: 0 ok, 1 not an integer, 2 > INT_MAX. */
-static int plain_uint(const yaml_node_t *n, int *out)
-{
-	const char *s;
-	size_t len;
-	long long v = 0;
-
-	if (!is_plain(n) || slen(n) == 0)
-		return 1;
-	s = scalar(n);
-	len = slen(n);
-	if (len > 1 && s[0] == '0')
-		return 1;
-	for (size_t i = 0; i < len; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return 1;
-	for (size_t i = 0; i < len; i++) {
-		v = v * 10 + (s[i] - '0');
-		if (v > INT_MAX)
-			return 2;
-	}
-	*out = (int)v;
-	return 0;
-}
-
-/* ---- mappings: duplicate keys and merge keys ----------------------------- */
-
-static int kvs_push(struct ctx *c, struct kvs *a, const struct kv *kv)
-{
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? a->cap * 2 : 8;
-		struct kv *v = realloc(a->v, cap * sizeof(*v));
-
-		if (!v)
-			return oom(c);
-		a->v = v;
-		a->cap = cap;
-	}
-	a->v[a->n++] = *kv;
-	return 0;
-}
-
-static int cmp_key(const struct kv *a, const struct kv *b)
-{
-	size_t n = a->klen < b->klen ? a->klen : b->klen;
-	int r = memcmp(a->k, b->k, n);
-
-	if (r)
-		return r;
-	return (a->klen > b->klen) - (a->klen < b->klen);
-}
-
-static int cmp_key_order(const void *pa, const void *pb)
-{
-	const struct kv *a = pa, *b = pb;
-	int r = cmp_key(a, b);
-
-	if (r)
-		return r;
-	return (a->order > b->order) - (a->order < b->order);
-}
-
-static int cmp_key_prio_order(const void *pa, const void *pb)
-{
-	const struct kv *a = pa, *b = pb;
-	int r = cmp_key(a, b);
-
-	if (r)
-		return r;
-	if (a->prio != b->prio)
-		return (a->prio > b->prio) - (a->prio < b->prio);
-	return (a->order > b->order) - (a->order < b->order);
-}
-
-static int cmp_order(const void *pa, const void *pb)
-{
-	const struct kv *a = pa, *b = pb;
-
-	return (a->order > b->order) - (a->order < b->order);
-}
-
-static bool is_merge_key(const yaml_node_t *k)
-{
-	return is_plain(k) && scalar_is(k, "<<");
-}
-
-/* Reject duplicate explicit keys: report the earliest second occurrence. */
-static int check_duplicates(struct ctx *c, const struct kvs *all)
-{
-	struct kv *ex;
-	size_t n = 0;
-	const struct kv *first = NULL, *second = NULL;
-
-	if (all->n < 2)
-		return 0;
-	ex = malloc(all->n * sizeof(*ex));
-	if (!ex)
-		return oom(c);
-	for (size_t i = 0; i < all->n; i++)
-		if (all->v[i].prio == 0)
-			ex[n++] = all->v[i];
-	qsort(ex, n, sizeof(*ex), cmp_key_order);
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (cmp_key(&ex[i], &ex[i + 1]) != 0)
-			continue;
-		/* ex[i] starts a run: ex[i+1] is its second occurrence. */
-		if (i == 0 || cmp_key(&ex[i - 1], &ex[i]) != 0) {
-			if (!second || ex[i + 1].order < second->order) {
-				first = &ex[i];
-				second = &ex[i + 1];
-			}
-		}
-	}
-	if (second) {
-		struct kv f = *first, s = *second;
-
-		free(ex);
-		return failf(c, npos(s.key), "duplicate key %s (first defined on line %d)",
-			     qkey(c, &s), npos(f.key).line);
-	}
-	free(ex);
-	return 0;
-}
-
-static int flatten(struct ctx *c, yaml_node_t *map, int depth, struct kvs *out);
-
-static int merge_into(struct ctx *c, yaml_node_t *src, yaml_node_t *errnode, int depth,
-		      unsigned prio, size_t *order, struct kvs *all)
-{
-	struct kvs sub = { 0 };
-	int r = 0;
-
-	if (src->type != YAML_MAPPING_NODE)
-		return failf(c, npos(errnode), "'<<' expects a mapping or a list of mappings, got %s",
-			     desc(c, src));
-	if (flatten(c, src, depth + 1, &sub) < 0) {
-		free(sub.v);
-		return -1;
-	}
-	for (size_t i = 0; i < sub.n && r == 0; i++) {
-		sub.v[i].prio = prio;
-		sub.v[i].order = (*order)++;
-		sub.v[i].merge = false;
-		r = kvs_push(c, all, &sub.v[i]);
-	}
-	free(sub.v);
-	return r;
-}
-
-/*
- * The effective key/value pairs of a mapping, in document order (merged
- * keys take the place of their "<<"), after checking that keys are strings
- * and not repeated. out->v must be freed by the caller, also on error.
- */
-static int flatten(struct ctx *c, yaml_node_t *map, int depth, struct kvs *out)
-{
-	struct kvs all = { 0 };
-	unsigned rank = 0;
-	bool merged = false;
-	size_t order = 0;
-	size_t kept;
-
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	     p < map->data.mapping.pairs.top; p++) {
-		struct kv kv = { 0 };
-
-		kv.key = node(c, p->key);
-		kv.val = node(c, p->value);
-		if (spend(c, kv.key) < 0)
-			goto fail;
-		if (kv.key->type != YAML_SCALAR_NODE) {
-			failf(c, npos(kv.key), "keys must be strings, got %s", desc(c, kv.key));
-			goto fail;
-		}
-		kv.k = scalar(kv.key);
-		kv.klen = slen(kv.key);
-		if (memchr(kv.k, '\0', kv.klen)) {
-			failf(c, npos(kv.key), "key %s contains a NUL character", qkey(c, &kv));
-			goto fail;
-		}
-		kv.order = order++;
-		if (is_merge_key(kv.key)) {
-			kv.merge = true;
-			merged = true;
-			if (depth >= MAX_MERGE_DEPTH) {
-				failf(c, npos(kv.key), "merge keys nested too deeply");
-				goto fail;
-			}
-			if (kv.val->type == YAML_SEQUENCE_NODE) {
-				for (yaml_node_item_t *it = kv.val->data.sequence.items.start;
-				     it < kv.val->data.sequence.items.top; it++) {
-					yaml_node_t *m = node(c, *it);
-
-					if (merge_into(c, m, m, depth, ++rank, &order, &all) < 0)
-						goto fail;
-				}
-			} else if (merge_into(c, kv.val, is_empty_plain(kv.val) ? kv.key : kv.val,
-					      depth, ++rank, &order, &all) < 0) {
-				goto fail;
-			}
-		}
-		if (kvs_push(c, &all, &kv) < 0)
-			goto fail;
-	}
-	if (check_duplicates(c, &all) < 0)
-		goto fail;
-
-	/* Without merge keys, all keys are now known to be distinct. */
-	if (!merged) {
-		*out = all;
-		return 0;
-	}
-	/* Keep, per key, the explicit pair or else the first merged one. */
-	qsort(all.v, all.n, sizeof(*all.v), cmp_key_prio_order);
-	kept = 0;
-	for (size_t i = 0; i < all.n; i++) {
-		if (all.v[i].merge)
-			continue;
-		if (kept > 0 && cmp_key(&all.v[kept - 1], &all.v[i]) == 0)
-			continue;
-		all.v[kept++] = all.v[i];
-	}
-	all.n = kept;
-	if (kept > 1)
-		qsort(all.v, all.n, sizeof(*all.v), cmp_order);
-	*out = all;
-	return 0;
-fail:
-	*out = all;
-	return -1;
-}
-
-/* ---- schema ------------------------------------------------------------ */
+/* ---- the v1 schema ------------------------------------------------------ */
 
 static int parse_devices(struct ctx *c, const struct kv *kv, struct vdm_entry *e)
 {
 	yaml_node_t *v = kv->val;
 	size_t n;
 
-	if (v->type == YAML_SCALAR_NODE && scalar_is(v, "all")) {
+	if (v->type == YAML_SCALAR_NODE && spec_scalar_is(v, "all")) {
 		e->all_devices = true;
 		return 0;
 	}
 	if (v->type != YAML_SEQUENCE_NODE)
-		return failf(c, vpos(kv), "devices: expected 'all' or a list of GPU indexes, got %s",
-			     desc(c, v));
+		return spec_failf(c, spec_vpos(kv), "devices: expected 'all' or a list of GPU indexes, got %s",
+			     spec_desc(c, v));
 	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 	if (n == 0)
 		return 0;
 	e->devices = calloc(n, sizeof(*e->devices));
 	if (!e->devices)
-		return oom(c);
+		return spec_oom(c);
 	e->n_devices = n;
 	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *it = node(c, v->data.sequence.items.start[i]);
+		yaml_node_t *it = spec_node(c, v->data.sequence.items.start[i]);
 		int r;
 
-		if (spend(c, it) < 0)
+		if (spec_spend(c, it) < 0)
 			return -1;
-		r = plain_uint(it, &e->devices[i]);
+		r = spec_plain_uint(it, &e->devices[i]);
 		if (r == 1)
-			return failf(c, npos(it), "devices: GPU index must be a non-negative integer, got %s",
-				     desc(c, it));
+			return spec_failf(c, spec_npos(it), "devices: GPU index must be a non-negative integer, got %s",
+				     spec_desc(c, it));
 		if (r == 2)
-			return failf(c, npos(it), "devices: GPU index is too large (maximum %d), got %s",
-				     INT_MAX, desc(c, it));
+			return spec_failf(c, spec_npos(it), "devices: GPU index is too large (maximum %d), got %s",
+				     INT_MAX, spec_desc(c, it));
 	}
 	return 0;
 }
@@ -516,12 +65,12 @@ static int parse_filter(struct ctx *c, const yaml_node_t *n, struct vdm_devid *o
 {
 	const char *why = NULL;
 
-	if (memchr(scalar(n), '\0', slen(n)))
+	if (memchr(spec_scalar(n), '\0', spec_slen(n)))
 		why = "contains a NUL character";
-	else if (vdm_devid_parse(scalar(n), out, &why) == 0)
+	else if (vdm_devid_parse(spec_scalar(n), out, &why) == 0)
 		return 0;
-	return failf(c, npos(n), "invalid device filter %s: %s",
-		     quote(c, "", scalar(n), slen(n), '"'), why);
+	return spec_failf(c, spec_npos(n), "invalid device filter %s: %s",
+		     spec_quote(c, "", spec_scalar(n), spec_slen(n), '"'), why);
 }
 
 static int parse_filters(struct ctx *c, const struct kv *kv, struct vdm_entry *e)
@@ -530,33 +79,33 @@ static int parse_filters(struct ctx *c, const struct kv *kv, struct vdm_entry *e
 	size_t n;
 
 	/* Upstream treats an empty filter as no filter. */
-	if (is_null(v) || (v->type == YAML_SCALAR_NODE && slen(v) == 0))
+	if (spec_is_null(v) || (v->type == YAML_SCALAR_NODE && spec_slen(v) == 0))
 		return 0;
 	if (v->type == YAML_SCALAR_NODE) {
 		e->filters = calloc(1, sizeof(*e->filters));
 		if (!e->filters)
-			return oom(c);
+			return spec_oom(c);
 		e->n_filters = 1;
 		return parse_filter(c, v, &e->filters[0]);
 	}
 	if (v->type != YAML_SEQUENCE_NODE)
-		return failf(c, vpos(kv), "device-filter: expected a PCI device ID or a list of them, got %s",
-			     desc(c, v));
+		return spec_failf(c, spec_vpos(kv), "device-filter: expected a PCI device ID or a list of them, got %s",
+			     spec_desc(c, v));
 	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 	if (n == 0)
 		return 0;
 	e->filters = calloc(n, sizeof(*e->filters));
 	if (!e->filters)
-		return oom(c);
+		return spec_oom(c);
 	e->n_filters = n;
 	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *it = node(c, v->data.sequence.items.start[i]);
+		yaml_node_t *it = spec_node(c, v->data.sequence.items.start[i]);
 
-		if (spend(c, it) < 0)
+		if (spec_spend(c, it) < 0)
 			return -1;
 		if (it->type != YAML_SCALAR_NODE)
-			return failf(c, npos(it), "device-filter: expected a PCI device ID, got %s",
-				     desc(c, it));
+			return spec_failf(c, spec_npos(it), "device-filter: expected a PCI device ID, got %s",
+				     spec_desc(c, it));
 		if (parse_filter(c, it, &e->filters[i]) < 0)
 			return -1;
 	}
@@ -571,12 +120,12 @@ static int parse_types(struct ctx *c, const struct kv *kv, struct vdm_entry *e)
 	int r = -1;
 
 	/* "vgpu-devices:" with no value: upstream reads it as no vGPUs. */
-	if (is_null(v))
+	if (spec_is_null(v))
 		return 0;
 	if (v->type != YAML_MAPPING_NODE)
-		return failf(c, vpos(kv), "vgpu-devices: expected a mapping of vGPU type names to counts, got %s",
-			     desc(c, v));
-	if (flatten(c, v, 0, &types) < 0)
+		return spec_failf(c, spec_vpos(kv), "vgpu-devices: expected a mapping of vGPU type names to counts, got %s",
+			     spec_desc(c, v));
+	if (spec_flatten(c, v, 0, &types) < 0)
 		goto out;
 	if (types.n == 0) {
 		r = 0;
@@ -584,7 +133,7 @@ static int parse_types(struct ctx *c, const struct kv *kv, struct vdm_entry *e)
 	}
 	e->types = calloc(types.n, sizeof(*e->types));
 	if (!e->types) {
-		oom(c);
+		spec_oom(c);
 		goto out;
 	}
 	e->n_types = types.n;
@@ -595,36 +144,36 @@ static int parse_types(struct ctx *c, const struct kv *kv, struct vdm_entry *e)
 		const char *why;
 		int count = 0, rc;
 
-		if (spend(c, t->val) < 0)
+		if (spec_spend(c, t->val) < 0)
 			goto out;
 		if (vdm_vgpu_type_parse(t->k, &vt, &why) < 0) {
-			failf(c, npos(t->key), "invalid vGPU type %s: %s", qkey(c, t), why);
+			spec_failf(c, spec_npos(t->key), "invalid vGPU type %s: %s", spec_qkey(c, t), why);
 			goto out;
 		}
 		if (first_mig < 0) {
 			first_mig = vdm_vgpu_type_is_mig(&vt);
 		} else if (first_mig != vdm_vgpu_type_is_mig(&vt)) {
-			failf(c, npos(t->key), "cannot mix time-sliced and MIG-backed vGPU types on one GPU");
+			spec_failf(c, spec_npos(t->key), "cannot mix time-sliced and MIG-backed vGPU types on one GPU");
 			goto out;
 		}
-		rc = plain_uint(t->val, &count);
+		rc = spec_plain_uint(t->val, &count);
 		if (rc == 2) {
-			failf(c, vpos(t), "count for %s is too large (maximum %d), got %s",
-			      qkey(c, t), INT_MAX, desc(c, t->val));
+			spec_failf(c, spec_vpos(t), "count for %s is too large (maximum %d), got %s",
+			      spec_qkey(c, t), INT_MAX, spec_desc(c, t->val));
 			goto out;
 		}
 		if (rc != 0 || count == 0) {
-			failf(c, vpos(t), "count for %s must be a positive integer, got %s",
-			      qkey(c, t), desc(c, t->val));
+			spec_failf(c, spec_vpos(t), "count for %s must be a positive integer, got %s",
+			      spec_qkey(c, t), spec_desc(c, t->val));
 			goto out;
 		}
 		tc->type = strndup(t->k, t->klen);
 		if (!tc->type) {
-			oom(c);
+			spec_oom(c);
 			goto out;
 		}
 		tc->count = count;
-		tc->pos = npos(t->key);
+		tc->pos = spec_npos(t->key);
 	}
 	r = 0;
 out:
@@ -638,39 +187,39 @@ static int parse_entry(struct ctx *c, yaml_node_t *n, struct vdm_entry *e)
 	bool have_devices = false, have_types = false;
 	int r = -1;
 
-	e->pos = npos(n);
+	e->pos = spec_npos(n);
 	if (n->type != YAML_MAPPING_NODE)
-		return failf(c, e->pos, "expected an entry with 'devices' and 'vgpu-devices', got %s",
-			     desc(c, n));
-	if (flatten(c, n, 0, &f) < 0)
+		return spec_failf(c, e->pos, "expected an entry with 'devices' and 'vgpu-devices', got %s",
+			     spec_desc(c, n));
+	if (spec_flatten(c, n, 0, &f) < 0)
 		goto out;
 	for (size_t i = 0; i < f.n; i++) {
 		const struct kv *kv = &f.v[i];
 
-		if (spend(c, kv->val) < 0)
+		if (spec_spend(c, kv->val) < 0)
 			goto out;
-		if (scalar_is(kv->key, "devices")) {
+		if (spec_scalar_is(kv->key, "devices")) {
 			have_devices = true;
 			if (parse_devices(c, kv, e) < 0)
 				goto out;
-		} else if (scalar_is(kv->key, "device-filter")) {
+		} else if (spec_scalar_is(kv->key, "device-filter")) {
 			if (parse_filters(c, kv, e) < 0)
 				goto out;
-		} else if (scalar_is(kv->key, "vgpu-devices")) {
+		} else if (spec_scalar_is(kv->key, "vgpu-devices")) {
 			have_types = true;
 			if (parse_types(c, kv, e) < 0)
 				goto out;
 		} else {
-			failf(c, npos(kv->key), "unexpected field %s", qkey(c, kv));
+			spec_failf(c, spec_npos(kv->key), "unexpected field %s", spec_qkey(c, kv));
 			goto out;
 		}
 	}
 	if (!have_devices) {
-		failf(c, e->pos, "missing required field 'devices'");
+		spec_failf(c, e->pos, "missing required field 'devices'");
 		goto out;
 	}
 	if (!have_types) {
-		failf(c, e->pos, "missing required field 'vgpu-devices'");
+		spec_failf(c, e->pos, "missing required field 'vgpu-devices'");
 		goto out;
 	}
 	r = 0;
@@ -686,24 +235,24 @@ static int parse_config(struct ctx *c, const struct kv *kv, struct vdm_config *c
 
 	cfg->label = strndup(kv->k, kv->klen);
 	if (!cfg->label)
-		return oom(c);
-	cfg->pos = npos(kv->key);
-	if (is_null(v))
-		return failf(c, cfg->pos, "label %s: at least one entry is required", qkey(c, kv));
+		return spec_oom(c);
+	cfg->pos = spec_npos(kv->key);
+	if (spec_is_null(v))
+		return spec_failf(c, cfg->pos, "label %s: at least one entry is required", spec_qkey(c, kv));
 	if (v->type != YAML_SEQUENCE_NODE)
-		return failf(c, npos(v), "label %s: expected a list of entries, got %s",
-			     qkey(c, kv), desc(c, v));
+		return spec_failf(c, spec_npos(v), "label %s: expected a list of entries, got %s",
+			     spec_qkey(c, kv), spec_desc(c, v));
 	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
 	if (n == 0)
-		return failf(c, cfg->pos, "label %s: at least one entry is required", qkey(c, kv));
+		return spec_failf(c, cfg->pos, "label %s: at least one entry is required", spec_qkey(c, kv));
 	cfg->entries = calloc(n, sizeof(*cfg->entries));
 	if (!cfg->entries)
-		return oom(c);
+		return spec_oom(c);
 	cfg->n_entries = n;
 	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *it = node(c, v->data.sequence.items.start[i]);
+		yaml_node_t *it = spec_node(c, v->data.sequence.items.start[i]);
 
-		if (spend(c, it) < 0 || parse_entry(c, it, &cfg->entries[i]) < 0)
+		if (spec_spend(c, it) < 0 || parse_entry(c, it, &cfg->entries[i]) < 0)
 			return -1;
 	}
 	return 0;
@@ -715,25 +264,25 @@ static int parse_configs(struct ctx *c, const struct kv *kv, struct vdm_spec *sp
 	struct kvs labels = { 0 };
 	int r = -1;
 
-	if (is_null(v))
-		return failf(c, vpos(kv), "vgpu-configs: at least one label is required");
+	if (spec_is_null(v))
+		return spec_failf(c, spec_vpos(kv), "vgpu-configs: at least one label is required");
 	if (v->type != YAML_MAPPING_NODE)
-		return failf(c, vpos(kv), "vgpu-configs: expected a mapping of labels to lists of entries, got %s",
-			     desc(c, v));
-	if (flatten(c, v, 0, &labels) < 0)
+		return spec_failf(c, spec_vpos(kv), "vgpu-configs: expected a mapping of labels to lists of entries, got %s",
+			     spec_desc(c, v));
+	if (spec_flatten(c, v, 0, &labels) < 0)
 		goto out;
 	if (labels.n == 0) {
-		failf(c, npos(v), "vgpu-configs: at least one label is required");
+		spec_failf(c, spec_npos(v), "vgpu-configs: at least one label is required");
 		goto out;
 	}
 	spec->configs = calloc(labels.n, sizeof(*spec->configs));
 	if (!spec->configs) {
-		oom(c);
+		spec_oom(c);
 		goto out;
 	}
 	spec->n_configs = labels.n;
 	for (size_t i = 0; i < labels.n; i++) {
-		if (spend(c, labels.v[i].val) < 0 ||
+		if (spec_spend(c, labels.v[i].val) < 0 ||
 		    parse_config(c, &labels.v[i], &spec->configs[i]) < 0)
 			goto out;
 	}
@@ -750,14 +299,14 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct vdm_spec *spec)
 	int r = -1;
 
 	if (root->type != YAML_MAPPING_NODE)
-		return failf(c, npos(root), "expected a mapping with 'version' and 'vgpu-configs', got %s",
-			     desc(c, root));
-	if (flatten(c, root, 0, &top) < 0)
+		return spec_failf(c, spec_npos(root), "expected a mapping with 'version' and 'vgpu-configs', got %s",
+			     spec_desc(c, root));
+	if (spec_flatten(c, root, 0, &top) < 0)
 		goto out;
 	for (size_t i = 0; i < top.n; i++) {
-		if (scalar_is(top.v[i].key, "version"))
+		if (spec_scalar_is(top.v[i].key, "version"))
 			version = &top.v[i];
-		else if (scalar_is(top.v[i].key, "vgpu-configs"))
+		else if (spec_scalar_is(top.v[i].key, "vgpu-configs"))
 			configs = &top.v[i];
 	}
 	/* A wrong version explains everything else, so it comes first. */
@@ -765,27 +314,27 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct vdm_spec *spec)
 		yaml_node_t *v = version->val;
 
 		if (v->type != YAML_SCALAR_NODE) {
-			failf(c, vpos(version), "version: expected a string, got %s", desc(c, v));
+			spec_failf(c, spec_vpos(version), "version: expected a string, got %s", spec_desc(c, v));
 			goto out;
 		}
-		if (!scalar_is(v, "v1")) {
-			failf(c, vpos(version), "unknown version %s (expected v1)",
-			      quote(c, "", scalar(v), slen(v), '"'));
+		if (!spec_scalar_is(v, "v1")) {
+			spec_failf(c, spec_vpos(version), "unknown version %s (expected v1)",
+			      spec_quote(c, "", spec_scalar(v), spec_slen(v), '"'));
 			goto out;
 		}
 	}
 	for (size_t i = 0; i < top.n; i++) {
 		if (&top.v[i] != version && &top.v[i] != configs) {
-			failf(c, npos(top.v[i].key), "unexpected field %s", qkey(c, &top.v[i]));
+			spec_failf(c, spec_npos(top.v[i].key), "unexpected field %s", spec_qkey(c, &top.v[i]));
 			goto out;
 		}
 	}
 	if (!version) {
-		failf(c, npos(root), "missing required field 'version'");
+		spec_failf(c, spec_npos(root), "missing required field 'version'");
 		goto out;
 	}
 	if (!configs) {
-		failf(c, npos(root), "missing required field 'vgpu-configs'");
+		spec_failf(c, spec_npos(root), "missing required field 'vgpu-configs'");
 		goto out;
 	}
 	r = parse_configs(c, configs, spec);
@@ -795,109 +344,6 @@ out:
 }
 
 /* ---- entry points -------------------------------------------------------- */
-
-static void yaml_error(struct ctx *c, const yaml_parser_t *p, const char *buf, size_t len)
-{
-	const char *problem = p->problem ? p->problem : "invalid YAML";
-	struct vdm_pos pos;
-
-	switch (p->error) {
-	case YAML_MEMORY_ERROR:
-		oom(c);
-		return;
-	case YAML_READER_ERROR:
-		/* Only a byte offset is known: count lines and characters. */
-		pos.line = 1;
-		pos.col = 1;
-		for (size_t i = 0; i < p->problem_offset && i < len; i++) {
-			if (buf[i] == '\n') {
-				pos.line++;
-				pos.col = 1;
-			} else if (((unsigned char)buf[i] & 0xC0) != 0x80) {
-				pos.col++;
-			}
-		}
-		failf(c, pos, "%s", problem);
-		return;
-	case YAML_COMPOSER_ERROR:
-		if (p->context) { /* the only one with a context: a repeated anchor */
-			failf(c, mark_pos(p->problem_mark), "duplicate anchor (first defined on line %d)",
-			      mark_pos(p->context_mark).line);
-			return;
-		}
-		failf(c, mark_pos(p->problem_mark), "%s", problem);
-		return;
-	default:
-		if (p->context && (p->context_mark.line != p->problem_mark.line ||
-				   p->context_mark.column != p->problem_mark.column)) {
-			struct vdm_pos cp = mark_pos(p->context_mark);
-
-			failf(c, mark_pos(p->problem_mark), "%s (%s at line %d, column %d)",
-			      problem, p->context, cp.line, cp.col);
-			return;
-		}
-		failf(c, mark_pos(p->problem_mark), "%s", problem);
-		return;
-	}
-}
-
-/*
- * A first pass over the events: syntax errors, a second document, and input
- * that would make libyaml's loader crawl (deep nesting, many anchors).
- */
-static int prescan(struct ctx *c, const char *buf, size_t len)
-{
-	yaml_parser_t p;
-	yaml_event_t ev;
-	int depth = 0, docs = 0, anchors = 0;
-	int r = 0;
-
-	if (!yaml_parser_initialize(&p))
-		return oom(c);
-	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
-	for (;;) {
-		yaml_event_type_t type;
-		yaml_mark_t mark;
-		bool anchored = false;
-
-		if (!yaml_parser_parse(&p, &ev)) {
-			yaml_error(c, &p, buf, len);
-			r = -1;
-			break;
-		}
-		type = ev.type;
-		mark = ev.start_mark;
-		if (type == YAML_SCALAR_EVENT)
-			anchored = ev.data.scalar.anchor != NULL;
-		else if (type == YAML_SEQUENCE_START_EVENT)
-			anchored = ev.data.sequence_start.anchor != NULL;
-		else if (type == YAML_MAPPING_START_EVENT)
-			anchored = ev.data.mapping_start.anchor != NULL;
-		yaml_event_delete(&ev);
-
-		if (type == YAML_STREAM_END_EVENT)
-			break;
-		if (type == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
-			r = failf(c, mark_pos(mark), "expected a single document, found another");
-			break;
-		}
-		if (anchored && ++anchors > MAX_ANCHORS) {
-			r = failf(c, mark_pos(mark), "too many anchors (more than %d)", MAX_ANCHORS);
-			break;
-		}
-		if (type == YAML_SEQUENCE_START_EVENT || type == YAML_MAPPING_START_EVENT) {
-			if (++depth > MAX_NESTING) {
-				r = failf(c, mark_pos(mark), "nesting is too deep (more than %d levels)",
-					  MAX_NESTING);
-				break;
-			}
-		} else if (type == YAML_SEQUENCE_END_EVENT || type == YAML_MAPPING_END_EVENT) {
-			depth--;
-		}
-	}
-	yaml_parser_delete(&p);
-	return r;
-}
 
 struct vdm_spec *vdm_spec_parse(const char *source, const char *buf, size_t len, char **err)
 {
@@ -916,22 +362,22 @@ struct vdm_spec *vdm_spec_parse(const char *source, const char *buf, size_t len,
 	c->source = source ? source : "<input>";
 	c->doc = &doc;
 	if (len > SPEC_MAX_INPUT) {
-		fail_nopos(c, "input is larger than the 16 MiB limit");
+		spec_fail_nopos(c, "input is larger than the 16 MiB limit");
 		goto out;
 	}
 	if (!buf) {
 		buf = "";
 		len = 0;
 	}
-	if (prescan(c, buf, len) < 0)
+	if (spec_prescan(c, buf, len) < 0)
 		goto out;
 	if (!yaml_parser_initialize(&parser)) {
-		oom(c);
+		spec_oom(c);
 		goto out;
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		yaml_error(c, &parser, buf, len);
+		spec_yaml_error(c, &parser, buf, len);
 		goto out_parser;
 	}
 	have_doc = true;
@@ -939,14 +385,14 @@ struct vdm_spec *vdm_spec_parse(const char *source, const char *buf, size_t len,
 	if (!root) {
 		struct vdm_pos start = { 1, 1 };
 
-		failf(c, start, "empty document");
+		spec_failf(c, start, "empty document");
 		goto out_parser;
 	}
-	/* prescan() made sure that no second document follows. */
+	/* spec_prescan() made sure that no second document follows. */
 	c->budget = 2 * (size_t)(doc.nodes.top - doc.nodes.start) + EXTRA_VISITS;
 	spec = calloc(1, sizeof(*spec));
 	if (!spec || !(spec->source = strdup(c->source))) {
-		oom(c);
+		spec_oom(c);
 		goto out_parser;
 	}
 	if (parse_root(c, root, spec) < 0)
