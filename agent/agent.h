@@ -81,6 +81,8 @@ struct agent {
 	bool retry_armed;
 	bool retry_due;            /* the retry timer fired: try even if nothing changed */
 	bool host_clients_stopped;
+	bool after_reboot;         /* the state label read "rebooting" (we rebooted for a MIG
+				      mode change): never reboot again until an apply succeeds */
 	struct client *clients;    /* GPU_CLIENTS_FILE */
 	size_t n_clients;
 };
@@ -125,5 +127,7 @@ int clients_validate(struct agent *a, char **err);
 int clients_stop(struct agent *a, char **err);
 void clients_start(struct agent *a);
 void clients_free(struct agent *a);
+/* WITH_REBOOT: run `chroot HOST_ROOT_MOUNT reboot`. 0, or -1 with *err. */
+int host_reboot(struct agent *a, char **err);
 
 #endif

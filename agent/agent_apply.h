@@ -11,6 +11,7 @@ struct agent_result {
 	const char *reason;     /* Event reason: Applied, VGPUInUse, ApplyFailed, ... (static) */
 	char *msg;              /* one line: what failed, which GPU/vGPU/process, rollback outcome */
 	unsigned created, removed, kept;
+	bool reboot_completes;  /* a MIG mode change needs a GPU reset the driver refused */
 };
 
 /* An unfinished apply's journal is on the host. */

@@ -68,6 +68,7 @@ void agent_apply(struct agent *a, const struct vdm_spec *spec, const struct vdm_
 	r->created = rr.stats.created;
 	r->removed = rr.stats.removed;
 	r->kept = rr.stats.kept;
+	r->reboot_completes = rr.reboot_completes;
 	if (rr.recovered)
 		vdm_info(a->ctx, "an interrupted apply's journal was restored first");
 	vdm_run_result_free(&rr);

@@ -175,3 +175,31 @@ void clients_start(struct agent *a)
 	}
 	a->host_clients_stopped = false;
 }
+
+/* WITH_REBOOT: `chroot HOST_ROOT reboot`, as upstream starts it (chroot
+ * through lib/exec, so VGPU_DM_CHROOT overrides it). 0 when it ran and
+ * exited 0, else -1 with *err. */
+int host_reboot(struct agent *a, char **err)
+{
+	char path[4096];
+	int rc = vdm_tool_find("chroot", path, sizeof(path), NULL);
+	if (rc < 0) {
+		*err = vdm_strdupf("cannot find chroot (%s) to reboot the host", path);
+		return -1;
+	}
+	char *const argv[] = {"chroot", (char *)a->o.host_root, "reboot", NULL};
+	struct vdm_exec_opts o = {.timeout_ms = SYSTEMCTL_TIMEOUT_MS, .out = VDM_EXEC_DISCARD,
+				  .err = VDM_EXEC_CAPTURE};
+	struct vdm_exec_result r;
+	rc = vdm_exec(path, argv, &o, &r, err);
+	if (rc == 0 && r.exit_code != 0) {
+		char *how = vdm_exec_outcome(&r), *line = vdm_exec_last_line(&r);
+		*err = vdm_strdupf("chroot %s reboot: %s%s%s", a->o.host_root, how, line ? ": " : "",
+				   line ? line : "");
+		free(how);
+		free(line);
+	}
+	int out = rc == 0 && r.exit_code == 0 ? 0 : -1;
+	vdm_exec_result_free(&r);
+	return out;
+}

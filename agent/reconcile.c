@@ -13,7 +13,8 @@
  * also the "already applied" and "invalid file" ones, so a restart after a
  * kill -9 heals the node. A failure is retried after 10 s, 20 s, ... up to
  * 5 min while nothing changes; a new label value or file content retries at
- * once.
+ * once. WITH_REBOOT: an apply that a reboot would complete (a MIG mode
+ * change whose GPU reset was refused) reboots the node, once: see reboot().
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -103,6 +104,7 @@ static void finish(struct agent *a, bool ok, char *key, bool warning, const char
 	a->last_key = key;
 	a->last_ok = ok && written;
 	if (a->last_ok) {
+		a->after_reboot = false;
 		a->failures = 0;
 		a->retry_armed = false;
 	} else {
@@ -113,6 +115,34 @@ static void finish(struct agent *a, bool ok, char *key, bool warning, const char
 	}
 }
 
+/* WITH_REBOOT after an apply that a reboot would complete (the MIG mode
+ * change's GPU reset was refused; the host was restored): state rebooting
+ * and operands restored (one write, on the Node before anything else), an
+ * Event, `chroot HOST_ROOT_MOUNT reboot`, and the agent stops (exit 0). The
+ * persisted "rebooting" is what stops a loop: the next start that fails the
+ * same way sets failed instead. false (nothing done but the log) when the
+ * state cannot be written or the reboot cannot be started: the caller then
+ * reports the failure as usual. */
+static bool reboot(struct agent *a, const char *label, const char *why)
+{
+	char *err = NULL;
+	if (node_set(a, "rebooting", false, &err) < 0) {
+		vdm_err(a->ctx, "not rebooting: cannot write the node's state (rebooting): %s", err);
+		free(err);
+		return false;
+	}
+	event_post(a, true, "Rebooting", "vGPU config %s: %s; rebooting the node to complete the MIG "
+		   "mode change", label, why ? why : "apply failed");
+	vdm_info(a->ctx, "rebooting the node (chroot %s reboot)", a->o.host_root);
+	if (host_reboot(a, &err) < 0) {
+		vdm_err(a->ctx, "cannot reboot: %s", err);
+		free(err);
+		return false;
+	}
+	a->stop = true;
+	return true;
+}
+
 void reconcile(struct agent *a)
 {
 	bool retry = a->retry_due;
@@ -120,6 +150,11 @@ void reconcile(struct agent *a)
 	a->dirty = false;
 	const char *label = selected(a);
 	char *err = NULL;
+	const char *st = a->node ? node_label(a->node, LABEL_STATE) : NULL;
+	if (st && !strcmp(st, "rebooting") && !a->after_reboot) {
+		vdm_info(a->ctx, "the node was rebooted for a MIG mode change: it will not be rebooted again");
+		a->after_reboot = true;
+	}
 
 	struct vdm_spec *spec = vdm_spec_load(a->o.config_file, &err);
 	if (!spec) {
@@ -198,6 +233,21 @@ void reconcile(struct agent *a)
 	}
 	if (a->host_clients_stopped)
 		clients_start(a);
+	if (!r.ok && r.reboot_completes && a->after_reboot) {
+		char *note = vdm_strdupf("vGPU config %s: MIG mode change failed after reboot: %s", label,
+					 r.msg ? r.msg : "apply failed");
+		finish(a, false, key, true, "MIGModeChangeFailedAfterReboot", note);
+		free(note);
+		agent_result_free(&r);
+		vdm_spec_free(spec);
+		return;
+	}
+	if (!r.ok && r.reboot_completes && a->o.with_reboot && reboot(a, label, r.msg)) {
+		free(key);
+		agent_result_free(&r);
+		vdm_spec_free(spec);
+		return;
+	}
 	char *note;
 	if (r.ok)
 		note = vdm_strdupf("vGPU config %s applied: %u vGPUs created, %u removed, %u kept", label,

@@ -137,7 +137,7 @@ int vdm_apply(struct vdm_host *h, const struct vdm_spec *spec, const struct vdm_
 			if (!mig_done && (o == gp->n_ops || gp->ops[o].kind == VDM_OP_CREATE)) {
 				unsigned n = 0;
 				mig_done = true;
-				rc = vdm_mig_apply(h, gp, &n, &cause);
+				rc = vdm_mig_apply(h, gp, &n, &st.reset_refused, &cause);
 				st.mig_steps += n;
 				if (rc < 0)
 					break;

@@ -22,6 +22,8 @@ struct vdm_apply_stats {
 	unsigned created;
 	unsigned kept;
 	unsigned mig_steps;    /* MIG mode changes, GPU instances made or destroyed, VF toggles */
+	bool reset_refused;    /* a MIG mode change failed because the GPU reset that activates it
+				  was refused: a reboot with the new mode would complete it */
 	enum vdm_rollback rollback;
 };
 

@@ -82,8 +82,11 @@ void vdm_mig_plan_free(struct vdm_mig_plan *mp);
 
 /* Run the GPU plan's MIG steps (between removes and creates). Returns the
  * number of changes made (>= 0), or -errno with *cause set; *done counts the
- * changes made before a failure. */
-int vdm_mig_apply(struct vdm_host *h, const struct vdm_gpu_plan *gp, unsigned *done, char **cause);
+ * changes made before a failure. *reset_refused (may be NULL) is set when a
+ * MIG mode change failed because its GPU reset was refused (a reboot with
+ * the new mode would complete it). */
+int vdm_mig_apply(struct vdm_host *h, const struct vdm_gpu_plan *gp, unsigned *done, bool *reset_refused,
+		  char **cause);
 
 /* Journal: record the MIG state of the plan's changed GPUs in s, write and
  * parse its lines ("mig <gpu> <mode> <vfs>", "gi <gpu> <profile> <start>

@@ -44,7 +44,7 @@ static char *mode_error(const char *lbl, int mode, int rc, struct vdm_nvml *n)
  * enabled) and enabling them again. Never leaves a mode pending. 0, or
  * -errno with *cause. *changes counts what was changed. */
 static int set_mode(struct vdm_host *h, const struct vdm_gpu *g, struct vdm_nvml *n, int mode, int want_vfs,
-		    unsigned *changes, char **cause)
+		    unsigned *changes, bool *reset_refused, char **cause)
 {
 	struct vdm_ctx *ctx = h->ctx;
 	char lbl[64];
@@ -65,8 +65,11 @@ static int set_mode(struct vdm_host *h, const struct vdm_gpu *g, struct vdm_nvml
 		rc = vdm_nvml_set_mig_mode(n, g->addr, mode);
 	}
 	if (rc < 0) {
-		if (rc == -EAGAIN)
+		if (rc == -EAGAIN) {
 			vdm_nvml_set_mig_mode(n, g->addr, !mode); /* not half-switched */
+			if (reset_refused)
+				*reset_refused = true;
+		}
 		*cause = mode_error(lbl, mode, rc, n);
 		return rc;
 	}
@@ -122,7 +125,8 @@ static int destroy_gi(struct vdm_ctx *ctx, const struct vdm_gpu *g, struct vdm_n
 	return 0;
 }
 
-int vdm_mig_apply(struct vdm_host *h, const struct vdm_gpu_plan *gp, unsigned *done, char **cause)
+int vdm_mig_apply(struct vdm_host *h, const struct vdm_gpu_plan *gp, unsigned *done, bool *reset_refused,
+		  char **cause)
 {
 	const struct vdm_gpu *g = gp->gpu;
 	*done = 0;
@@ -144,7 +148,7 @@ int vdm_mig_apply(struct vdm_host *h, const struct vdm_gpu_plan *gp, unsigned *d
 			*done += rc == 0;
 			break;
 		case VDM_MIG_MODE:
-			rc = set_mode(h, g, n, s->mode, g->num_vfs, done, cause);
+			rc = set_mode(h, g, n, s->mode, g->num_vfs, done, reset_refused, cause);
 			break;
 		case VDM_MIG_CREATE_GI:
 			rc = create_gi(h->ctx, g, n, s->profile_id, s->start, cause);
@@ -225,7 +229,7 @@ int vdm_mig_restore(struct vdm_host **host, const struct vdm_snapshot *s, int *f
 			if (destroy_gi(ctx, g, n, gi->id, &cause) < 0)
 				count_fail(ctx, failed, &cause);
 		}
-		if (g->mig->mode != sm->mode && set_mode(*host, g, n, sm->mode, sm->num_vfs, &changes, &cause) < 0)
+		if (g->mig->mode != sm->mode && set_mode(*host, g, n, sm->mode, sm->num_vfs, &changes, NULL, &cause) < 0)
 			count_fail(ctx, failed, &cause);
 		int vfs = num_vfs(ctx, g->addr);
 		if ((sm->num_vfs > 0) != (vfs > 0) &&

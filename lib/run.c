@@ -238,6 +238,7 @@ static enum vdm_run_status apply_steps(struct vdm_ctx *ctx, const struct vdm_spe
 	rc = vdm_apply(r->host, spec, cfg, plan, &r->stats, &err);
 	vdm_plan_free(plan);
 	if (rc < 0) {
+		r->reboot_completes = r->stats.reset_refused;
 		if (r->stats.rollback == VDM_ROLLBACK_FAILED)
 			return finish(r, VDM_RUN_ROLLBACK_FAILED, err); /* the journal stays */
 		vdm_journal_remove(ctx);

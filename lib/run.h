@@ -55,6 +55,9 @@ struct vdm_run_result {
 	bool recovered;                /* an interrupted apply's journal was restored first */
 	bool host_error;               /* assert: the host could not be read or planned (no GPU,
 					  bad root...); message says why. Else a mismatch */
+	bool reboot_completes;         /* failed because a MIG mode change needs a GPU reset the
+					  driver refused: a reboot with the new mode would complete
+					  it (the Kubernetes agent's WITH_REBOOT) */
 	int sriov_enabled;             /* GPUs whose VFs this run enabled */
 	struct vdm_apply_stats stats;  /* removed, created, kept; rollback outcome */
 	struct vdm_run_in_use in_use;  /* status VDM_RUN_IN_USE: who holds what */
