@@ -68,6 +68,10 @@ def status_error(code, message, reason=None):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY, as kube-apiserver (Go) has it: headers and body are separate
+    # writes, and Nagle plus the client's delayed ACK would add ~40 ms to each
+    # response.
+    disable_nagle_algorithm = True
     server_version = "vgpudm-test-apiserver/1"
 
     def log_message(self, fmt, *a):  # quiet; the request log is the record
@@ -547,9 +551,13 @@ class Handler(BaseHTTPRequestHandler):
             st.store.signal("close")
         if b.get("drop_watches"):
             st.store.signal("drop")
+        if b.get("down_for"):
+            # Stop listening before answering, so that the caller's next
+            # request is refused; this connection is still open for the answer.
+            self.close_connection = True
+            stop_listening(st)
         self.send_json(200, {"ok": True, "rules": st.faults.describe()}, log=False)
         if b.get("down_for"):
-            self.close_connection = True
             threading.Thread(target=go_down, args=(st, float(b["down_for"])),
                              daemon=True).start()
 
@@ -601,12 +609,16 @@ def serve(state):
     return srv
 
 
-def go_down(state, seconds):
-    """Close the listening socket and every connection; listen again after `seconds`."""
-    time.sleep(0.05)  # let the control response leave first
+def stop_listening(state):
+    """Close the listening socket (connections already open stay)."""
     srv = state.server
     srv.shutdown()
     srv.server_close()
+
+
+def go_down(state, seconds):
+    """After stop_listening: close every connection; listen again after `seconds`."""
+    time.sleep(0.05)  # let the control response leave first
     state.store.signal("drop")
     with state.conns_lock:
         conns = list(state.conns)
