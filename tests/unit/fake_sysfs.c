@@ -161,3 +161,44 @@ void two_t4_and_nic(void)
 	t4_types("0000:3b:00.0", 4);
 	t4_types("0000:af:00.0", 4);
 }
+
+char *read_all(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	fclose(f);
+	fclose(m);
+	return buf;
+}
+
+void check_golden(const char *name, const char *actual)
+{
+	char path[1024];
+	const char *src = getenv("VGPUDM_SRCDIR");
+	snprintf(path, sizeof(path), "%s/tests/golden/%s", src && *src ? src : ".", name);
+	const char *update = getenv("VGPUDM_UPDATE_GOLDEN");
+	if (update && !strcmp(update, "1")) {
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(actual, f);
+		fclose(f);
+		return;
+	}
+	char *want = read_all(path);
+	if (!want)
+		fail_msg("cannot read golden file %s", path);
+	if (strcmp(want, actual) != 0) {
+		print_error("--- %s (golden)\n%s--- actual\n%s---\n", path, want, actual);
+		free(want);
+		fail_msg("output differs from %s (VGPUDM_UPDATE_GOLDEN=1 rewrites it)", path);
+	}
+	free(want);
+}

@@ -26,6 +26,13 @@ void t4_types(const char *parent, int avail_4q);
 /* An mdev vGPU on parent of type nvidia-<type_id>. */
 void vgpu(const char *parent, const char *uuid, int type_id);
 
+/* The whole of a file, malloc'd; NULL when it cannot be opened. */
+char *read_all(const char *path);
+/* Fail the test unless actual equals tests/golden/<name> (under
+ * $VGPUDM_SRCDIR, else the working directory); VGPUDM_UPDATE_GOLDEN=1
+ * rewrites the file instead. */
+void check_golden(const char *name, const char *actual);
+
 /* A scanned fake host, a parsed config and its plan, freed by world_done. */
 struct vdm_ctx;
 struct vdm_host;
