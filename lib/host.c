@@ -316,6 +316,17 @@ int vdm_host_scan(struct vdm_ctx *ctx, struct vdm_host **out, char **err)
 	return 0;
 }
 
+int vdm_host_rescan(struct vdm_host **host, char **err)
+{
+	struct vdm_host *now;
+	int rc = vdm_host_scan((*host)->ctx, &now, err);
+	if (rc < 0)
+		return rc;
+	vdm_host_free(*host);
+	*host = now;
+	return 0;
+}
+
 void vdm_host_free(struct vdm_host *h)
 {
 	if (!h)

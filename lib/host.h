@@ -139,6 +139,9 @@ int vdm_host_error(struct vdm_host *h, const char *rel, int rc);
 
 /* Scan the host. Returns 0 or -errno (with *err describing it). */
 int vdm_host_scan(struct vdm_ctx *ctx, struct vdm_host **out, char **err);
+/* Scan again and replace *host with the new scan (the old one is freed);
+ * on failure *host is kept and -errno returned with *err set. */
+int vdm_host_rescan(struct vdm_host **host, char **err);
 void vdm_host_free(struct vdm_host *host);
 
 const char *vdm_framework_name(enum vdm_framework fw);

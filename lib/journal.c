@@ -375,17 +375,6 @@ static bool in_snapshot(const struct vdm_snapshot *s, const struct vdm_vgpu *v)
 	return false;
 }
 
-static int rescan(struct vdm_host **host, char **err)
-{
-	struct vdm_host *now;
-	int rc = vdm_host_scan((*host)->ctx, &now, err);
-	if (rc < 0)
-		return rc;
-	vdm_host_free(*host);
-	*host = now;
-	return 0;
-}
-
 int vdm_restore(struct vdm_host **host, const struct vdm_snapshot *s, char **err)
 {
 	struct vdm_ctx *ctx = (*host)->ctx;
@@ -402,7 +391,7 @@ int vdm_restore(struct vdm_host **host, const struct vdm_snapshot *s, char **err
 				failed += rc < 0;
 			}
 	}
-	int rc = rescan(host, err);
+	int rc = vdm_host_rescan(host, err);
 	if (rc < 0)
 		return rc;
 	/* 1b: MIG mode, VFs and GPU instances as they were. */
@@ -427,7 +416,7 @@ int vdm_restore(struct vdm_host **host, const struct vdm_snapshot *s, char **err
 			s->v[i].parent, rc ? strerror(-rc) : "ok");
 		failed += rc < 0;
 	}
-	rc = rescan(host, err);
+	rc = vdm_host_rescan(host, err);
 	if (rc < 0)
 		return rc;
 	/* 3: check. */

@@ -180,17 +180,6 @@ static bool has_gi(const struct vdm_mig *m, unsigned profile, unsigned start)
 	return false;
 }
 
-static int rescan(struct vdm_host **host, char **err)
-{
-	struct vdm_host *now;
-	int rc = vdm_host_scan((*host)->ctx, &now, err);
-	if (rc < 0)
-		return rc;
-	vdm_host_free(*host);
-	*host = now;
-	return 0;
-}
-
 static void count_fail(struct vdm_ctx *ctx, int *failed, char **cause)
 {
 	vdm_dbg(ctx, "restore: %s", *cause);
@@ -236,7 +225,7 @@ int vdm_mig_restore(struct vdm_host **host, const struct vdm_snapshot *s, int *f
 		    vdm_sriov_manage(ctx, g->addr, sm->num_vfs > 0, SRIOV_TIMEOUT_MS, &cause) < 0)
 			count_fail(ctx, failed, &cause);
 	}
-	int rc = rescan(host, err);
+	int rc = vdm_host_rescan(host, err);
 	for (size_t k = 0; rc == 0 && k < s->n_mig; k++) {
 		struct vdm_gpu *g = vdm_host_gpu_by_addr(*host, s->mig[k].gpu);
 		if (!g || !g->mig || g->mig->mode != 1)
@@ -247,7 +236,7 @@ int vdm_mig_restore(struct vdm_host **host, const struct vdm_snapshot *s, int *f
 				count_fail(ctx, failed, &cause);
 	}
 	vdm_nvml_close(n);
-	return rc == 0 ? rescan(host, err) : rc;
+	return rc == 0 ? vdm_host_rescan(host, err) : rc;
 }
 
 bool vdm_mig_restored(const struct vdm_host *h, const struct vdm_snapshot *s)

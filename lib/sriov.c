@@ -219,14 +219,12 @@ int vdm_sriov_disable(struct vdm_host **hostp, const struct vdm_sriov_enabled *e
 			free(why);
 	}
 	/* Judged by sysfs, as enabling is. */
-	struct vdm_host *now = NULL;
-	int rc = vdm_host_scan(ctx, &now, err);
+	int rc = vdm_host_rescan(hostp, err);
 	if (rc < 0) {
 		free(first);
 		return rc;
 	}
-	vdm_host_free(*hostp);
-	*hostp = now;
+	struct vdm_host *now = *hostp;
 	for (size_t i = 0; i < e->n; i++) {
 		const struct vdm_gpu *g = vdm_host_gpu_by_addr(now, e->addrs[i]);
 		if (g && g->num_vfs > 0) {
