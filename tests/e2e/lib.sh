@@ -95,6 +95,20 @@ vgpus() {
 		echo "$(basename "$d") $(basename "$(readlink "$d/mdev_type")") $(basename "$(dirname "$(readlink "$d")")")"
 	done | sort
 }
+
+# The journal an apply that died (pid 999999) leaves: the mdev vGPUs now on
+# each mdev GPU, in the tool's journal format v2 (lib/journal.c).
+write_dead_journal() {
+	{
+		echo "nvidia-vgpu-dm journal v2"
+		echo "pid 999999"
+		for g in $(ls "$ROOT/sys/class/mdev_bus" | sort); do
+			echo "gpu $g"
+			vgpus | awk -v g="$g" '$3 == g {print "vgpu " g " " $1 " " $2 " " $3}'
+		done
+		echo end
+	} >"$ROOT/run/nvidia-vgpu-dm.journal"
+}
 # Count vGPUs per type name: "2 T4-8Q" lines, sorted.
 vgpu_types() {
 	local d

@@ -69,15 +69,7 @@ stop_holders
 
 # An apply that died midway: its journal says how the GPUs were.
 before=$(vgpus)
-{
-	echo "nvidia-vgpu-dm journal v2"
-	echo "pid 999999"
-	for g in $(ls "$ROOT/sys/class/mdev_bus" | sort); do
-		echo "gpu $g"
-		vgpus | awk -v g="$g" '$3 == g {print "vgpu " g " " $1 " " $2 " " $3}'
-	done
-	echo end
-} >"$ROOT/run/nvidia-vgpu-dm.journal"
+write_dead_journal
 # ...and what it had done before it died: two removed, one 8Q created.
 for u in $(vgpus | awk '{print $1}' | head -2); do echo 1 >"$ROOT/sys/bus/mdev/devices/$u/remove"; done
 dm assert -f "$CFG" -c four

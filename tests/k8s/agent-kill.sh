@@ -13,15 +13,7 @@ expect_event "vGPU config default applied" "default applied"
 wait_state success
 agent_stop KILL
 before=$(vgpus)
-{
-	echo "nvidia-vgpu-dm journal v2"
-	echo "pid 999999"
-	for g in $(ls "$ROOT/sys/class/mdev_bus" | sort); do
-		echo "gpu $g"
-		vgpus | awk -v g="$g" '$3 == g {print "vgpu " g " " $1 " " $2 " " $3}'
-	done
-	echo end
-} >"$ROOT/run/nvidia-vgpu-dm.journal"
+write_dead_journal
 for u in $(vgpus | awk '{print $1}' | head -2); do echo 1 >"$ROOT/sys/bus/mdev/devices/$u/remove"; done
 k8s_label "$K8S_NODE" "$LABEL_STATE=pending" "$LABEL_PLUGIN=$PAUSED" "$LABEL_VALIDATOR=$PAUSED" \
 	"$LABEL_CONFIG=T4-4Q"
