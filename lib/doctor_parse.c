@@ -22,6 +22,16 @@ static void copy(char *dst, size_t len, const char *s, size_t n)
 	dst[n] = '\0';
 }
 
+/* The next line of *p, without its newline, into line (cut to len - 1
+ * bytes, as copy does); *p moves past it. */
+static void next_line(const char **p, char *line, size_t len)
+{
+	const char *eol = strchr(*p, '\n');
+	size_t n = eol ? (size_t)(eol - *p) : strlen(*p);
+	copy(line, len, *p, n);
+	*p += n + (eol ? 1 : 0);
+}
+
 static void trim_end(char *s)
 {
 	size_t n = strlen(s);
@@ -354,11 +364,8 @@ void vdm_gridd_parse(const char *text, struct vdm_gridd *out)
 	};
 	const char *p = text ? text : "";
 	for (int ln = 1; *p; ln++) {
-		const char *eol = strchr(p, '\n');
-		size_t n = eol ? (size_t)(eol - p) : strlen(p);
 		char line[512];
-		copy(line, sizeof(line), p, n);
-		p += n + (eol ? 1 : 0);
+		next_line(&p, line, sizeof(line));
 		char *s = line + strspn(line, " \t");
 		if (*s == '#' || !*s)
 			continue;
@@ -389,11 +396,8 @@ void vdm_docker_info_parse(const char *text, struct vdm_docker_info *out)
 	const char *p = text ? text : "";
 	bool in_cdi = false;
 	for (int ln = 1; *p; ln++) {
-		const char *eol = strchr(p, '\n');
-		size_t n = eol ? (size_t)(eol - p) : strlen(p);
 		char line[512];
-		copy(line, sizeof(line), p, n);
-		p += n + (eol ? 1 : 0);
+		next_line(&p, line, sizeof(line));
 		size_t ind = strspn(line, " ");
 		char *s = line + ind;
 		trim_end(s);
@@ -493,11 +497,8 @@ void vdm_containerd_parse(const char *text, struct vdm_containerd *out)
 	const char *p = text ? text : "";
 	char table[512] = "";
 	for (int ln = 1; *p; ln++) {
-		const char *eol = strchr(p, '\n');
-		size_t n = eol ? (size_t)(eol - p) : strlen(p);
 		char line[512];
-		copy(line, sizeof(line), p, n);
-		p += n + (eol ? 1 : 0);
+		next_line(&p, line, sizeof(line));
 		char *s = line + strspn(line, " \t");
 		trim_end(s);
 		if (*s == '#' || !*s)
