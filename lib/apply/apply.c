@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "apply.h"
 #include "journal.h"
-#include "mig.h"
+#include "mig_apply.h"
 
 #include <errno.h>
 #include <stdio.h>

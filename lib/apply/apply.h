@@ -9,7 +9,7 @@
 #ifndef VGPUDM_APPLY_H
 #define VGPUDM_APPLY_H
 
-#include "plan.h"
+#include "plan/plan.h"
 
 enum vdm_rollback {
 	VDM_ROLLBACK_NONE,     /* nothing to undo */
@@ -31,5 +31,10 @@ struct vdm_apply_stats {
  * one line; the line says whether the host was restored. */
 int vdm_apply(struct vdm_host *h, const struct vdm_spec *spec, const struct vdm_config *cfg,
 	      const struct vdm_plan *plan, struct vdm_apply_stats *stats, char **err);
+
+/* The rest of the apply wing's face: the journal, pending journals, a whole run. */
+#include "journal.h"
+#include "pending.h"
+#include "run.h"
 
 #endif

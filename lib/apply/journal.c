@@ -11,9 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mig.h"
-#include "rootfs.h"
-#include "sysfs.h"
+#include "mig_apply.h"
+#include "base/base.h"
 
 #define JOURNAL_MAGIC "nvidia-vgpu-dm journal v2"
 

@@ -10,7 +10,7 @@
 #ifndef VGPUDM_JOURNAL_H
 #define VGPUDM_JOURNAL_H
 
-#include "plan.h"
+#include "plan/plan.h"
 
 #define VDM_LOCK_FILE "run/nvidia-vgpu-dm.lock"
 #define VDM_JOURNAL_FILE "run/nvidia-vgpu-dm.journal"

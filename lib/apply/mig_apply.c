@@ -8,14 +8,14 @@
  * enabled again before any GPU instance is made: enabling them destroys the
  * instances.
  */
-#include "mig.h"
+#include "mig_apply.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sriov.h"
-#include "sysfs.h"
+#include "host/host.h"
+#include "base/base.h"
 
 #define SRIOV_TIMEOUT_MS (120 * 1000)
 
@@ -257,4 +257,52 @@ bool vdm_mig_restored(const struct vdm_host *h, const struct vdm_snapshot *s)
 			return false;
 	}
 	return true;
+}
+
+/* ---- journal ---- */
+
+void vdm_mig_snapshot(const struct vdm_gpu *g, struct vdm_snapshot *s)
+{
+	if (!g->mig)
+		return;
+	s->mig = vdm_xrealloc(s->mig, s->n_mig + 1, sizeof(*s->mig));
+	struct vdm_snap_mig *sm = &s->mig[s->n_mig++];
+	snprintf(sm->gpu, sizeof(sm->gpu), "%s", g->addr);
+	sm->mode = g->mig->mode;
+	sm->num_vfs = g->num_vfs;
+	for (size_t i = 0; i < g->mig->n_gis; i++) {
+		s->gi = vdm_xrealloc(s->gi, s->n_gi + 1, sizeof(*s->gi));
+		struct vdm_snap_gi *sg = &s->gi[s->n_gi++];
+		snprintf(sg->gpu, sizeof(sg->gpu), "%s", g->addr);
+		sg->profile_id = g->mig->gis[i].profile_id;
+		sg->start = g->mig->gis[i].start;
+		sg->size = g->mig->gis[i].size;
+	}
+}
+
+void vdm_mig_journal_write(FILE *f, const struct vdm_snapshot *s, const char *gpu)
+{
+	for (size_t i = 0; i < s->n_mig; i++)
+		if (!strcmp(s->mig[i].gpu, gpu))
+			fprintf(f, "mig %s %d %d\n", gpu, s->mig[i].mode, s->mig[i].num_vfs);
+	for (size_t i = 0; i < s->n_gi; i++)
+		if (!strcmp(s->gi[i].gpu, gpu))
+			fprintf(f, "gi %s %u %u %u\n", gpu, s->gi[i].profile_id, s->gi[i].start, s->gi[i].size);
+}
+
+bool vdm_mig_journal_parse(const char *line, struct vdm_snapshot *s)
+{
+	struct vdm_snap_mig sm;
+	struct vdm_snap_gi sg;
+	if (sscanf(line, "mig %31s %d %d", sm.gpu, &sm.mode, &sm.num_vfs) == 3) {
+		s->mig = vdm_xrealloc(s->mig, s->n_mig + 1, sizeof(*s->mig));
+		s->mig[s->n_mig++] = sm;
+		return true;
+	}
+	if (sscanf(line, "gi %31s %u %u %u", sg.gpu, &sg.profile_id, &sg.start, &sg.size) == 4) {
+		s->gi = vdm_xrealloc(s->gi, s->n_gi + 1, sizeof(*s->gi));
+		s->gi[s->n_gi++] = sg;
+		return true;
+	}
+	return false;
 }

@@ -6,7 +6,7 @@
 #ifndef VGPUDM_PENDING_H
 #define VGPUDM_PENDING_H
 
-#include "host.h"
+#include "host/host.h"
 
 /* If a journal is there and view is true, change the in-memory host h
  * (nothing on disk) so that the GPUs it names have the vGPUs it records, as

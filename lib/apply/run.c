@@ -7,12 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "catalogue.h"
-#include "inuse.h"
+#include "base/base.h"
+#include "host/host.h"
 #include "journal.h"
 #include "pending.h"
-#include "sriov.h"
-#include "sysfs.h"
 
 void vdm_run_result_free(struct vdm_run_result *r)
 {

@@ -9,7 +9,7 @@
  * module only looks them up.  All pointers returned point into static,
  * read-only tables: never free them.
  *
- * On a live host the driver's own lists (lib/host.h) win over the
+ * On a live host the driver's own lists (lib/host/host.h) win over the
  * catalogue: use it for what the host cannot say (a GPU you do not have,
  * licence editions, MIG capability, the frame buffer of a full GPU).
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The tables scripts/gen-catalogue writes (catalogue_data.c); only
- * lib/catalogue.c reads them. */
+ * lib/base/catalogue.c reads them. */
 #ifndef VGPUDM_CATALOGUE_DATA_H
 #define VGPUDM_CATALOGUE_DATA_H
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "spec.h"
+#include "vocab.h"
 
 static int hexval(char c)
 {

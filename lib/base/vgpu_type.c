@@ -11,7 +11,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "spec.h"
+#include "vocab.h"
 
 #define W_EMPTY     "empty name"
 #define W_CHARS     "only letters, digits and '-' are allowed"

@@ -5,7 +5,7 @@
  * printers in doctor_out.c.
  */
 #include "doctor.h"
-#include "rootfs.h"
+#include "base/base.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -16,8 +16,6 @@
 
 #include "doctor_int.h"
 #include "doctor_parse.h"
-#include "exec.h"
-#include "sysfs.h"
 
 #define CMD_TIMEOUT_MS 15000
 

@@ -21,8 +21,8 @@
 
 #include <json-c/json.h>
 
-#include "ctx.h"
-#include "spec.h"
+#include "base/base.h"
+#include "spec/spec.h"
 
 enum vdm_check_result {
 	VDM_CHECK_OK,
@@ -107,5 +107,8 @@ int vdm_doctor_cmd(struct vdm_doctor *d, const char *tool, const char *const *ar
 
 void vdm_doctor_host(struct vdm_doctor *d);
 void vdm_doctor_guest(struct vdm_doctor *d);
+
+/* The rest of the doctor wing's face: the facts it judges by. */
+#include "doctor_facts.h"
 
 #endif

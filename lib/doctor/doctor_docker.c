@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "doctor_int.h"
-#include "sysfs.h"
+#include "base/base.h"
 
 #define CONFIGURE_DOCKER "nvidia-ctk runtime configure --runtime=docker --set-as-default && systemctl restart docker"
 #define CONFIGURE_CONTAINERD \

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "catalogue.h"
+#include "base/base.h"
 #include "doctor_parse.h"
 
 static const struct {

@@ -13,10 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "catalogue.h"
+#include "base/base.h"
 #include "doctor_facts.h"
 #include "doctor_int.h"
-#include "sysfs.h"
 
 #define GRIDD_CONF "etc/nvidia/gridd.conf"
 #define TOKEN_DIR "etc/nvidia/ClientConfigToken"

@@ -9,13 +9,10 @@
 
 #include "doctor_facts.h"
 #include "doctor_int.h"
-#include "host.h"
-#include "inuse.h"
-#include "journal.h"
-#include "mig.h"
-#include "plan.h"
-#include "run.h"
-#include "sysfs.h"
+#include "host/host.h"
+#include "apply/apply.h"
+#include "plan/plan.h"
+#include "base/base.h"
 
 #define SRIOV_MANAGE "/usr/lib/nvidia/sriov-manage"
 

@@ -10,11 +10,9 @@
 #include <string.h>
 
 #include "doctor_int.h"
-#include "host.h"
-#include "inuse.h"
-#include "journal.h"
-#include "plan.h"
-#include "run.h"
+#include "host/host.h"
+#include "apply/apply.h"
+#include "plan/plan.h"
 
 void dr_host_journal(struct vdm_doctor *d)
 {

@@ -10,7 +10,7 @@
 
 #include <json-c/json.h>
 
-#include "ctx.h"
+#include "base/base.h"
 
 static void copy(char *dst, size_t len, const char *s, size_t n)
 {

@@ -12,9 +12,7 @@
 #include <string.h>
 
 #include "host.h"
-#include "nvml.h"
-#include "rootfs.h"
-#include "sysfs.h"
+#include "base/base.h"
 
 #define MDEV_BUS "sys/class/mdev_bus"
 #define MDEV_DEVICES "sys/bus/mdev/devices"

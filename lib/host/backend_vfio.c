@@ -23,9 +23,7 @@
 #include <unistd.h>
 
 #include "host.h"
-#include "nvml.h"
-#include "rootfs.h"
-#include "sysfs.h"
+#include "base/base.h"
 
 #define PCI_DEVICES "sys/bus/pci/devices"
 #define DEFAULT_CACHE_DIR "/var/cache/nvidia-vgpu-dm"

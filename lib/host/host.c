@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "host.h"
-#include "catalogue.h"
+#include "base/base.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,8 +8,6 @@
 #include <string.h>
 
 #include "mig.h"
-#include "rootfs.h"
-#include "sysfs.h"
 
 #define PCI_VENDOR_NVIDIA 0x10de
 

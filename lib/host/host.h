@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ctx.h"
-#include "spec.h"
+#include "base/base.h"
+#include "spec/spec.h"
 
 #define VDM_ADDR_LEN 32   /* "dddd:bb:dd.f" plus room */
 #define VDM_UUID_LEN 37
@@ -180,5 +180,10 @@ struct vdm_parent *vdm_gpu_add_parent(struct vdm_gpu *gpu, const char *addr, con
 const struct vdm_vf *vdm_host_vf(const struct vdm_host *host, const char *addr);
 struct vdm_vgpu *vdm_gpu_add_vgpu(struct vdm_gpu *gpu);
 void vdm_gpu_sort_vgpus(struct vdm_gpu *gpu);
+
+/* The rest of the host wing's face: in-use vGPUs, MIG state, SR-IOV. */
+#include "inuse.h"
+#include "mig.h"
+#include "sriov.h"
 
 #endif

@@ -9,8 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rootfs.h"
-#include "sysfs.h"
+#include "base/base.h"
 
 struct holder {
 	char node[96];   /* "/dev/vfio/12" */

@@ -8,9 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "exec.h"
-#include "rootfs.h"
-#include "sysfs.h"
+#include "base/base.h"
 
 void vdm_sriov_enabled_free(struct vdm_sriov_enabled *e)
 {

@@ -11,7 +11,7 @@
 #define VGPUDM_SRIOV_H
 
 #include "host.h"
-#include "spec.h"
+#include "spec/spec.h"
 
 /* The GPUs (PF addresses) whose VFs a run enabled. */
 struct vdm_sriov_enabled {

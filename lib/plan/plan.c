@@ -8,8 +8,8 @@
 #include <uuid/uuid.h>
 
 #include "plan_int.h"
-#include "mig.h"
-#include "sysfs.h"
+#include "mig_plan.h"
+#include "base/base.h"
 
 /* ---- small string builder for messages ---- */
 

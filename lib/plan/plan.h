@@ -8,8 +8,8 @@
 #ifndef VGPUDM_PLAN_H
 #define VGPUDM_PLAN_H
 
-#include "host.h"
-#include "spec.h"
+#include "host/host.h"
+#include "spec/spec.h"
 
 enum vdm_op_kind {
 	VDM_OP_KEEP,
@@ -66,5 +66,8 @@ char *vdm_plan_mismatch(const struct vdm_plan *plan);
 /* "2 x T4-4Q, 1 x T4-8Q" or "no vGPUs"; for a GPU's wanted or current state. */
 char *vdm_counts_str(const struct vdm_gpu *gpu, const int *counts);
 int *vdm_gpu_current_counts(const struct vdm_gpu *gpu);
+
+/* The rest of the plan wing's face: MIG steps. */
+#include "mig_plan.h"
 
 #endif

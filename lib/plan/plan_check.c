@@ -10,7 +10,7 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
-#include "mig.h"
+#include "mig_plan.h"
 #include "plan_int.h"
 
 /* ---- capacity and placement (apply only) ---- */

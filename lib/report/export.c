@@ -7,8 +7,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "mig.h"
-#include "plan.h"
+#include "mig_report.h"
+#include "plan/plan.h"
 
 bool vdm_export_gpu(const struct vdm_gpu *g)
 {

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "host.h"
+#include "host/host.h"
 
 #define VDM_EXPORT_LABEL "current"
 

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "export.h"
-#include "mig.h"
-#include "plan.h"
+#include "mig_report.h"
+#include "plan/plan.h"
 
 static struct json_object *jstr(const char *s)
 {

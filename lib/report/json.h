@@ -5,7 +5,7 @@
 
 #include <json-c/json.h>
 
-#include "host.h"
+#include "host/host.h"
 
 /* {"gpus": [...]} with types (free capacity read from the driver) and vGPUs. */
 struct json_object *vdm_json_host(struct vdm_host *host);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* MIG: what list, --dry-run and export show of it (mig.h). */
-#include "mig.h"
+#include "mig_report.h"
 
 #include <stdlib.h>
 #include <string.h>

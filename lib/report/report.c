@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mig.h"
+#include "mig_report.h"
 
 static const char *op_word(enum vdm_op_kind k)
 {

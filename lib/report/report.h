@@ -20,8 +20,13 @@
 
 #include <stdio.h>
 
-#include "plan.h"
+#include "plan/plan.h"
 
 void vdm_plan_print(FILE *f, const struct vdm_plan *plan);
+
+/* The rest of the report wing's face: export, JSON, MIG printers. */
+#include "export.h"
+#include "json.h"
+#include "mig_report.h"
 
 #endif

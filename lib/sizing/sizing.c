@@ -10,10 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "catalogue.h"
-#include "ctx.h"
+#include "base/base.h"
 #include "sizing_int.h"
-#include "spec.h"
+#include "spec/spec.h"
 
 struct vdm_sizing *vdm_sizing_new(void)
 {

@@ -25,7 +25,7 @@
 
 #include <json-c/json.h>
 
-#include "host.h"
+#include "host/host.h"
 
 /* One type a GPU offers, as the sizer sees it. */
 struct vdm_sizing_type {

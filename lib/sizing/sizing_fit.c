@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctx.h"
+#include "base/base.h"
 #include "sizing_int.h"
 
 static void add_alloc(struct vdm_sizing_gpu *g, int t, int count, int group)

@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalogue.h"
-#include "ctx.h"
+#include "base/base.h"
 #include "sizing_int.h"
 
 /* What one GPU gets, merged over groups, in allocation order. */
