@@ -32,6 +32,7 @@ struct options {
 	enum sim_framework framework;
 	const char *mountpoint;
 	bool foreground;
+	bool allow_other;     /* FUSE allow_other: other users may use the mount */
 	struct sim_opts sim;
 };
 
@@ -56,6 +57,8 @@ static void usage(FILE *out)
 		"      --list-models     print each GPU model and its frameworks, one a line\n"
 		"                        (\"A10 mdev vfio\"), and exit\n"
 		"      --display-mode    vfio GPUs are in display mode: their VFs list no vGPU type\n"
+		"      --allow-other     let other users use the mount (FUSE allow_other; as root):\n"
+		"                        the tool run as non-root against the host\n"
 		"  -f, --foreground      stay in the foreground\n"
 		"  -d, --debug           print every FUSE operation to stderr (implies -f)\n"
 		"  -h, --help            show this help and exit\n"
@@ -240,6 +243,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "vfs-disabled", no_argument, NULL, 'D' },
 		{ "list-models", no_argument, NULL, 'L' },
 		{ "display-mode", no_argument, NULL, 'P' },
+		{ "allow-other", no_argument, NULL, 'O' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -270,6 +274,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return 0;
 		case 'P':
 			o->sim.display_mode = true;
+			break;
+		case 'O':
+			o->allow_other = true;
 			break;
 		case 'f':
 			o->foreground = true;
@@ -322,7 +329,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 static int serve(struct sim *s, const struct options *o, const char *argv0)
 {
-	char *fargv[] = { (char *)argv0, "-o", "fsname=vgpu-sim,subtype=vgpu-sim", NULL };
+	char *fargv[] = { (char *)argv0, "-o",
+			  o->allow_other ? "fsname=vgpu-sim,subtype=vgpu-sim,allow_other"
+					 : "fsname=vgpu-sim,subtype=vgpu-sim",
+			  NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, fargv);
 	struct fuse_session *se = fuse_session_new(&args, &sim_fs_ops, sizeof(sim_fs_ops), s);
 	int rc = 1;

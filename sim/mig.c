@@ -7,9 +7,10 @@
  *
  *   mig_mode     "<current> <pending>"; write 0 or 1 (nvmlDeviceSetMigMode)
  *   gi_profiles  "<index> <id> <slices> <GB> <max> <size> <starts> <name>"
- *   gis          "<id> <profile id> <start> <size> <CIs>"; write
- *                "create <profile id> [<start>]", "destroy <id>",
- *                "ci-create <id>" or "ci-destroy <id>"
+ *   gis          "<id> <profile id> <start> <size> <CIs> <CI profile index or -1>";
+ *                write "create <profile id> [<start>]", "destroy <id>",
+ *                "ci-create <id> [<CI profile index>]" or "ci-destroy <id>"
+ *   ci_nvl       "1" when 7-slice GIs offer the 7_SLICE_NVL CI profile, else "0"
  *   mig_types    "<type id> <profile id> <vGPUs per GI>" of MIG-backed types
  *   vgpus        "<type id> <GI id or -1> <UUID or VF address>" of every vGPU
  *
@@ -25,7 +26,10 @@
  *    not overlap, compute slices that may not exceed the GPU's; otherwise
  *    ENOSPC (NVML_ERROR_INSUFFICIENT_RESOURCES).  Ids: the lowest free from
  *    1 (GUESS).  A GI is destroyed only without CIs and vGPUs (EBUSY).
- *  - One CI per GI, the full one (SIMPLIFICATION: `-C`).
+ *  - One CI per GI, spanning it (SIMPLIFICATION: what `-C` makes): the
+ *    full NVML_COMPUTE_INSTANCE_PROFILE_<n>_SLICE of the GI's n slices, or
+ *    on a model with mig_ci_nvl and a 7-slice GI also 7_SLICE_NVL (8);
+ *    another index is EOPNOTSUPP.
  *  - Enabling or disabling VFs destroys every GI [cube]: sriov.c calls
  *    mig_wipe.
  */
@@ -44,6 +48,22 @@ static struct sim_gi *gi_by_id(const struct sim_gpu *g, unsigned id)
 			return gi;
 	}
 	return NULL;
+}
+
+int mig_full_ci_index(unsigned slices)
+{
+	/* NVML_COMPUTE_INSTANCE_PROFILE_{1,2,3,4,-,6,7,8}_SLICE */
+	static const int idx[9] = { -1, 0, 1, 2, 3, -1, 6, 4, 5 };
+	return slices < 9 ? idx[slices] : -1;
+}
+
+#define CI_7_SLICE_NVL 8u /* NVML_COMPUTE_INSTANCE_PROFILE_7_SLICE_NVL (NVML 13.3) */
+
+bool mig_ci_allowed(const struct sim_model_spec *m, const struct sim_gi_profile *p, unsigned ci)
+{
+	if (mig_full_ci_index(p->slices) == (int)ci)
+		return true;
+	return m->mig_ci_nvl && p->slices == 7 && ci == CI_7_SLICE_NVL;
 }
 
 unsigned mig_gi_nvgpus(const struct sim *s, const struct sim_gi *gi)
@@ -166,6 +186,16 @@ static int profiles_show(struct node *n, struct strbuf *out)
 
 static const struct file_ops profiles_ops = { .show = profiles_show };
 
+static int ci_nvl_show(struct node *n, struct strbuf *out)
+{
+	const struct sim_gpu *g = n->data;
+
+	sb_printf(out, "%d\n", g->spec->mig_ci_nvl);
+	return 0;
+}
+
+static const struct file_ops ci_nvl_ops = { .show = ci_nvl_show };
+
 static int mig_types_show(struct node *n, struct strbuf *out)
 {
 	const struct sim_gpu *g = n->data;
@@ -213,8 +243,8 @@ static int gis_show(struct node *n, struct strbuf *out)
 		}
 		if (!next)
 			break;
-		sb_printf(out, "%u %u %u %u %u\n", next->id, next->profile->id, next->start,
-			  next->profile->size, next->nci);
+		sb_printf(out, "%u %u %u %u %u %d\n", next->id, next->profile->id, next->start,
+			  next->profile->size, next->nci, next->nci ? (int)next->ci_index : -1);
 		last = next->id;
 	}
 	return 0;
@@ -285,7 +315,8 @@ static int gis_store(struct node *n, const char *buf, size_t len)
 		if (fault)
 			return fault;
 	}
-	if (k < 2 || (k == 3 && !create) || b < -1)
+	bool ci_create = k >= 2 && strcmp(verb, "ci-create") == 0;
+	if (k < 2 || (k == 3 && !create && !ci_create) || b < -1)
 		return -EINVAL;
 	if (!g->mig_on)
 		return -EOPNOTSUPP;
@@ -301,10 +332,14 @@ static int gis_store(struct node *n, const char *buf, size_t len)
 		free(gi);
 		return 0;
 	}
-	if (strcmp(verb, "ci-create") == 0) {
+	if (ci_create) {
+		int ci = k == 3 ? (int)b : mig_full_ci_index(gi->profile->slices);
+		if (ci < 0 || !mig_ci_allowed(g->spec, gi->profile, (unsigned)ci))
+			return -EOPNOTSUPP;
 		if (gi->nci)
 			return -ENOSPC;
 		gi->nci = 1;
+		gi->ci_index = (unsigned)ci;
 		return 0;
 	}
 	if (strcmp(verb, "ci-destroy") == 0) {
@@ -326,6 +361,7 @@ void mig_add_gpu_files(struct sim *s, struct sim_gpu *g, struct node *d)
 
 	tree_file(t, d, "mig_mode", 0644, &mode_ops, g);
 	tree_file(t, d, "gi_profiles", 0444, &profiles_ops, g);
+	tree_file(t, d, "ci_nvl", 0444, &ci_nvl_ops, g);
 	tree_file(t, d, "gis", 0644, &gis_ops, g);
 	tree_file(t, d, "mig_types", 0444, &mig_types_ops, g);
 	tree_file(t, d, "vgpus", 0444, &vgpus_ops, g);

@@ -10,6 +10,15 @@
  * vGPUs per instance are the profile's memory over the vGPU's
  * (vdm_cat_type_per_gi); a MIG mode change needs a GPU reset on Ampere.
  *
+ * One addition is the simulator's own (SIMULATED, not in the catalogue, so
+ * that plan and doctor never offer it): NVML 13.2 adds the GPU-instance
+ * profile NVML_GPU_INSTANCE_PROFILE_3_SLICE_GFX (0x11, "3-slice graphics and
+ * media") without a public list of the GPUs that have it.  The RTX PRO 6000
+ * (DC), the simulated graphics-MIG part, gets it as `3g.72gb+gfx` (id 70,
+ * one per GPU, memory slots 0-2) with one MIG-backed type, DC-3-72C (id
+ * 9685), so that a tool which stops enumerating profiles at NVML 13.1's
+ * count (0x11) misses it as it would on a real host with a newer driver.
+ *
  * The views below are built once, on first use, and live until exit.
  */
 #include "models.h"
@@ -24,9 +33,18 @@
 static struct sim_model_spec *models;
 static size_t nmodels;
 
+/* The simulator's own profile and type (see the top of this file). */
+#define NVML_GI_PROFILE_3_SLICE_GFX 0x11u
+static const struct sim_gi_profile extra_gip = { 70, NVML_GI_PROFILE_3_SLICE_GFX, "3g.72gb+gfx", 3, 72, 1, 3,
+						  1u << 0 };
+static bool has_extra(const struct vdm_cat_gpu *g)
+{
+	return !strcmp(g->model, "DC") && g->n_gi_profiles;
+}
+
 static struct sim_gi_profile *profiles_of(const struct vdm_cat_gpu *g, unsigned *slots, unsigned *compute)
 {
-	struct sim_gi_profile *v = calloc(g->n_gi_profiles ? g->n_gi_profiles : 1, sizeof(*v));
+	struct sim_gi_profile *v = calloc(g->n_gi_profiles + 1, sizeof(*v));
 
 	if (!v)
 		abort();
@@ -41,13 +59,15 @@ static struct sim_gi_profile *profiles_of(const struct vdm_cat_gpu *g, unsigned 
 		if (p->slices > *compute)
 			*compute = p->slices;
 	}
+	if (has_extra(g))
+		v[g->n_gi_profiles] = extra_gip;
 	return v;
 }
 
 static struct sim_type_spec *types_of(const struct vdm_cat_gpu *g, const struct sim_gi_profile *gips,
 				      enum vdm_cat_sim which, size_t *n)
 {
-	struct sim_type_spec *v = calloc(g->n_types ? g->n_types : 1, sizeof(*v));
+	struct sim_type_spec *v = calloc(g->n_types + 1, sizeof(*v));
 
 	if (!v)
 		abort();
@@ -67,6 +87,8 @@ static struct sim_type_spec *types_of(const struct vdm_cat_gpu *g, const struct 
 		}
 		(*n)++;
 	}
+	if (which == VDM_CAT_SIM_OFFERED && has_extra(g))
+		v[(*n)++] = (struct sim_type_spec){ 9685, "3-72C", 1, &gips[g->n_gi_profiles], 1 };
 	return v;
 }
 
@@ -97,8 +119,12 @@ static void load(void)
 		m->name_prefix = g->name_prefix;
 		struct sim_gi_profile *gips = profiles_of(g, &m->mig_slots, &m->mig_compute);
 		m->gi_profiles = gips;
-		m->ngi_profiles = g->n_gi_profiles;
+		m->ngi_profiles = g->n_gi_profiles + has_extra(g);
 		m->mig_reset = g->n_gi_profiles && g->arch && !strcmp(g->arch, "Ampere");
+		/* SIMULATED: NVML 13.3 adds the compute-instance profile
+		 * 7_SLICE_NVL ("perf optimized for multi-GPU use") without
+		 * naming the GPUs that offer it; the 7-slice Hopper gets it. */
+		m->mig_ci_nvl = g->n_gi_profiles && !strcmp(g->model, "H100");
 		m->types = types_of(g, gips, VDM_CAT_SIM_OFFERED, &m->ntypes);
 		m->unoffered = types_of(g, gips, VDM_CAT_SIM_UNOFFERED, &m->nunoffered);
 		m->ids_simulated = g->ids_simulated;

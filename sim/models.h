@@ -58,6 +58,8 @@ struct sim_model_spec {
 	unsigned mig_slots;       /* memory slots of the GPU (8 on A100, 4 on A30) */
 	unsigned mig_compute;     /* compute slices (7 on A100, 4 on A30) */
 	int mig_reset;            /* 1: a MIG mode change needs a GPU reset (Ampere) */
+	int mig_ci_nvl;           /* 1: 7-slice GIs also offer the 7_SLICE_NVL compute-
+				   * instance profile (NVML 13.3; SIMULATED on H100) */
 };
 
 size_t sim_catalogue_count(void);

@@ -3,6 +3,10 @@
  * The NVML stand-in's MIG calls about vGPU types and instances: the GI
  * profile and per-GI maximum of a type, the active vGPUs of a GPU with their
  * GI and mdev UUID (see nvml-mig.c for the GPU instances themselves).
+ * As nvml.h 13.3 documents the vGPU-instance calls: instance 0 or a NULL
+ * pointer is INVALID_ARGUMENT, an id that is no active vGPU NOT_FOUND; the
+ * mdev UUID needs a buffer of NVML_DEVICE_UUID_BUFFER_SIZE (80) bytes,
+ * INSUFFICIENT_SIZE below that whatever the UUID's length.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -127,14 +131,24 @@ static bool vgpu_of(nvmlVgpuInstance_t v, unsigned *type, int *gi, char *id, siz
 	       vgpu_line(dev, n, type, gi, id, idlen);
 }
 
+/* INVALID_ARGUMENT for instance 0 or a NULL pointer, NOT_FOUND for an id
+ * that is no active vGPU, else SUCCESS with its line. */
+static nvmlReturn_t lookup(nvmlVgpuInstance_t v, const void *out, unsigned *type, int *gi, char *id, size_t idlen)
+{
+	if (!v || !out)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	return vgpu_of(v, type, gi, id, idlen) ? NVML_SUCCESS : NVML_ERROR_NOT_FOUND;
+}
+
 NVML_API nvmlReturn_t nvmlVgpuInstanceGetType(nvmlVgpuInstance_t vgpuInstance, nvmlVgpuTypeId_t *vgpuTypeId)
 {
 	unsigned type;
 	int gi;
 	char id[64];
 	CHECK_INIT();
-	if (!vgpuTypeId || !vgpu_of(vgpuInstance, &type, &gi, id, sizeof(id)))
-		return NVML_ERROR_INVALID_ARGUMENT;
+	nvmlReturn_t r = lookup(vgpuInstance, vgpuTypeId, &type, &gi, id, sizeof(id));
+	if (r != NVML_SUCCESS)
+		return r;
 	*vgpuTypeId = type;
 	return NVML_SUCCESS;
 }
@@ -146,8 +160,9 @@ NVML_API nvmlReturn_t nvmlVgpuInstanceGetGpuInstanceId(nvmlVgpuInstance_t vgpuIn
 	int gi;
 	char id[64];
 	CHECK_INIT();
-	if (!gpuInstanceId || !vgpu_of(vgpuInstance, &type, &gi, id, sizeof(id)))
-		return NVML_ERROR_INVALID_ARGUMENT;
+	nvmlReturn_t r = lookup(vgpuInstance, gpuInstanceId, &type, &gi, id, sizeof(id));
+	if (r != NVML_SUCCESS)
+		return r;
 	*gpuInstanceId = gi < 0 ? NVML_INVALID_ID : (unsigned)gi;
 	return NVML_SUCCESS;
 }
@@ -159,11 +174,12 @@ NVML_API nvmlReturn_t nvmlVgpuInstanceGetMdevUUID(nvmlVgpuInstance_t vgpuInstanc
 	int gi;
 	char id[64];
 	CHECK_INIT();
-	if (!mdevUuid || !vgpu_of(vgpuInstance, &type, &gi, id, sizeof(id)))
-		return NVML_ERROR_INVALID_ARGUMENT;
+	nvmlReturn_t r = lookup(vgpuInstance, mdevUuid, &type, &gi, id, sizeof(id));
+	if (r != NVML_SUCCESS)
+		return r;
 	if (strchr(id, ':'))
 		return NVML_ERROR_NOT_SUPPORTED;
-	if (strlen(id) + 1 > size)
+	if (size < NVML_DEVICE_UUID_BUFFER_SIZE || strlen(id) + 1 > size)
 		return NVML_ERROR_INSUFFICIENT_SIZE;
 	memcpy(mdevUuid, id, strlen(id) + 1);
 	return NVML_SUCCESS;

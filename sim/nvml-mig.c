@@ -11,6 +11,13 @@
  * Handles of GPU and compute instances stay valid until nvmlShutdown (a
  * fixed pool: NVML_ERROR_MEMORY when it is full).  vGPU instance ids are
  * only stable while no vGPU of the GPU is created or destroyed.
+ *
+ * As nvml.h 13.3 documents them: profile info is NOT_SUPPORTED while MIG
+ * mode is off and INVALID_ARGUMENT for an index at or beyond the profile
+ * count; the calls marked "Requires privileged user" (placements, GPU
+ * instance create, list, by-id, destroy) and nvmlDeviceSetMigMode ("Requires
+ * root user") are NO_PERMISSION for a caller whose effective uid is not 0;
+ * listing and by-id lookups are NOT_SUPPORTED while MIG mode is off.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,17 +49,6 @@ typedef struct {
 } nvmlGpuInstanceProfileInfo_v2_t;
 #define nvmlGpuInstanceProfileInfo_v2 ((unsigned)sizeof(nvmlGpuInstanceProfileInfo_v2_t) | (2u << 24))
 
-typedef struct nvmlGpuInstance_st {
-	unsigned dev;  /* index in st.devs */
-	unsigned id;
-} *nvmlGpuInstance_t;
-
-typedef struct nvmlComputeInstance_st {
-	unsigned dev;
-	unsigned gi;
-	unsigned id;
-} *nvmlComputeInstance_t;
-
 typedef struct {
 	nvmlDevice_t device;
 	unsigned int id;
@@ -60,31 +56,17 @@ typedef struct {
 	nvmlGpuInstancePlacement_t placement;
 } nvmlGpuInstanceInfo_t;
 
-typedef struct {
-	unsigned int id;
-	unsigned int sliceCount;
-	unsigned int instanceCount;
-	unsigned int multiprocessorCount;
-	unsigned int sharedCopyEngineCount;
-	unsigned int sharedDecoderCount;
-	unsigned int sharedEncoderCount;
-	unsigned int sharedJpegCount;
-	unsigned int sharedOfaCount;
-} nvmlComputeInstanceProfileInfo_t;
-
 
 #define POOL 512
 static struct nvmlGpuInstance_st gi_pool[POOL];
 static unsigned n_gi_pool;
-static struct nvmlComputeInstance_st ci_pool[POOL];
-static unsigned n_ci_pool;
 
 unsigned dev_index(nvmlDevice_t dev)
 {
 	return (unsigned)(dev - st.devs);
 }
 
-static nvmlReturn_t from_errno(int err)
+nvmlReturn_t from_errno(int err)
 {
 	switch (err) {
 	case 0: return NVML_SUCCESS;
@@ -108,7 +90,7 @@ char *gpu_file(nvmlDevice_t dev, const char *name, nvmlReturn_t *r)
 	return t;
 }
 
-static nvmlReturn_t gis_cmd(nvmlDevice_t dev, const char *fmt, unsigned a, long b)
+nvmlReturn_t gis_cmd(nvmlDevice_t dev, const char *fmt, unsigned a, long b)
 {
 	char cmd[64];
 	if (b >= 0)
@@ -116,6 +98,18 @@ static nvmlReturn_t gis_cmd(nvmlDevice_t dev, const char *fmt, unsigned a, long 
 	else
 		snprintf(cmd, sizeof(cmd), fmt, a);
 	return from_errno(spew(cmd, ".vgpu-sim/gpus/%s/gis", dev->bdf));
+}
+
+nvmlReturn_t mig_enabled(nvmlDevice_t dev)
+{
+	nvmlReturn_t r;
+	unsigned cur = 0, pend = 0;
+	char *t = gpu_file(dev, "mig_mode", &r);
+	if (!t)
+		return r;
+	r = sscanf(t, "%u %u", &cur, &pend) == 2 ? NVML_SUCCESS : NVML_ERROR_UNKNOWN;
+	free(t);
+	return r == NVML_SUCCESS && cur != 1 ? NVML_ERROR_NOT_SUPPORTED : r;
 }
 
 /* ---- mode ------------------------------------------------------------------------ */
@@ -145,6 +139,7 @@ NVML_API nvmlReturn_t nvmlDeviceSetMigMode(nvmlDevice_t device, unsigned int mod
 	CHECK_DEVICE(device);
 	if (mode > 1 || !activationStatus)
 		return NVML_ERROR_INVALID_ARGUMENT;
+	CHECK_PRIVILEGED();
 	nvmlReturn_t r = nvmlDeviceGetMigMode(device, &cur, &pend);
 	if (r != NVML_SUCCESS)
 		return r;
@@ -191,10 +186,12 @@ NVML_API nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(nvmlDevice_t device, 
 	struct prof p;
 	nvmlReturn_t r;
 	CHECK_DEVICE(device);
-	if (!info)
+	/* nvml.h: INVALID_ARGUMENT for a bad info->version too */
+	if (!info || info->version != nvmlGpuInstanceProfileInfo_v2 || profile >= NVML_GPU_INSTANCE_PROFILE_COUNT)
 		return NVML_ERROR_INVALID_ARGUMENT;
-	if (info->version != nvmlGpuInstanceProfileInfo_v2)
-		return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+	r = mig_enabled(device);
+	if (r != NVML_SUCCESS)
+		return r; /* no MIG, or MIG mode off: NOT_SUPPORTED */
 	if (!find_prof(device, profile, true, &p, &r))
 		return r;
 	memset(info, 0, sizeof(*info));
@@ -217,8 +214,9 @@ NVML_API nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(nvmlDevice_t
 	CHECK_DEVICE(device);
 	if (!count)
 		return NVML_ERROR_INVALID_ARGUMENT;
+	CHECK_PRIVILEGED();
 	if (!find_prof(device, profileId, false, &p, &r))
-		return r;
+		return r; /* whatever the MIG mode (as NVML documents) */
 	unsigned n = 0;
 	for (char *s = p.starts; *s;) {
 		char *end;
@@ -239,10 +237,6 @@ NVML_API nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(nvmlDevice_t
 
 /* ---- GPU instances ------------------------------------------------------------------ */
 
-struct gi_row {
-	unsigned id, profile, start, size, nci;
-};
-
 /* The GPU's instances; returns the count (at most max), -1 on error. */
 static int read_gis(nvmlDevice_t dev, struct gi_row *rows, int max, nvmlReturn_t *r)
 {
@@ -252,7 +246,8 @@ static int read_gis(nvmlDevice_t dev, struct gi_row *rows, int max, nvmlReturn_t
 		return -1;
 	for (char *line = t; line && *line && n < max;) {
 		struct gi_row g;
-		if (sscanf(line, "%u %u %u %u %u", &g.id, &g.profile, &g.start, &g.size, &g.nci) == 5)
+		if (sscanf(line, "%u %u %u %u %u %d", &g.id, &g.profile, &g.start, &g.size, &g.nci,
+			   &g.ci_index) == 6)
 			rows[n++] = g;
 		line = strchr(line, '\n');
 		if (line)
@@ -278,7 +273,7 @@ static nvmlReturn_t gi_handle(nvmlDevice_t dev, unsigned id, nvmlGpuInstance_t *
 }
 
 /* The GI row of a handle; NVML_ERROR_INVALID_ARGUMENT if it is gone. */
-static nvmlReturn_t gi_row_of(nvmlGpuInstance_t gi, struct gi_row *row)
+nvmlReturn_t gi_row_of(nvmlGpuInstance_t gi, struct gi_row *row)
 {
 	struct gi_row rows[64];
 	nvmlReturn_t r;
@@ -303,6 +298,7 @@ static nvmlReturn_t create_gi(nvmlDevice_t device, unsigned profileId, long star
 	CHECK_DEVICE(device);
 	if (!gi)
 		return NVML_ERROR_INVALID_ARGUMENT;
+	CHECK_PRIVILEGED();
 	int nb = read_gis(device, before, 64, &r);
 	if (nb < 0)
 		return r;
@@ -345,6 +341,10 @@ NVML_API nvmlReturn_t nvmlDeviceGetGpuInstances(nvmlDevice_t device, unsigned in
 	CHECK_DEVICE(device);
 	if (!count || !gpuInstances)
 		return NVML_ERROR_INVALID_ARGUMENT;
+	CHECK_PRIVILEGED();
+	r = mig_enabled(device);
+	if (r != NVML_SUCCESS)
+		return r;
 	if (!find_prof(device, profileId, false, &p, &r))
 		return r;
 	int n = read_gis(device, rows, 64, &r);
@@ -372,6 +372,10 @@ NVML_API nvmlReturn_t nvmlDeviceGetGpuInstanceById(nvmlDevice_t device, unsigned
 	CHECK_DEVICE(device);
 	if (!gpuInstance)
 		return NVML_ERROR_INVALID_ARGUMENT;
+	CHECK_PRIVILEGED();
+	r = mig_enabled(device);
+	if (r != NVML_SUCCESS)
+		return r;
 	int n = read_gis(device, rows, 64, &r);
 	if (n < 0)
 		return r;
@@ -403,98 +407,14 @@ NVML_API nvmlReturn_t nvmlGpuInstanceDestroy(nvmlGpuInstance_t gpuInstance)
 	nvmlReturn_t r = gi_row_of(gpuInstance, &row);
 	if (r != NVML_SUCCESS)
 		return r;
+	CHECK_PRIVILEGED();
 	return gis_cmd(&st.devs[gpuInstance->dev], "destroy %u", row.id, -1);
 }
 
-/* ---- compute instances: only the full one per GI (the one `-C` makes) ---------------- */
-
-/* NVML_COMPUTE_INSTANCE_PROFILE_<n>_SLICE index for n slices. */
-static int ci_index(unsigned slices)
-{
-	static const int idx[9] = { -1, 0, 1, 2, 3, -1, 6, 4, 5 };
-	return slices < 9 ? idx[slices] : -1;
-}
-
-static unsigned gi_slices(nvmlGpuInstance_t gi, const struct gi_row *row)
+unsigned gi_profile_slices(nvmlGpuInstance_t gi, unsigned profile_id)
 {
 	struct prof p;
 	nvmlReturn_t r;
-	return find_prof(&st.devs[gi->dev], row->profile, false, &p, &r) ? p.slices : 0;
+	return find_prof(&st.devs[gi->dev], profile_id, false, &p, &r) ? p.slices : 0;
 }
 
-NVML_API nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfo(nvmlGpuInstance_t gpuInstance,
-								   unsigned int profile, unsigned int engProfile,
-								   nvmlComputeInstanceProfileInfo_t *info)
-{
-	struct gi_row row;
-	if (!info || engProfile != 0)
-		return NVML_ERROR_INVALID_ARGUMENT;
-	nvmlReturn_t r = gi_row_of(gpuInstance, &row);
-	if (r != NVML_SUCCESS)
-		return r;
-	unsigned slices = gi_slices(gpuInstance, &row);
-	if (ci_index(slices) != (int)profile)
-		return NVML_ERROR_NOT_SUPPORTED; /* SIMPLIFICATION: the full CI only */
-	memset(info, 0, sizeof(*info));
-	info->id = profile;
-	info->sliceCount = slices;
-	info->instanceCount = 1;
-	return NVML_SUCCESS;
-}
-
-static nvmlReturn_t ci_handle(nvmlGpuInstance_t gi, nvmlComputeInstance_t *out)
-{
-	for (unsigned i = 0; i < n_ci_pool; i++)
-		if (ci_pool[i].dev == gi->dev && ci_pool[i].gi == gi->id) {
-			*out = &ci_pool[i];
-			return NVML_SUCCESS;
-		}
-	if (n_ci_pool == POOL)
-		return NVML_ERROR_MEMORY;
-	ci_pool[n_ci_pool] = (struct nvmlComputeInstance_st){ gi->dev, gi->id, 0 };
-	*out = &ci_pool[n_ci_pool++];
-	return NVML_SUCCESS;
-}
-
-NVML_API nvmlReturn_t nvmlGpuInstanceCreateComputeInstance(nvmlGpuInstance_t gpuInstance, unsigned int profileId,
-							   nvmlComputeInstance_t *computeInstance)
-{
-	struct gi_row row;
-	if (!computeInstance)
-		return NVML_ERROR_INVALID_ARGUMENT;
-	nvmlReturn_t r = gi_row_of(gpuInstance, &row);
-	if (r != NVML_SUCCESS)
-		return r;
-	if (ci_index(gi_slices(gpuInstance, &row)) != (int)profileId)
-		return NVML_ERROR_NOT_SUPPORTED;
-	r = gis_cmd(&st.devs[gpuInstance->dev], "ci-create %u", row.id, -1);
-	return r == NVML_SUCCESS ? ci_handle(gpuInstance, computeInstance) : r;
-}
-
-NVML_API nvmlReturn_t nvmlGpuInstanceGetComputeInstances(nvmlGpuInstance_t gpuInstance, unsigned int profileId,
-							 nvmlComputeInstance_t *computeInstances, unsigned int *count)
-{
-	struct gi_row row;
-	if (!computeInstances || !count)
-		return NVML_ERROR_INVALID_ARGUMENT;
-	nvmlReturn_t r = gi_row_of(gpuInstance, &row);
-	if (r != NVML_SUCCESS)
-		return r;
-	*count = 0;
-	if (row.nci && ci_index(gi_slices(gpuInstance, &row)) == (int)profileId) {
-		r = ci_handle(gpuInstance, &computeInstances[0]);
-		if (r == NVML_SUCCESS)
-			*count = 1;
-	}
-	return r;
-}
-
-/* NVML_ERROR_IN_USE while vGPUs use its GI. */
-NVML_API nvmlReturn_t nvmlComputeInstanceDestroy(nvmlComputeInstance_t computeInstance)
-{
-	CHECK_INIT();
-	if (!computeInstance || computeInstance < ci_pool || computeInstance >= ci_pool + n_ci_pool ||
-	    computeInstance->dev >= st.ndevs)
-		return NVML_ERROR_INVALID_ARGUMENT;
-	return gis_cmd(&st.devs[computeInstance->dev], "ci-destroy %u", computeInstance->gi, -1);
-}

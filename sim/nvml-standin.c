@@ -150,6 +150,11 @@ static void unload(void)
 	st.ndevs = 0;
 }
 
+bool standin_privileged(void)
+{
+	return geteuid() == 0;
+}
+
 bool valid_device(nvmlDevice_t dev)
 {
 	return dev && st.ndevs && dev >= st.devs && dev < st.devs + st.ndevs;
@@ -450,6 +455,8 @@ NVML_API nvmlReturn_t nvmlDeviceGetVgpuHeterogeneousMode(nvmlDevice_t device,
 		return NVML_ERROR_INVALID_ARGUMENT;
 	if (pHeterogeneousMode->version != nvmlVgpuHeterogeneousMode_v1)
 		return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+	if (mig_enabled(device) == NVML_SUCCESS)
+		return NVML_ERROR_NOT_SUPPORTED; /* "If MIG is enabled" (nvml.h 12.8 on) */
 	char *v = slurp(".vgpu-sim/gpus/%s/mixed_size", device->bdf);
 	if (!v)
 		return errno == ENOENT ? NVML_ERROR_NOT_SUPPORTED : NVML_ERROR_UNKNOWN;
@@ -467,6 +474,8 @@ NVML_API nvmlReturn_t nvmlDeviceSetVgpuHeterogeneousMode(nvmlDevice_t device,
 		return NVML_ERROR_INVALID_ARGUMENT;
 	if (pHeterogeneousMode->version != nvmlVgpuHeterogeneousMode_v1)
 		return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+	if (mig_enabled(device) == NVML_SUCCESS)
+		return NVML_ERROR_NOT_SUPPORTED; /* "If MIG is enabled" (nvml.h 12.8 on) */
 	switch (spew(pHeterogeneousMode->mode ? "1" : "0", ".vgpu-sim/gpus/%s/mixed_size", device->bdf)) {
 	case 0:
 		return NVML_SUCCESS;

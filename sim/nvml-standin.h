@@ -82,6 +82,17 @@ unsigned table_ids(const char *table, nvmlVgpuTypeId_t *ids, unsigned max);
 			return NVML_ERROR_UNINITIALIZED; \
 	} while (0)
 
+/* Privileged calls (the header's "Requires privileged user" / "Requires
+ * root user"): NVML_ERROR_NO_PERMISSION unless the caller's effective uid is
+ * 0 (SIMPLIFICATION: the real driver checks access to the MIG "config"
+ * capability, /dev/nvidia-caps, root-only by default). */
+#define CHECK_PRIVILEGED()                           \
+	do {                                         \
+		if (!standin_privileged())           \
+			return NVML_ERROR_NO_PERMISSION; \
+	} while (0)
+bool standin_privileged(void);
+
 #define CHECK_DEVICE(dev)                                \
 	do {                                             \
 		CHECK_INIT();                            \
@@ -89,8 +100,18 @@ unsigned table_ids(const char *table, nvmlVgpuTypeId_t *ids, unsigned max);
 			return NVML_ERROR_INVALID_ARGUMENT; \
 	} while (0)
 
-/* ---- MIG (nvml-mig.c, nvml-mig-vgpu.c) ---- */
+/* ---- MIG (nvml-mig.c, nvml-mig-ci.c, nvml-mig-vgpu.c) ---- */
 #define NVML_INVALID_ID 0xFFFFFFFFu /* INVALID_GPU_INSTANCE_PROFILE_ID, _ID */
+/* Profile counts of the header this stand-in follows (nvml.h 13.3): GPU-
+ * instance profiles 0 .. 0x11 (3_SLICE_GFX, NVML 13.2), compute-instance
+ * profiles 0 .. 8 (7_SLICE_NVL, NVML 13.3).  A profile index at or beyond
+ * the count is NVML_ERROR_INVALID_ARGUMENT, which is how the header tells
+ * callers to enumerate ("until the API returns INVALID_ARGUMENT"). */
+#define NVML_GPU_INSTANCE_PROFILE_COUNT 0x12u
+#define NVML_COMPUTE_INSTANCE_PROFILE_COUNT 0x9u
+#define NVML_COMPUTE_INSTANCE_ENGINE_PROFILE_COUNT 0x1u
+/* Buffer size the header documents for UUIDs (vGPU, mdev): 80 bytes. */
+#define NVML_DEVICE_UUID_BUFFER_SIZE 80u
 
 typedef unsigned int nvmlVgpuInstance_t;
 
@@ -99,5 +120,25 @@ unsigned dev_index(nvmlDevice_t dev);
 /* A per-GPU control file (.vgpu-sim/gpus/<BDF>/name); NULL with *r set
  * (NOT_SUPPORTED: not a MIG GPU). */
 char *gpu_file(nvmlDevice_t dev, const char *name, nvmlReturn_t *r);
+/* NVML_SUCCESS when the GPU is in MIG mode; NOT_SUPPORTED when it is off or
+ * the GPU has none. */
+nvmlReturn_t mig_enabled(nvmlDevice_t dev);
+/* A control file's errno as NVML's code. */
+nvmlReturn_t from_errno(int err);
+/* "<cmd>" written to the GPU's gis control file. */
+nvmlReturn_t gis_cmd(nvmlDevice_t dev, const char *fmt, unsigned a, long b);
+
+struct gi_row {
+	unsigned id, profile, start, size, nci;
+	int ci_index; /* NVML_COMPUTE_INSTANCE_PROFILE_* of its CI, -1 none */
+};
+typedef struct nvmlGpuInstance_st {
+	unsigned dev;  /* index in st.devs */
+	unsigned id;
+} *nvmlGpuInstance_t;
+/* The GI row of a handle (INVALID_ARGUMENT if it is gone). */
+nvmlReturn_t gi_row_of(nvmlGpuInstance_t gi, struct gi_row *row);
+/* Compute slices of a GI profile of the handle's GPU (0: unknown). */
+unsigned gi_profile_slices(nvmlGpuInstance_t gi, unsigned profile_id);
 
 #endif

@@ -80,7 +80,8 @@ struct sim_gi {
 	unsigned id;             /* GPU instance id */
 	const struct sim_gi_profile *profile;
 	unsigned start;          /* first memory slot */
-	unsigned nci;            /* compute instances (0 or 1: only the full one) */
+	unsigned nci;            /* compute instances (0 or 1: one that spans the GI) */
+	unsigned ci_index;       /* its NVML_COMPUTE_INSTANCE_PROFILE_* (with nci 1) */
 };
 
 struct sim_gpu {
@@ -275,6 +276,11 @@ void mig_add_gpu_files(struct sim *s, struct sim_gpu *g, struct node *control_di
 struct sim_gi *mig_fit_gi(const struct sim *s, const struct sim_gpu *g, const struct sim_type_spec *t);
 /* vGPUs in a GI now. */
 unsigned mig_gi_nvgpus(const struct sim *s, const struct sim_gi *gi);
+/* NVML_COMPUTE_INSTANCE_PROFILE_* of the compute instance spanning a GI of
+ * `slices` slices, or -1. */
+int mig_full_ci_index(unsigned slices);
+/* May a GI of this profile hold a compute instance of NVML profile index ci? */
+bool mig_ci_allowed(const struct sim_model_spec *m, const struct sim_gi_profile *p, unsigned ci);
 /* Destroys every GI and CI of the GPU (VFs enabled or disabled: the driver
  * rebinds). */
 void mig_wipe(struct sim_gpu *g);

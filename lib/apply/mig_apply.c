@@ -92,13 +92,13 @@ static const struct vdm_nvml_gip *gip(const struct vdm_gpu *g, unsigned id)
 	return NULL;
 }
 
-static int create_gi(struct vdm_ctx *ctx, const struct vdm_gpu *g, struct vdm_nvml *n, unsigned profile,
-		     unsigned start, char **cause)
+/* p: the profile (NULL: unknown, refused) */
+static int create_gi(struct vdm_ctx *ctx, const struct vdm_gpu *g, struct vdm_nvml *n,
+		     const struct vdm_nvml_gip *p, unsigned start, char **cause)
 {
 	char lbl[64];
 	unsigned id = 0;
 	vdm_gpu_label(g, lbl, sizeof(lbl));
-	const struct vdm_nvml_gip *p = gip(g, profile);
 	int rc = p ? vdm_nvml_create_gi(n, g->addr, p, start, &id) : -EINVAL;
 	if (rc < 0) {
 		*cause = vdm_strdupf("%s: creating GPU instance %s at %u failed: %s", lbl,
@@ -125,6 +125,51 @@ static int destroy_gi(struct vdm_ctx *ctx, const struct vdm_gpu *g, struct vdm_n
 	return 0;
 }
 
+static const struct vdm_nvml_gip *find_gip(const struct vdm_nvml_gip *p, size_t np, unsigned id)
+{
+	for (size_t i = 0; i < np; i++)
+		if (p[i].id == id)
+			return &p[i];
+	return NULL;
+}
+
+/* MIG mode has just been turned on: read the GPU-instance profiles again
+ * (NVML lists them only in MIG mode, so a plan made with MIG off used the
+ * catalogue's) and check that each GI the plan creates from step `from`
+ * on is one of them, at one of its placements. 0 or -errno with *cause. */
+static int reread_profiles(const struct vdm_gpu_plan *gp, struct vdm_nvml *n, size_t from,
+			   struct vdm_nvml_gip **fresh, size_t *n_fresh, char **cause)
+{
+	const struct vdm_gpu *g = gp->gpu;
+	char lbl[64], pn[48];
+	vdm_gpu_label(g, lbl, sizeof(lbl));
+	int np = vdm_nvml_gi_profiles(n, g->addr, fresh);
+	if (np < 0) {
+		*cause = vdm_strdupf("%s: MIG mode is on, but NVML's GPU-instance profiles cannot be read: %s",
+				     lbl, vdm_nvml_last_error(n));
+		return np;
+	}
+	*n_fresh = (size_t)np;
+	for (size_t i = from; i < gp->mig->n_steps; i++) {
+		const struct vdm_mig_step *s = &gp->mig->steps[i];
+		if (s->kind != VDM_MIG_CREATE_GI)
+			continue;
+		const struct vdm_nvml_gip *p = find_gip(*fresh, *n_fresh, s->profile_id);
+		bool placed = false;
+		for (size_t k = 0; p && k < p->n_pl; k++)
+			placed = placed || (p->pl[k].start == s->start && p->pl[k].size == s->size);
+		if (!placed) {
+			*cause = vdm_strdupf("%s: with MIG mode on, NVML does not offer GPU-instance profile %u "
+					     "(%s) at %u:%u, which the plan took from the catalogue while MIG "
+					     "mode was off; apply again to plan from NVML's profiles", lbl,
+					     s->profile_id, vdm_mig_profile_name(g, s->profile_id, pn, sizeof(pn)),
+					     s->start, s->size);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int vdm_mig_apply(struct vdm_host *h, const struct vdm_gpu_plan *gp, unsigned *done, bool *reset_refused,
 		  char **cause)
 {
@@ -140,6 +185,9 @@ int vdm_mig_apply(struct vdm_host *h, const struct vdm_gpu_plan *gp, unsigned *d
 		return -EOPNOTSUPP;
 	}
 	int rc = 0;
+	struct vdm_nvml_gip *fresh = NULL; /* the profiles read after MIG mode went on */
+	size_t n_fresh = 0;
+	bool reread = false;
 	for (size_t i = 0; i < gp->mig->n_steps && rc == 0; i++) {
 		const struct vdm_mig_step *s = &gp->mig->steps[i];
 		switch (s->kind) {
@@ -149,15 +197,22 @@ int vdm_mig_apply(struct vdm_host *h, const struct vdm_gpu_plan *gp, unsigned *d
 			break;
 		case VDM_MIG_MODE:
 			rc = set_mode(h, g, n, s->mode, g->num_vfs, done, reset_refused, cause);
+			if (rc == 0 && s->mode == 1) {
+				reread = true;
+				rc = reread_profiles(gp, n, i + 1, &fresh, &n_fresh, cause);
+			}
 			break;
 		case VDM_MIG_CREATE_GI:
-			rc = create_gi(h->ctx, g, n, s->profile_id, s->start, cause);
+			rc = create_gi(h->ctx, g, n,
+				       reread ? find_gip(fresh, n_fresh, s->profile_id) : gip(g, s->profile_id),
+				       s->start, cause);
 			*done += rc == 0;
 			break;
 		case VDM_MIG_REUSE_GI:
 			break;
 		}
 	}
+	vdm_nvml_gips_free(fresh, n_fresh);
 	vdm_nvml_close(n);
 	return rc < 0 ? rc : (int)*done;
 }
@@ -232,7 +287,7 @@ int vdm_mig_restore(struct vdm_host **host, const struct vdm_snapshot *s, int *f
 			continue;
 		for (size_t i = 0; i < s->n_gi; i++)
 			if (!strcmp(s->gi[i].gpu, g->addr) && !has_gi(g->mig, s->gi[i].profile_id, s->gi[i].start) &&
-			    create_gi(ctx, g, n, s->gi[i].profile_id, s->gi[i].start, &cause) < 0)
+			    create_gi(ctx, g, n, gip(g, s->gi[i].profile_id), s->gi[i].start, &cause) < 0)
 				count_fail(ctx, failed, &cause);
 	}
 	vdm_nvml_close(n);

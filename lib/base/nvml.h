@@ -47,6 +47,7 @@ struct vdm_nvml_placement {
 };
 struct vdm_nvml_gip {
 	unsigned id;            /* the profile id NVML creates by (nvidia-smi -lgip ID) */
+	unsigned index;         /* its NVML_GPU_INSTANCE_PROFILE_* constant */
 	unsigned slices;        /* compute slices */
 	unsigned max;           /* instances per GPU */
 	unsigned long long mem_mib;
@@ -54,8 +55,13 @@ struct vdm_nvml_gip {
 	struct vdm_nvml_placement *pl; /* every possible placement */
 	size_t n_pl;
 };
-/* GPU-instance profiles of a GPU (every NVML profile constant it supports);
- * returns the count, *out malloc'd (free with vdm_nvml_gips_free). */
+/* GPU-instance profiles of a GPU: every NVML_GPU_INSTANCE_PROFILE_* index
+ * from 0 until NVML answers INVALID_ARGUMENT (nvml.h's forward-compatible
+ * enumeration: no fixed count), with their placements. Returns the count,
+ * *out malloc'd (free with vdm_nvml_gips_free); 0 while MIG mode is off
+ * (nvml.h: profile info is NOT_SUPPORTED then); -EPERM when NVML refuses
+ * the caller (placements need a privileged user), vdm_nvml_last_error
+ * saying which call. */
 int vdm_nvml_gi_profiles(struct vdm_nvml *n, const char *pci_addr, struct vdm_nvml_gip **out);
 void vdm_nvml_gips_free(struct vdm_nvml_gip *p, size_t n);
 
@@ -63,7 +69,10 @@ struct vdm_nvml_gi {
 	unsigned id, profile_id, start, size;
 	unsigned n_ci;          /* compute instances */
 };
-/* The GPU instances of the given profiles; returns the count, *out malloc'd. */
+/* The GPU instances of the given profiles, each with its compute instances
+ * counted over every compute-instance profile (enumerated by index, listed
+ * by the profile ID the profile-info call gives); returns the count, *out
+ * malloc'd, or -errno (-EPERM: not a privileged caller). */
 int vdm_nvml_gis(struct vdm_nvml *n, const char *pci_addr, const struct vdm_nvml_gip *p, size_t np,
 		 struct vdm_nvml_gi **out);
 /* Create a GPU instance of profile_id at placement start, then its full
@@ -71,7 +80,7 @@ int vdm_nvml_gis(struct vdm_nvml *n, const char *pci_addr, const struct vdm_nvml
  * compute instance fails the GI is destroyed again. */
 int vdm_nvml_create_gi(struct vdm_nvml *n, const char *pci_addr, const struct vdm_nvml_gip *p,
 		       unsigned start, unsigned *id);
-/* Destroy a GPU instance and its compute instances. */
+/* Destroy a GPU instance and its compute instances (of every profile). */
 int vdm_nvml_destroy_gi(struct vdm_nvml *n, const char *pci_addr, unsigned gi_id);
 
 /* GI profile id a vGPU type needs; -1 for a time-sliced type, or -errno. */
@@ -82,7 +91,7 @@ int vdm_nvml_type_per_gi(struct vdm_nvml *n, unsigned type_id);
 struct vdm_nvml_vgpu {
 	unsigned type;
 	int gi;                 /* GPU instance id, -1 none */
-	char uuid[40];          /* mdev UUID, "" on vendor VFIO */
+	char uuid[80];          /* mdev UUID, "" on vendor VFIO; NVML_DEVICE_UUID_BUFFER_SIZE */
 };
 /* The GPU's active vGPUs; returns the count, *out malloc'd. */
 int vdm_nvml_active_vgpus(struct vdm_nvml *n, const char *pci_addr, struct vdm_nvml_vgpu **out);

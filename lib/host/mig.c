@@ -19,6 +19,7 @@ void vdm_mig_free(struct vdm_mig *m)
 	if (!m)
 		return;
 	vdm_nvml_gips_free(m->profiles, m->n_profiles);
+	free(m->denied);
 	free(m->gis);
 	free(m->type_gip);
 	free(m->type_per_gi);
@@ -31,6 +32,47 @@ static unsigned type_number(const char *id)
 	return (unsigned)strtoul(strncmp(id, "nvidia-", 7) ? id : id + 7, NULL, 10);
 }
 
+/* The catalogue's GPU-instance profiles of g's model (by PCI ids, else by
+ * its type-name prefix); false if it has none. */
+static bool catalogue_profiles(const struct vdm_gpu *g, struct vdm_mig *m)
+{
+	const struct vdm_cat_gpu *c = vdm_cat_gpu_by_pci(g->id.device, g->id.subsys_vendor, g->id.subsys_device);
+	if ((!c || !c->n_gi_profiles) && g->model && *g->model)
+		c = vdm_cat_gpu_by_model(g->model);
+	if (!c || !c->n_gi_profiles)
+		return false;
+	m->profiles = vdm_xcalloc(c->n_gi_profiles, sizeof(*m->profiles));
+	for (size_t i = 0; i < c->n_gi_profiles; i++) {
+		const struct vdm_cat_gi_profile *cp = &c->gi_profiles[i];
+		struct vdm_nvml_gip *p = &m->profiles[i];
+		p->id = cp->id;
+		p->index = cp->nvml_index;
+		p->slices = cp->slices;
+		p->max = cp->max_instances;
+		p->mem_mib = cp->fb_mib;
+		snprintf(p->name, sizeof(p->name), "%s", cp->name);
+		p->pl = vdm_xcalloc(32, sizeof(*p->pl));
+		for (unsigned k = 0; k < 32; k++)
+			if (cp->starts_mask & (1u << k))
+				p->pl[p->n_pl++] = (struct vdm_nvml_placement){k, cp->mem_slots};
+	}
+	m->n_profiles = c->n_gi_profiles;
+	m->profiles_from_catalogue = true;
+	return true;
+}
+
+/* NVML refused a call for want of privilege: remember it and say it once. */
+static void refused(struct vdm_host *h, const struct vdm_gpu *g, struct vdm_mig *m, struct vdm_nvml *n)
+{
+	char lbl[64];
+	if (m->denied)
+		return;
+	m->denied = vdm_strdupf("%s", vdm_nvml_last_error(n));
+	vdm_gpu_label(g, lbl, sizeof(lbl));
+	vdm_warn(h->ctx, "%s: its GPU instances are unknown: NVML refused %s; NVML lists and changes MIG "
+		 "GPU instances only for a privileged caller (root)", lbl, m->denied);
+}
+
 static void scan_gpu(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml *n)
 {
 	int cur, pend;
@@ -41,9 +83,15 @@ static void scan_gpu(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml *n)
 	m->pending = pend;
 	int np = vdm_nvml_gi_profiles(n, g->addr, &m->profiles);
 	m->n_profiles = np > 0 ? (size_t)np : 0;
-	if (cur == 1) {
+	if (np == -EPERM)
+		refused(h, g, m, n);
+	else if (np == 0 && cur != 1)
+		catalogue_profiles(g, m); /* NVML lists them only in MIG mode */
+	if (cur == 1 && !m->denied) {
 		struct vdm_nvml_gi *gis = NULL;
 		int ng = vdm_nvml_gis(n, g->addr, m->profiles, m->n_profiles, &gis);
+		if (ng == -EPERM)
+			refused(h, g, m, n);
 		for (int i = 0; i < ng; i++) {
 			m->gis = vdm_xrealloc(m->gis, m->n_gis + 1, sizeof(*m->gis));
 			m->gis[m->n_gis++] = (struct vdm_gi){gis[i].id, gis[i].profile_id, gis[i].start,

@@ -32,6 +32,14 @@ struct vdm_mig {
 	int mode, pending;          /* 1 on, 0 off */
 	struct vdm_nvml_gip *profiles;
 	size_t n_profiles;
+	/* The profiles are the catalogue's (data/catalogue/mig-profiles.tsv):
+	 * MIG mode is off and NVML lists none until it is on (nvml.h: profile
+	 * info is NOT_SUPPORTED then). Apply reads NVML's again after the switch. */
+	bool profiles_from_catalogue;
+	/* NVML refused to tell the GPU instances or placements ("nvmlDevice...:
+	 * Insufficient Permissions (NVML code 4)"): not a privileged caller. The
+	 * GIs are then unknown (n_gis 0 says nothing); NULL when all was read. */
+	char *denied;
 	struct vdm_gi *gis;
 	size_t n_gis;
 	int *type_gip;              /* per GPU type: GI profile id, -1 time-sliced */
@@ -40,7 +48,8 @@ struct vdm_mig {
 };
 
 /* Fill gpu->mig of the scanned host's MIG-capable GPUs (NVML needed;
- * without it gpu->mig stays NULL). */
+ * without it gpu->mig stays NULL). A GPU whose GPU instances NVML refuses
+ * to list (a caller that is not root) gets mig->denied and one warning. */
 void vdm_mig_scan(struct vdm_host *h);
 void vdm_mig_free(struct vdm_mig *m);
 /* The GI profile's name ("1g.5gb+me"), or "profile <id>". */

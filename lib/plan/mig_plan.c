@@ -152,7 +152,6 @@ static int plan_off(struct vdm_gpu_plan *gp, char **err)
 
 int vdm_mig_plan(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err)
 {
-	(void)h;
 	const struct vdm_gpu *g = gp->gpu;
 	const struct vdm_mig *m = g->mig;
 	char lbl[64];
@@ -165,6 +164,11 @@ int vdm_mig_plan(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err)
 				   "vgpu-dm manages through NVML, and NVML is not available "
 				   "(libnvidia-ml.so.1, or the file VGPU_DM_NVML_LIBRARY names)", lbl);
 		return -EOPNOTSUPP;
+	}
+	if (m->denied) {
+		*err = vdm_strdupf("%s: cannot plan its MIG steps: NVML refused %s; NVML lists and changes GPU "
+				   "instances only for a privileged caller: run as root", lbl, m->denied);
+		return -EPERM;
 	}
 	gp->mig = vdm_xcalloc(1, sizeof(*gp->mig));
 	if (!want_mig)
@@ -191,6 +195,14 @@ int vdm_mig_plan(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err)
 		if (gp->want[t] <= 0)
 			continue;
 		int prof = m->type_gip[t];
+		if (prof >= 0 && !vdm_mig_gip(g, (unsigned)prof) && m->profiles_from_catalogue) {
+			*err = vdm_strdupf("%s: vGPU type %s needs GPU-instance profile %d, which the catalogue "
+					   "does not list for this GPU, and NVML lists profiles only in MIG "
+					   "mode: turn MIG mode on first (nvidia-smi -i %s -mig 1) and apply "
+					   "again", lbl, g->types[t].name, prof, g->addr);
+			rc = -EINVAL;
+			break;
+		}
 		if (prof < 0 || !vdm_mig_gip(g, (unsigned)prof)) {
 			*err = vdm_strdupf("%s: NVML does not name a GPU-instance profile of this GPU for "
 					   "vGPU type %s", lbl, g->types[t].name);
@@ -300,6 +312,10 @@ int vdm_mig_plan(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err)
 		s->size = gi->size;
 	}
 	vdm_mig_plan_free(steps);
+	if (rc == 0 && n_create && m->profiles_from_catalogue)
+		vdm_dbg(h->ctx, "%s: MIG mode is off, so NVML lists no GPU-instance profiles yet: the "
+			 "instances are planned from the catalogue's, which apply checks against NVML's "
+			 "once MIG mode is on", lbl);
 	free(busy);
 	free(create);
 	free(grp);

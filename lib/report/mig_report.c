@@ -18,7 +18,11 @@ void vdm_mig_print_plan(FILE *f, const struct vdm_gpu_plan *gp)
 		vdm_mig_profile_name(gp->gpu, s->profile_id, pn, sizeof(pn));
 		switch (s->kind) {
 		case VDM_MIG_MODE:
-			fprintf(f, "  mig-mode    %s\n", onoff(s->mode));
+			fprintf(f, "  mig-mode    %s%s\n", onoff(s->mode),
+				s->mode && gp->gpu->mig && gp->gpu->mig->profiles_from_catalogue
+					? " (GPU-instance profiles below: the catalogue's until NVML lists them "
+					  "in MIG mode; apply checks them then)"
+					: "");
 			break;
 		case VDM_MIG_DESTROY_GI:
 			fprintf(f, "  gi-destroy  %u (%s at %u:%u)\n", s->gi_id, pn, s->start, s->size);
@@ -111,6 +115,10 @@ struct json_object *vdm_mig_json_plan(const struct vdm_gpu_plan *gp)
 		if (s->kind == VDM_MIG_MODE) {
 			e = json_object_new_object();
 			json_object_object_add(e, "mode", json_object_new_string(onoff(s->mode)));
+			if (s->mode && gp->gpu->mig)
+				json_object_object_add(e, "profiles_from",
+						       json_object_new_string(gp->gpu->mig->profiles_from_catalogue
+										      ? "catalogue" : "nvml"));
 		} else {
 			e = gi_json(gp->gpu, s->gi_id, s->profile_id, s->start, s->size);
 			if (s->kind == VDM_MIG_CREATE_GI)
