@@ -18,7 +18,9 @@ check_tree() { # check_tree PREFIX DESTDIR what
 	[ -f "$unit" ] && pass "$3: the unit under the prefix" || fail "$3: no $unit"
 	expect_eq "$(grep '^ExecStart=' "$unit" 2>/dev/null | cut -d' ' -f1)" "ExecStart=$p/bin/nvidia-vgpu-dm" "$3: ExecStart names PREFIX/bin"
 	local s
-	for s in libnvidia-ml.so.1 nvidia-smi sriov-manage systemctl; do
+	[ -f "$d$p/libexec/vgpu-sim/libnvidia-ml.so.1" ] && pass "$3: the simulator's NVML in PREFIX/libexec/vgpu-sim" ||
+		fail "$3: no $d$p/libexec/vgpu-sim/libnvidia-ml.so.1"
+	for s in nvidia-smi sriov-manage systemctl; do
 		[ -x "$d$p/libexec/vgpu-sim/$s" ] && pass "$3: the simulator's $s in PREFIX/libexec/vgpu-sim" ||
 			fail "$3: no $d$p/libexec/vgpu-sim/$s"
 	done
