@@ -145,13 +145,6 @@ else
 	diff "$K8S/cm.yaml" "$VGPUDM_SRCDIR/examples/config-mixed.yaml" | head -n 10
 fi
 
-# --- the Containerfile builds both binaries (it cannot be built here: no engine)
-CF="$VGPUDM_SRCDIR/deployments/container/Containerfile"
-grep -Eq '^FROM .* AS build' "$CF" && pass "Containerfile: a build stage" || fail "Containerfile: no build stage"
-grep -q 'meson setup' "$CF" && pass "Containerfile: meson build" || fail "Containerfile: no meson build"
-grep -Eq 'COPY --from=build .*nvidia-k8s-vgpu-dm .*nvidia-vgpu-dm' "$CF" &&
-	pass "Containerfile: ships nvidia-k8s-vgpu-dm and nvidia-vgpu-dm" || fail "Containerfile: binaries"
-grep -Eq '^ENTRYPOINT \["nvidia-k8s-vgpu-dm"\]' "$CF" && pass "Containerfile: the agent is the entrypoint" ||
-	fail "Containerfile: entrypoint"
+# The Containerfile is built, checked and run by tests/image/image.sh.
 
 finish
