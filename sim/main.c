@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "fs.h"
+#include "replay.h"
 #include "sim.h"
 
 #ifndef VGPU_SIM_VERSION
@@ -31,6 +32,8 @@ struct options {
 	size_t nreqs, cap;
 	enum sim_framework framework;
 	const char *mountpoint;
+	const char *replay;   /* --replay FILE */
+	bool framework_given;
 	bool foreground;
 	struct sim_opts sim;
 };
@@ -56,6 +59,9 @@ static void usage(FILE *out)
 		"      --list-models     print each GPU model and its frameworks, one a line\n"
 		"                        (\"A10 mdev vfio\"), and exit\n"
 		"      --display-mode    vfio GPUs are in display mode: their VFs list no vGPU type\n"
+		"      --replay FILE     serve the host captured in FILE (nvidia-vgpu-dm capture):\n"
+		"                        files as captured, creates and removes by the simulator's\n"
+		"                        rules with the captured types; not with the options above\n"
 		"  -f, --foreground      stay in the foreground\n"
 		"  -d, --debug           print every FUSE operation to stderr (implies -f)\n"
 		"  -h, --help            show this help and exit\n"
@@ -240,6 +246,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "vfs-disabled", no_argument, NULL, 'D' },
 		{ "list-models", no_argument, NULL, 'L' },
 		{ "display-mode", no_argument, NULL, 'P' },
+		{ "replay", required_argument, NULL, 'R' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -258,6 +265,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'F':
 			if (parse_framework(optarg, &o->framework))
 				return EXIT_USAGE;
+			o->framework_given = true;
 			break;
 		case 'M':
 			o->sim.mixed_size = true;
@@ -270,6 +278,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			return 0;
 		case 'P':
 			o->sim.display_mode = true;
+			break;
+		case 'R':
+			o->replay = optarg;
 			break;
 		case 'f':
 			o->foreground = true;
@@ -310,6 +321,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "vgpu-sim: mountpoint '%s' is already a mount point (another vgpu-sim?); "
 			"unmount it first (fusermount3 -u %s)\n", o->mountpoint, o->mountpoint);
 		return EXIT_USAGE;
+	}
+	if (o->replay) {
+		if (o->nreqs || o->framework_given || o->sim.mixed_size || o->sim.vfs_disabled || o->sim.display_mode) {
+			fprintf(stderr, "vgpu-sim: --replay takes the host from the capture: no --gpu, "
+				"--framework, --mixed-size, --vfs-disabled or --display-mode with it\n");
+			return EXIT_USAGE;
+		}
+		return -1;
 	}
 	if (o->nreqs == 0) {
 		add_models(o, "T4");
@@ -355,8 +374,23 @@ int main(int argc, char **argv)
 
 	if (rc < 0) {
 		struct sim *s = xmalloc(sizeof(*s));
-		rc = sim_init(s, o.reqs, o.nreqs, &o.sim);
-		rc = rc == 0 ? serve(s, &o, argv[0]) : 1;
+		char *err = NULL;
+		if (o.replay) {
+			rc = sim_replay_init(s, o.replay, &o.sim, &err);
+			if (rc) {
+				fprintf(stderr, "vgpu-sim: --replay %s: %s\n", o.replay, err);
+				rc = EXIT_USAGE;
+			}
+			free(err);
+			for (const char *n = sim_replay_notes(s); *n;) {
+				const char *nl = strchr(n, '\n');
+				fprintf(stderr, "vgpu-sim: replay: %.*s\n", (int)(nl - n), n);
+				n = nl + 1;
+			}
+		} else {
+			rc = sim_init(s, o.reqs, o.nreqs, &o.sim);
+		}
+		rc = rc == 0 ? serve(s, &o, argv[0]) : rc == EXIT_USAGE ? rc : 1;
 		sim_fini(s);
 		free(s);
 	}
