@@ -20,6 +20,8 @@ static const struct command commands[] = {
 	{"export", cmd_export, "Print the host's current vGPU layout as a configuration file"},
 	{"plan", cmd_plan, "Size vGPUs for a workload and print the configuration file that lays them out"},
 	{"doctor", cmd_doctor, "Check this hypervisor or VM for what keeps vGPUs from working, and say what to do"},
+	{"capture", cmd_capture,
+	 "Record this host read-only into one tarball, for a bug report or vgpu-sim --replay"},
 	{NULL, NULL, NULL},
 };
 

@@ -4,7 +4,8 @@
 # Commands and options come from the program's own --help (the COMMANDS list
 # and each command's OPTIONS), so a new command or option needs nothing here.
 # An option's value is completed by the placeholder --help gives it:
-#   FILE -> files (*.yaml, *.yml, *.json), DIR -> directories,
+#   FILE -> files (*.yaml, *.yml, *.json), TARBALL -> *.tar.gz, *.tgz,
+#   DIR -> directories,
 #   LABEL -> the labels (vgpu-configs keys) of the -f file, SEED -> machine-id,
 #   A|B|C -> A, B and C.
 # The -f file is read, never executed: _vgpu_dm_config_labels
@@ -107,6 +108,7 @@ _nvidia_vgpu_dm()
     if [[ $prev == -* && -n ${args[$prev]-} ]]; then
         case ${args[$prev]} in
         FILE) _filedir '@(yaml|yml|json)' ;;
+        TARBALL) _filedir '@(tar.gz|tgz)' ;;
         DIR) _filedir -d ;;
         LABEL)
             local f

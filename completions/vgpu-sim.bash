@@ -62,6 +62,7 @@ _vgpu_sim()
             __ltrim_colon_completions "$cur"
             ;;
         --framework) COMPREPLY=($(compgen -W "mdev vfio" -- "$cur")) ;;
+        --replay) _filedir '@(tar.gz|tgz)' ;;
         *) COMPREPLY=() ;;
         esac
         return

@@ -289,12 +289,12 @@ void devices_init(struct sim *s)
 {
 	struct tree *t = &s->tree;
 
-	s->proc = tree_mkdir(t, t->root, "proc");
+	s->proc = tree_mkdirs(t, t->root, "proc"); /* a replayed capture has proc/ already */
 	s->proc->perm = 0555;
 	s->dev_vfio = tree_mkdirs(t, t->root, "dev/vfio");
 	s->vfio_container = devnode_new(s, s->dev_vfio, "vfio");
 	if (s->any_vfio)
-		s->dev_vfio_devices = tree_mkdir(t, s->dev_vfio, "devices");
+		s->dev_vfio_devices = tree_mkdirs(t, s->dev_vfio, "devices");
 }
 
 void devices_fini(struct sim *s)

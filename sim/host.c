@@ -61,6 +61,13 @@ static void skeleton(struct sim *s, bool any_mdev)
 	tree_text(t, tree_mkdirs(t, s->sys, "module/nvidia"), "version", "%s\n", sim_host_driver_version(s));
 	tree_mkdirs(t, s->sys, "module/nvidia_vgpu_vfio");
 
+	sim_add_scratch(s);
+}
+
+void sim_add_scratch(struct sim *s)
+{
+	struct tree *t = &s->tree;
+
 	/* the host's /run: a tmpfs for tools' own state (locks, journals), not counted */
 	struct node *run = tree_mkdir(t, t->root, "run");
 	run->scratch = true;
@@ -309,4 +316,8 @@ void sim_fini(struct sim *s)
 	pv_free(&s->fns);
 	control_fini(s);
 	tree_destroy(&s->tree);
+	for (size_t i = 0; i < s->replay_owned.n; i++)
+		free(s->replay_owned.v[i]);
+	pv_free(&s->replay_owned);
+	sb_free(&s->replay_notes);
 }

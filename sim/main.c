@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "replay.h"
 #include "sim.h"
 
 #ifndef VGPU_SIM_VERSION
@@ -36,6 +37,8 @@ struct options {
 	size_t nreqs, cap;
 	enum sim_framework framework;
 	const char *mountpoint;
+	const char *replay;   /* --replay FILE */
+	bool framework_given;
 	bool foreground;
 	bool allow_other;     /* FUSE allow_other: other users may use the mount */
 	struct sim_opts sim;
@@ -70,6 +73,9 @@ static void usage(FILE *out)
 		"      --display-mode    vfio GPUs are in display mode: their VFs list no vGPU type\n"
 		"      --allow-other     let other users use the mount (FUSE allow_other; as root):\n"
 		"                        the tool run as non-root against the host\n"
+		"      --replay FILE     serve the host captured in FILE (nvidia-vgpu-dm capture):\n"
+		"                        files as captured, creates and removes by the simulator's\n"
+		"                        rules with the captured types; not with the options above\n"
 		"  -f, --foreground      stay in the foreground\n"
 		"  -d, --debug           print every FUSE operation to stderr (implies -f)\n"
 		"  -h, --help            show this help and exit\n"
@@ -319,6 +325,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "env", no_argument, NULL, 'E' },
 		{ "display-mode", no_argument, NULL, 'P' },
 		{ "allow-other", no_argument, NULL, 'O' },
+		{ "replay", required_argument, NULL, 'R' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -338,6 +345,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'F':
 			if (parse_framework(optarg, &o->framework))
 				return EXIT_USAGE;
+			o->framework_given = true;
 			break;
 		case 'M':
 			o->sim.mixed_size = true;
@@ -356,6 +364,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'O':
 			o->allow_other = true;
+			break;
+		case 'R':
+			o->replay = optarg;
 			break;
 		case 'f':
 			o->foreground = true;
@@ -398,6 +409,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "vgpu-sim: mountpoint '%s' is already a mount point (another vgpu-sim?); "
 			"unmount it first (fusermount3 -u %s)\n", o->mountpoint, o->mountpoint);
 		return EXIT_USAGE;
+	}
+	if (o->replay) {
+		if (o->nreqs || o->framework_given || o->sim.mixed_size || o->sim.vfs_disabled || o->sim.display_mode) {
+			fprintf(stderr, "vgpu-sim: --replay takes the host from the capture: no --gpu, "
+				"--framework, --mixed-size, --vfs-disabled or --display-mode with it\n");
+			return EXIT_USAGE;
+		}
+		return -1;
 	}
 	if (o->nreqs == 0) {
 		add_models(o, "T4");
@@ -446,8 +465,23 @@ int main(int argc, char **argv)
 
 	if (rc < 0) {
 		struct sim *s = xmalloc(sizeof(*s));
-		rc = sim_init(s, o.reqs, o.nreqs, &o.sim);
-		rc = rc == 0 ? serve(s, &o, argv[0]) : 1;
+		char *err = NULL;
+		if (o.replay) {
+			rc = sim_replay_init(s, o.replay, &o.sim, &err);
+			if (rc) {
+				fprintf(stderr, "vgpu-sim: --replay %s: %s\n", o.replay, err);
+				rc = EXIT_USAGE;
+			}
+			free(err);
+			for (const char *n = sim_replay_notes(s); *n;) {
+				const char *nl = strchr(n, '\n');
+				fprintf(stderr, "vgpu-sim: replay: %.*s\n", (int)(nl - n), n);
+				n = nl + 1;
+			}
+		} else {
+			rc = sim_init(s, o.reqs, o.nreqs, &o.sim);
+		}
+		rc = rc == 0 ? serve(s, &o, argv[0]) : rc == EXIT_USAGE ? rc : 1;
 		sim_fini(s);
 		free(s);
 	}

@@ -124,12 +124,12 @@ static void vgpu_create(struct sim *s, struct sim_mdev_type *t, const char *uuid
 static void vgpu_destroy(struct sim *s, struct sim_vgpu *v)
 {
 	struct tree *tr = &s->tree;
+	/* a replayed vGPU may lack links its capture did not hold */
+	struct node *gone[] = { v->bus_link, v->type_link, v->driver_link, v->group_dir, v->dir };
 
-	tree_remove(tr, v->bus_link);
-	tree_remove(tr, v->type_link);
-	tree_remove(tr, v->driver_link);
-	tree_remove(tr, v->group_dir);
-	tree_remove(tr, v->dir);
+	for (size_t i = 0; i < ARRAY_SIZE(gone); i++)
+		if (gone[i])
+			tree_remove(tr, gone[i]);
 	devnode_remove(v->devnode);
 	v->type->parent->nvgpus--;
 	pv_remove(&s->vgpus, v);
@@ -214,6 +214,79 @@ static void add_type(struct sim *s, struct sim_parent *p, struct node *msd, cons
 	tree_file(tr, t->dir, "create", 0200, &create_ops, t);
 	t->devices = tree_mkdir(tr, t->dir, "devices");
 	pv_push(&p->types, t);
+}
+
+/* ---- replay: parents, types and vGPUs of a captured tree (replay.c) -------------- */
+
+static struct node *replace_file(struct tree *tr, struct node *dir, const char *name, mode_t perm,
+				 const struct file_ops *ops, void *data)
+{
+	struct node *old = node_child(dir, name);
+
+	if (old)
+		tree_remove(tr, old);
+	return tree_file(tr, dir, name, perm, ops, data);
+}
+
+struct sim_parent *mdev_bind_parent(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn)
+{
+	struct sim_parent *p = xcalloc(1, sizeof(*p));
+
+	p->sim = s;
+	p->gpu = gpu;
+	p->fn = fn;
+	p->class_link = s->mdev_bus_class ? node_child(s->mdev_bus_class, fn->bdf) : NULL;
+	pv_push(&gpu->parents, p);
+	pv_push(&s->parents, p);
+	return p;
+}
+
+struct sim_mdev_type *mdev_bind_type(struct sim *s, struct sim_parent *p, struct node *dir,
+				     const struct sim_type_spec *spec)
+{
+	struct sim_mdev_type *t = xcalloc(1, sizeof(*t));
+
+	t->parent = p;
+	t->spec = spec;
+	t->dir = dir;
+	t->devices = node_child(dir, "devices");
+	if (!t->devices || t->devices->kind != NODE_DIR)
+		t->devices = tree_mkdir(&s->tree, dir, "devices");
+	replace_file(&s->tree, dir, "available_instances", 0444, &available_ops, t);
+	replace_file(&s->tree, dir, "create", 0200, &create_ops, t);
+	pv_push(&p->types, t);
+	return t;
+}
+
+struct sim_vgpu *mdev_bind_vgpu(struct sim *s, struct sim_mdev_type *t, struct node *dir, unsigned group,
+				struct sim_gi *gi, const char *params)
+{
+	struct tree *tr = &s->tree;
+	struct sim_vgpu *v = xcalloc(1, sizeof(*v));
+	char name[16];
+
+	snprintf(v->uuid, sizeof(v->uuid), "%s", dir->name);
+	v->type = t;
+	v->gpu = t->parent->gpu;
+	v->spec = t->spec;
+	v->gi = gi;
+	v->placement = gi ? mig_gi_nvgpus(s, gi) : gpu_placement(s, v->gpu, v->spec);
+	v->dir = dir;
+	v->params = params ? xstrdup(params) : NULL;
+	v->bus_link = s->mdev_devices ? node_child(s->mdev_devices, v->uuid) : NULL;
+	v->type_link = node_child(t->devices, v->uuid);
+	v->driver_link = s->mdev_driver ? node_child(s->mdev_driver, v->uuid) : NULL;
+	snprintf(name, sizeof(name), "%u", group);
+	v->iommu_group = group;
+	v->group_dir = s->iommu_groups && group ? node_child(s->iommu_groups, name) : NULL;
+	v->devnode = devnode_new(s, s->dev_vfio, name);
+	replace_file(tr, dir, "remove", 0200, &remove_ops, v);
+	struct node *nv = node_child(dir, "nvidia");
+	if (nv && nv->kind == NODE_DIR)
+		replace_file(tr, nv, "vgpu_params", 0644, &params_ops, v);
+	t->parent->nvgpus++;
+	pv_push(&s->vgpus, v);
+	return v;
 }
 
 void mdev_add_parent(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn)

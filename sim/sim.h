@@ -230,6 +230,9 @@ struct sim {
 	struct node *dev_vfio, *dev_vfio_devices, *proc;
 	struct node *control_gpus; /* .vgpu-sim/gpus */
 	struct sim_devnode *vfio_container; /* dev/vfio/vfio */
+	/* --replay (replay.c) */
+	struct strbuf replay_notes;   /* what the capture lacks, one line each */
+	struct ptrvec replay_owned;   /* models made from the capture, freed at the end */
 };
 
 /* One GPU request from the command line (an A16 request adds a board of four). */
@@ -248,6 +251,8 @@ struct sim_opts {
 /* host.c: builds the whole tree.  Returns 0 or -1 with a message on stderr. */
 int sim_init(struct sim *s, const struct sim_gpu_req *reqs, size_t nreqs, const struct sim_opts *o);
 void sim_fini(struct sim *s);
+/* run/, var/cache (tmpfs-like, for the tool's own state) and etc/machine-id. */
+void sim_add_scratch(struct sim *s);
 /* Number of vGPUs on a GPU. */
 unsigned sim_gpu_nvgpus(const struct sim *s, const struct sim_gpu *g);
 
@@ -291,12 +296,24 @@ void mdev_add_parent(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn);
 /* Removes the parent of fn (VFs being disabled: it has no vGPU). */
 void mdev_remove_parent(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn);
 void mdev_free_all(struct sim *s);
+/* replay.c: bind the captured parent (fn's directory), type directory and
+ * vGPU directory; their dynamic files are replaced by the simulator's. */
+struct sim_parent *mdev_bind_parent(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn);
+struct sim_mdev_type *mdev_bind_type(struct sim *s, struct sim_parent *p, struct node *dir,
+				     const struct sim_type_spec *spec);
+struct sim_vgpu *mdev_bind_vgpu(struct sim *s, struct sim_mdev_type *t, struct node *dir, unsigned group,
+				struct sim_gi *gi, const char *params);
 
 /* vfio.c */
 void vfio_add_vf(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn);
 /* Removes the vfio state of the gpu's last VF (it has no vGPU). */
 void vfio_remove_last_vf(struct sim *s, struct sim_gpu *gpu);
 void vfio_free_all(struct sim *s);
+/* replay.c: a captured VF's nvidia/ directory, and the vGPU it holds. */
+struct sim_vf *vfio_bind_vf(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn, struct node *nv,
+			    unsigned vfio_index, const char *params);
+void vfio_bind_vgpu(struct sim *s, struct sim_vf *vf, const struct sim_type_spec *spec, struct sim_gi *gi,
+		    unsigned placement);
 
 /* sriov.c: VFs of an SR-IOV GPU (PF attribute sriov_numvfs). */
 void sriov_add_pf_files(struct sim *s, struct sim_gpu *g);

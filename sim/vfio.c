@@ -238,6 +238,59 @@ void vfio_add_vf(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn)
 	pv_push(&gpu->vvfs, vf);
 }
 
+/* ---- replay: a captured VF's nvidia/ directory (replay.c) -------------------------- */
+
+static void replace_file(struct tree *t, struct node *dir, const char *name, mode_t perm,
+			 const struct file_ops *ops, void *data)
+{
+	struct node *old = node_child(dir, name);
+
+	if (old)
+		tree_remove(t, old);
+	tree_file(t, dir, name, perm, ops, data);
+}
+
+struct sim_vf *vfio_bind_vf(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn, struct node *nv,
+			    unsigned vfio_index, const char *params)
+{
+	struct tree *t = &s->tree;
+	struct sim_vf *vf = xcalloc(1, sizeof(*vf));
+	char name[32];
+
+	vf->sim = s;
+	vf->gpu = gpu;
+	vf->fn = fn;
+	vf->vfio_index = vfio_index;
+	vf->params = params && *params ? xstrdup(params) : NULL;
+	replace_file(t, nv, "creatable_vgpu_types", 0444, &creatable_ops, vf);
+	replace_file(t, nv, "current_vgpu_type", 0644, &current_ops, vf);
+	replace_file(t, nv, "gpu_instance_id", 0444, &gpu_instance_ops, vf);
+	replace_file(t, nv, "placement_id", 0444, &placement_ops, vf);
+	replace_file(t, nv, "vgpu_params", 0644, &params_ops, vf);
+	replace_file(t, nv, "warm_update", 0644, &warm_update_ops, vf);
+	snprintf(name, sizeof(name), "vfio%u", vf->vfio_index);
+	vf->class_link = s->vfio_dev_class ? node_child(s->vfio_dev_class, name) : NULL;
+	vf->dev_cdev = devnode_new(s, s->dev_vfio_devices, name);
+	snprintf(name, sizeof(name), "%u", fn->iommu_group);
+	vf->dev_group = devnode_new(s, s->dev_vfio, name);
+	pv_push(&gpu->vvfs, vf);
+	return vf;
+}
+
+void vfio_bind_vgpu(struct sim *s, struct sim_vf *vf, const struct sim_type_spec *spec, struct sim_gi *gi,
+		    unsigned placement)
+{
+	struct sim_vgpu *v = xcalloc(1, sizeof(*v));
+
+	v->gpu = vf->gpu;
+	v->spec = spec;
+	v->vf = vf;
+	v->gi = gi;
+	v->placement = placement;
+	vf->vgpu = v;
+	pv_push(&s->vgpus, v);
+}
+
 static void vf_free(struct sim_vf *vf)
 {
 	free(vf->params);

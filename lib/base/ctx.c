@@ -14,6 +14,7 @@ struct vdm_ctx {
 	void *log_data;
 	struct vdm_io_stats stats;
 	char *uuid_seed;
+	bool read_only;
 	struct vdm_rootfs *fs;  /* NULL if the root cannot be opened */
 	int root_error;         /* then: its -errno */
 };
@@ -133,6 +134,16 @@ void vdm_ctx_set_uuid_seed(struct vdm_ctx *ctx, const char *seed)
 const char *vdm_ctx_uuid_seed(const struct vdm_ctx *ctx)
 {
 	return ctx->uuid_seed;
+}
+
+void vdm_ctx_set_read_only(struct vdm_ctx *ctx, bool on)
+{
+	ctx->read_only = on;
+}
+
+bool vdm_ctx_read_only(const struct vdm_ctx *ctx)
+{
+	return ctx->read_only;
 }
 
 void vdm_log(struct vdm_ctx *ctx, int prio, const char *fmt, ...)

@@ -8,6 +8,7 @@
 #define VGPUDM_CTX_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 enum vdm_log_prio {
@@ -40,6 +41,11 @@ struct vdm_io_stats *vdm_ctx_stats(struct vdm_ctx *ctx);
  * ordinal); NULL for random ones. Copied. */
 void vdm_ctx_set_uuid_seed(struct vdm_ctx *ctx, const char *seed);
 const char *vdm_ctx_uuid_seed(const struct vdm_ctx *ctx);
+/* Read-only: every write under the root (attribute writes, files the tool
+ * keeps such as the type cache, lock and journal) fails with -EROFS before
+ * it is tried (capture). Off by default. */
+void vdm_ctx_set_read_only(struct vdm_ctx *ctx, bool on);
+bool vdm_ctx_read_only(const struct vdm_ctx *ctx);
 
 /* Internal: the error opening the root, as -errno. */
 int vdm__ctx_root_error(const struct vdm_ctx *ctx);

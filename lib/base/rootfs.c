@@ -288,6 +288,8 @@ int vdm_root_open(struct vdm_ctx *ctx, const char *rel, int flags, mode_t mode)
 	char path[PATH_LEN];
 	if (!fs)
 		return vdm__ctx_root_error(ctx);
+	if (vdm_ctx_read_only(ctx) && ((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC))))
+		return -EROFS;
 	if (normalise(rel, path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
 	if (!has_dotdot(rel) && !fs->no_openat2) {
@@ -426,6 +428,8 @@ int vdm_root_cache_link(struct vdm_ctx *ctx, const char *rel)
 int vdm_root_mkdirs(struct vdm_ctx *ctx, const char *rel, mode_t mode)
 {
 	char path[PATH_LEN];
+	if (vdm_ctx_read_only(ctx))
+		return -EROFS;
 	int n = normalise(rel, path, sizeof(path));
 	if (n < 0 || has_dotdot(rel))
 		return n < 0 ? n : -EINVAL;
@@ -464,6 +468,8 @@ int vdm_root_create(struct vdm_ctx *ctx, const char *rel, int flags, mode_t mode
 int vdm_root_rename(struct vdm_ctx *ctx, const char *from, const char *to)
 {
 	const char *fb, *tb;
+	if (vdm_ctx_read_only(ctx))
+		return -EROFS;
 	int fd = vdm_root_parent(ctx, from, &fb);
 	if (fd < 0)
 		return fd;
@@ -481,6 +487,8 @@ int vdm_root_rename(struct vdm_ctx *ctx, const char *from, const char *to)
 int vdm_root_unlink(struct vdm_ctx *ctx, const char *rel)
 {
 	const char *base;
+	if (vdm_ctx_read_only(ctx))
+		return -EROFS;
 	int dfd = vdm_root_parent(ctx, rel, &base);
 	if (dfd < 0)
 		return dfd;

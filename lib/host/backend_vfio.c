@@ -336,7 +336,7 @@ static int scan_gpu(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml **nvm
 		nvml_enrich(h, g, nvml, nvml_tried);
 		for (size_t t = 0; t < g->n_types; t++)
 			g->types[t].fb_mib = name_fb_mib(g->types[t].name);
-		if (g->n_types > cached)
+		if (g->n_types > cached && !vdm_ctx_read_only(h->ctx))
 			cache_store(h, g);
 	}
 	free(cur);

@@ -24,7 +24,8 @@
 
 void vdm_plan_print(FILE *f, const struct vdm_plan *plan);
 
-/* The rest of the report wing's face: export, JSON, MIG printers. */
+/* The rest of the report wing's face: capture, export, JSON, MIG printers. */
+#include "capture.h"
 #include "export.h"
 #include "json.h"
 #include "mig_report.h"

@@ -173,8 +173,12 @@ eq "$n" "$(grep -cE '^  [^ #-]' "$SRC/examples/config-t4.yaml")" "every label of
 mkdir -p "$T/files/sub"
 : >"$T/files/a.yaml"
 : >"$T/files/b.txt"
+: >"$T/files/host.tar.gz"
 cd "$T/files" || exit 1
 expect "nvidia-vgpu-dm apply -f " "a.yaml sub"
+expect "nvidia-vgpu-dm capture --" "--debug --help --max-size --output --redact --timeout"
+expect "nvidia-vgpu-dm capture -o " "host.tar.gz sub"
+expect "vgpu-sim --replay " "host.tar.gz sub"
 expect "nvidia-vgpu-dm --sysfs-root " "sub"
 cd "$T" || exit 1
 
@@ -210,7 +214,7 @@ expect "nvidia-k8s-vgpu-dm -n node1 -d d" "default"
 unset CONFIG_FILE
 cd "$T/files" || exit 1
 expect "nvidia-k8s-vgpu-dm --host-root-mount " "sub"
-expect "nvidia-k8s-vgpu-dm --kubeconfig " "a.yaml b.txt sub"
+expect "nvidia-k8s-vgpu-dm --kubeconfig " "a.yaml b.txt host.tar.gz sub"
 cd "$T" || exit 1
 if [ -e "$T/PWNED" ]; then bad "nothing in the config file is executed (agent)"; else ok "nothing in the config file is executed (agent)"; fi
 

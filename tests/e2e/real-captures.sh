@@ -63,4 +63,51 @@ printf 'version: v1\nvgpu-configs:\n  x:\n    - device-filter: "0x26B910DE"\n   
 dm_at "$R" apply -f "$T_TMP/c.yaml" --dry-run
 expect_rc 0 "plan on the captured L40S"
 expect_out "create +0000:26:00.4 +L40S-8Q" "the free captured VF gets the vGPU"
+cp "$OUT" "$T_TMP/dry.host"
+dm_at "$R" list --json
+cp "$OUT" "$T_TMP/list.host"
+
+# The same host captured (nvidia-vgpu-dm capture, no NVML here) and replayed
+# (vgpu-sim --replay): the tool sees the same on both, and the replay says
+# what the rules need that the capture lacks.
+dm_at "$R" capture -o "$T_TMP/real.tar.gz"
+expect_rc 0 "capture of the host made of the real captures"
+REPLAY="$T_TMP/replay"
+mkdir -p "$REPLAY"
+trap 'mountpoint -q "$REPLAY" && fusermount3 -u "$REPLAY"; cleanup' EXIT
+"$VGPU_SIM" --replay "$T_TMP/real.tar.gz" "$REPLAY" 2>"$ERR"
+RC=$?
+expect_rc 0 "vgpu-sim --replay mounts it"
+expect_err "replay: GPU 0000:08:00.0: subsystem 0x157e is not in the catalogue" "the A2 is matched by device id, and it says so"
+expect_err "replay: GPU 0000:26:00.0: no heterogeneous .*equal-size is assumed" "no NVML answers: the mode assumed is said"
+expect_err "replay: the capture holds no NVML answers" "no NVML at all is said"
+# (through cat: cmp -s takes sysfs-like sizes, 4096, for a difference)
+cmp -s "$CAP/bus/pci/devices/0000:26:00.4/nvidia/creatable_vgpu_types" \
+	<(cat "$REPLAY/sys/devices/pci0000:00/0000:26:00.4/nvidia/creatable_vgpu_types") &&
+	pass "the replayed L40S VF lists the captured bytes" || fail "the replayed L40S VF's creatable_vgpu_types differ"
+cmp -s "$CAP/class/mdev_bus/0000:08:01.7/mdev_supported_types/nvidia-746/description" \
+	<(cat "$REPLAY/sys/devices/pci0000:00/0000:08:01.7/mdev_supported_types/nvidia-746/description") &&
+	pass "the replayed A2 VF's type files are the captured bytes" || fail "the replayed A2 description differs"
+dm_at "$REPLAY" list --json
+expect_rc 0 "list on the replay"
+# The A2's capture holds one VF, not the 4 GB vGPU elsewhere on its GPU that
+# keeps the other sizes at 0: the replay's rules see no vGPU there. The
+# L40S is whole.
+python3 - "$T_TMP/list.host" "$OUT" <<'PY' && pass "list --json of the L40S identical on the replay" || fail "L40S differs on the replay"
+import json, sys
+a, b = (json.load(open(f))["gpus"] for f in sys.argv[1:])
+assert a[1] == b[1], (a[1], b[1])
+assert [t["name"] for t in a[0]["types"]] == [t["name"] for t in b[0]["types"]]
+PY
+dm_at "$REPLAY" apply -f "$T_TMP/c.yaml" --dry-run
+cmp -s "$T_TMP/dry.host" "$OUT" && pass "dry run identical on the replay" || fail "dry run differs on the replay"
+# creates by the simulator's rules on the captured types
+VF="$REPLAY/sys/devices/pci0000:00/0000:26:00.4/nvidia"
+echo 1152 >"$VF/current_vgpu_type" && pass "create L40S-8Q (captured id 1152) on the replayed VF" || fail "create on the replayed VF"
+expect_eq "$(cat "$VF/current_vgpu_type")" 1152 "the replayed VF holds it"
+expect_eq "$(cat "$VF/creatable_vgpu_types")" "ID    : vGPU Name" "an occupied VF lists no type"
+TYPES="$REPLAY/sys/devices/pci0000:00/0000:08:01.7/mdev_supported_types"
+echo 8a3f3e1c-2b7d-4c55-9c1e-0f6f9a1b2c3d >"$TYPES/nvidia-746/create" && pass "create an A2 vGPU on the replay" ||
+	fail "create on the replayed A2"
+expect_eq "$(cat "$TYPES/nvidia-746/available_instances")" 0 "the A2 VF is full after it"
 finish
