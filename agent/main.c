@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "metrics.h"
 
 enum kind { STR, BOOL, SECS };
 
@@ -182,6 +183,8 @@ int main(int argc, char **argv)
 		{"pod-wait-timeout", NULL, "VGPU_DM_POD_WAIT_TIMEOUT", SECS, &o->pod_wait_s, "how long to wait for each operand's pods to go (default 120)"},
 		{"watch-timeout", NULL, "VGPU_DM_WATCH_TIMEOUT", SECS, &o->watch_timeout_s, "timeoutSeconds of each node watch (default: random 300-600)"},
 		{"service-account-dir", NULL, "VGPU_DM_SERVICE_ACCOUNT_DIR", STR, &o->sa_dir, "in-cluster credentials directory (default " KUBE_SA_DIR ")"},
+		{"metrics-port", NULL, "VGPU_DM_METRICS_PORT", STR, &o->metrics_port, "serve /metrics, /healthz and /readyz on this TCP port (0: any free one; default: off)"},
+		{"metrics-address", NULL, "VGPU_DM_METRICS_ADDRESS", STR, &o->metrics_addr, "listen address of --metrics-port (default: every address)"},
 		{NULL, NULL, NULL, STR, NULL, NULL},
 	};
 	int rc = parse(argc, argv, flags);
@@ -207,6 +210,15 @@ int main(int argc, char **argv)
 	if (o->retry_base_s <= 0 || o->pod_wait_s <= 0) {
 		fatal("--retry-backoff and --pod-wait-timeout must be more than 0 seconds");
 		return 1;
+	}
+	long metrics_port = -1;
+	if (o->metrics_port && *o->metrics_port) {
+		char *end;
+		metrics_port = strtol(o->metrics_port, &end, 10);
+		if (*end || end == o->metrics_port || metrics_port < 0 || metrics_port > 65535) {
+			fatal("invalid --metrics-port \"%s\": a TCP port from 0 to 65535", o->metrics_port);
+			return 1;
+		}
 	}
 
 	if (vdm_ctx_new(&a.ctx, o->sysfs_root) < 0) {
@@ -250,6 +262,18 @@ int main(int argc, char **argv)
 	a.sigfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
 	srandom((unsigned)(t0.tv_nsec ^ getpid()));
 
+	/* After the signal mask: the HTTP thread inherits it (a stop signal must
+	 * reach the signalfd, never kill the process from that thread). */
+	if (metrics_port >= 0 && metrics_start(&a, o->metrics_addr, (int)metrics_port, &err) < 0) {
+		fatal("%s", err);
+		free(err);
+		close(a.sigfd);
+		kube_free(a.kube);
+		clients_free(&a);
+		vdm_ctx_free(a.ctx);
+		curl_global_cleanup();
+		return 1;
+	}
 	rc = agent_run(&a);
 	struct signalfd_siginfo si;
 	if (read(a.sigfd, &si, sizeof(si)) == sizeof(si))
@@ -262,6 +286,7 @@ int main(int argc, char **argv)
 	if (a.host_clients_stopped)
 		clients_start(&a);
 	clients_free(&a);
+	metrics_stop(&a);
 	close(a.sigfd);
 	kube_free(a.kube);
 	free(a.label);
