@@ -5,9 +5,8 @@
 #include <time.h>
 
 #include "agent_apply.h"
-#include "journal.h"
+#include "apply/apply.h"
 #include "metrics.h"
-#include "run.h"
 
 bool agent_journal_pending(struct agent *a)
 {

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "host.h"
+#include "host/host.h"
 
 #define PING_WAIT_S 5
 #define N_BUCKETS 11
