@@ -7,7 +7,6 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,28 +73,6 @@ static void count_add(struct count **c, size_t *n, const char *key, double by)
 
 /* ---- the exposition ---- */
 
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = vdm_vstrdupf(fmt, ap);
-	va_end(ap);
-	size_t n = strlen(s);
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		b->s = vdm_xrealloc(b->s, b->cap, 1);
-	}
-	memcpy(b->s + b->len, s, n + 1);
-	b->len += n;
-	free(s);
-}
-
 /* A label value escaped as the text format wants (\\, \", \n). */
 static char *esc(const char *v)
 {
@@ -108,52 +85,57 @@ static char *esc(const char *v)
 	return o;
 }
 
-static void family(struct buf *b, const char *name, const char *type, const char *help)
+static void family(FILE *b, const char *name, const char *type, const char *help)
 {
-	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void labelled(struct buf *b, const char *name, const char *label, const struct count *c, size_t n)
+static void labelled(FILE *b, const char *name, const char *label, const struct count *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char *v = esc(c[i].key);
-		put(b, "%s{%s=\"%s\"} %.17g\n", name, label, v, c[i].n);
+		fprintf(b, "%s{%s=\"%s\"} %.17g\n", name, label, v, c[i].n);
 		free(v);
 	}
 }
 
 static char *render(struct metrics *m)
 {
-	struct buf b = {0};
-	family(&b, "vgpu_dm_build_info", "gauge", "The agent's version.");
-	put(&b, "vgpu_dm_build_info{version=\"%s\"} 1\n", VGPUDM_VERSION);
-	family(&b, "vgpu_dm_state", "gauge",
+	char *text = NULL;
+	size_t len = 0;
+	FILE *b = open_memstream(&text, &len);
+	if (!b)
+		return vdm_xstrdup("");
+	family(b, "vgpu_dm_build_info", "gauge", "The agent's version.");
+	fprintf(b, "vgpu_dm_build_info{version=\"%s\"} 1\n", VGPUDM_VERSION);
+	family(b, "vgpu_dm_state", "gauge",
 	       "The node's nvidia.com/vgpu.config.state as this agent last wrote it (1 for that state).");
 	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-		put(&b, "vgpu_dm_state{state=\"%s\"} %d\n", states[i], m->state && !strcmp(m->state, states[i]));
-	family(&b, "vgpu_dm_selected_config_info", "gauge", "The vGPU config the agent last applied or tried.");
+		fprintf(b, "vgpu_dm_state{state=\"%s\"} %d\n", states[i], m->state && !strcmp(m->state, states[i]));
+	family(b, "vgpu_dm_selected_config_info", "gauge", "The vGPU config the agent last applied or tried.");
 	if (m->config) {
 		char *v = esc(m->config);
-		put(&b, "vgpu_dm_selected_config_info{config=\"%s\"} 1\n", v);
+		fprintf(b, "vgpu_dm_selected_config_info{config=\"%s\"} 1\n", v);
 		free(v);
 	}
-	family(&b, "vgpu_dm_applies_total", "counter", "Applies that changed (or tried to change) the host.");
-	put(&b, "vgpu_dm_applies_total %.17g\n", m->applies);
-	family(&b, "vgpu_dm_failures_total", "counter",
+	family(b, "vgpu_dm_applies_total", "counter", "Applies that changed (or tried to change) the host.");
+	fprintf(b, "vgpu_dm_applies_total %.17g\n", m->applies);
+	family(b, "vgpu_dm_failures_total", "counter",
 	       "Reconciles that ended with state failed, by the reason of their Event.");
-	labelled(&b, "vgpu_dm_failures_total", "reason", m->failures, m->n_failures);
-	family(&b, "vgpu_dm_apply_duration_seconds", "histogram", "How long each apply took.");
+	labelled(b, "vgpu_dm_failures_total", "reason", m->failures, m->n_failures);
+	family(b, "vgpu_dm_apply_duration_seconds", "histogram", "How long each apply took.");
 	for (int i = 0; i < N_BUCKETS; i++)
-		put(&b, "vgpu_dm_apply_duration_seconds_bucket{le=\"%g\"} %.17g\n", buckets[i], m->apply_bucket[i]);
-	put(&b, "vgpu_dm_apply_duration_seconds_bucket{le=\"+Inf\"} %.17g\n", m->apply_count);
-	put(&b, "vgpu_dm_apply_duration_seconds_sum %.17g\n", m->apply_sum);
-	put(&b, "vgpu_dm_apply_duration_seconds_count %.17g\n", m->apply_count);
-	family(&b, "vgpu_dm_vgpus", "gauge", "vGPUs on the host by type, after the last reconcile.");
-	labelled(&b, "vgpu_dm_vgpus", "type", m->vgpus, m->n_vgpus);
-	family(&b, "vgpu_dm_last_success_timestamp_seconds", "gauge",
+		fprintf(b, "vgpu_dm_apply_duration_seconds_bucket{le=\"%g\"} %.17g\n", buckets[i], m->apply_bucket[i]);
+	fprintf(b, "vgpu_dm_apply_duration_seconds_bucket{le=\"+Inf\"} %.17g\n", m->apply_count);
+	fprintf(b, "vgpu_dm_apply_duration_seconds_sum %.17g\n", m->apply_sum);
+	fprintf(b, "vgpu_dm_apply_duration_seconds_count %.17g\n", m->apply_count);
+	family(b, "vgpu_dm_vgpus", "gauge", "vGPUs on the host by type, after the last reconcile.");
+	labelled(b, "vgpu_dm_vgpus", "type", m->vgpus, m->n_vgpus);
+	family(b, "vgpu_dm_last_success_timestamp_seconds", "gauge",
 	       "When a reconcile last ended with state success (Unix time; 0: never).");
-	put(&b, "vgpu_dm_last_success_timestamp_seconds %.3f\n", m->last_success);
-	return b.s;
+	fprintf(b, "vgpu_dm_last_success_timestamp_seconds %.3f\n", m->last_success);
+	fclose(b);
+	return text ? text : vdm_xstrdup("");
 }
 
 /* ---- probes ---- */
