@@ -267,15 +267,11 @@ int main(int argc, char **argv)
 
 	/* After the signal mask: the HTTP thread inherits it (a stop signal must
 	 * reach the signalfd, never kill the process from that thread). */
+	/* A port that cannot be bound is logged, not fatal: the agent's work
+	 * goes on, and the probes that fail say so to the kubelet. */
 	if (metrics_port >= 0 && metrics_start(&a, o->metrics_addr, (int)metrics_port, &err) < 0) {
-		fatal("%s", err);
+		vdm_err(a.ctx, "%s: running without /metrics and probes", err);
 		free(err);
-		close(a.sigfd);
-		kube_free(a.kube);
-		clients_free(&a);
-		vdm_ctx_free(a.ctx);
-		curl_global_cleanup();
-		return 1;
 	}
 	rc = agent_run(&a);
 	struct signalfd_siginfo si;

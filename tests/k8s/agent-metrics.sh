@@ -19,6 +19,24 @@ agent_stop
 grep -q "serving /metrics" "$AGENT_LOG" && fail "metrics served without a port" ||
 	pass "no port set: no HTTP endpoint"
 
+# A port already taken: logged, and the agent works on without the endpoint.
+coproc BUSY { python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(120)'; }
+read -r busy <&"${BUSY[0]}"
+: >"$AGENT_LOG"
+agent_start VGPU_DM_METRICS_PORT="$busy" VGPU_DM_METRICS_ADDRESS=127.0.0.1
+k8s_wait_until 20 grep -q "cannot serve /metrics on 127.0.0.1:$busy" "$AGENT_LOG" &&
+	pass "a taken port is logged" || fail "no error for the taken port $busy"
+grep -q "running without /metrics and probes" "$AGENT_LOG" && pass "...and the agent runs on" ||
+	fail "log: $(grep -i metrics "$AGENT_LOG")"
+k8s_label "$K8S_NODE" "$LABEL_CONFIG=T4-16Q"
+wait_state success
+expect_types "2 T4-16Q" "the agent applies without its endpoint"
+k8s_unlabel "$K8S_NODE" "$LABEL_CONFIG"
+agent_stop
+kill "$BUSY_PID" 2>/dev/null
+
 # A bad port: one clear line, exit 1.
 out=$(env NODE_NAME=x NAMESPACE=x CONFIG_FILE=x DEFAULT_VGPU_CONFIG=x KUBECONFIG="$K8S_KUBECONFIG" \
 	"$VGPU_K8S_DM" --metrics-port 70000 2>&1)
@@ -56,9 +74,9 @@ expect_eq "$(metric 'vgpu_dm_state{state="success"}') $(metric 'vgpu_dm_state{st
 	"state success"
 expect_eq "$(metric 'vgpu_dm_vgpus{type="T4-8Q"}')" 4 "4 x T4-8Q counted"
 expect_eq "$(metric 'vgpu_dm_selected_config_info{config="default"}')" 1 "selected config default"
-# The first run applied the default: this one found it applied, no apply.
-expect_eq "$(metric vgpu_dm_applies_total) $(metric vgpu_dm_apply_duration_seconds_count)" "0 0" \
-	"already applied: no apply counted"
+# The run before left T4-16Q; the label gone, this one applies the default.
+expect_eq "$(metric vgpu_dm_applies_total) $(metric vgpu_dm_apply_duration_seconds_count)" "1 1" \
+	"one apply counted and timed"
 last=$(metric vgpu_dm_last_success_timestamp_seconds)
 now=$(date +%s)
 awk -v l="$last" -v n="$now" 'BEGIN {exit !(l > n - 120 && l <= n + 1)}' &&
@@ -73,9 +91,9 @@ expect_event "^Normal Applied Node/$K8S_NODE vGPU config T4-4Q applied" "T4-4Q a
 wait_state success
 expect_eq "$(metric 'vgpu_dm_vgpus{type="T4-4Q"}') $(metric 'vgpu_dm_vgpus{type="T4-8Q"}')" "8 " \
 	"vGPUs by type follow the host: 8 x T4-4Q, no T4-8Q"
-expect_eq "$(metric vgpu_dm_applies_total)" 1 "one apply"
-expect_eq "$(metric vgpu_dm_apply_duration_seconds_count)" 1 "one apply timed"
-expect_eq "$(metric 'vgpu_dm_apply_duration_seconds_bucket{le="+Inf"}')" 1 "the +Inf bucket holds it"
+expect_eq "$(metric vgpu_dm_applies_total)" 2 "two applies"
+expect_eq "$(metric vgpu_dm_apply_duration_seconds_count)" 2 "two applies timed"
+expect_eq "$(metric 'vgpu_dm_apply_duration_seconds_bucket{le="+Inf"}')" 2 "the +Inf bucket holds them"
 sum=$(metric vgpu_dm_apply_duration_seconds_sum)
 awk -v s="$sum" 'BEGIN {exit !(s > 0 && s < 60)}' && pass "apply seconds summed ($sum)" ||
 	fail "apply seconds sum $sum"
@@ -102,7 +120,7 @@ wait_state success
 k8s_wait_until 10 eval '[ "$(metric "vgpu_dm_vgpus{type=\"T4-2Q\"}")" = 16 ]'
 expect_eq "$(metric 'vgpu_dm_vgpus{type="T4-2Q"}')" 16 "after the VM left: 16 x T4-2Q"
 expect_eq "$(metric 'vgpu_dm_state{state="success"}')" 1 "state success again"
-expect_eq "$(metric vgpu_dm_applies_total)" 2 "the refusal was no apply; the retry was"
+expect_eq "$(metric vgpu_dm_applies_total)" 3 "the refusal was no apply; the retry was"
 
 # Liveness while the event loop is busy: a reconcile waiting for operand pods
 # that never go is busy, not dead.
