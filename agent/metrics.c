@@ -260,10 +260,16 @@ int metrics_start(struct agent *a, const char *addr, int port, char **err)
 	m->busy_limit = 2 * a->o.pod_wait_s + 1800;
 	m->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	a->metrics = m;
-	if (m->efd >= 0)
+	for (int tries = 0; m->efd >= 0 && !m->d && tries < 2; tries++) {
 		m->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR, sa,
 					MHD_OPTION_CONNECTION_LIMIT, 16U, MHD_OPTION_CONNECTION_TIMEOUT, 10U,
 					MHD_OPTION_END);
+		if (m->d || !(flags & MHD_USE_DUAL_STACK))
+			break;
+		/* No IPv6 in this kernel (ipv6.disable=1): every IPv4 address. */
+		flags &= ~(unsigned)MHD_USE_DUAL_STACK;
+		sa = (struct sockaddr *)&sa4;
+	}
 	if (!m->d) {
 		*err = vdm_strdupf("cannot serve /metrics on %s%s%s:%d: %s", addr && strchr(addr, ':') ? "[" : "",
 				   addr && *addr ? addr : "*", addr && strchr(addr, ':') ? "]" : "", port,
