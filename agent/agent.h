@@ -125,6 +125,13 @@ int agent_run(struct agent *a);
 /* Take the node object seen by LIST or WATCH. */
 void agent_node_seen(struct agent *a, struct json_object *node);
 
+/* Where `chroot ... systemctl|reboot` goes: HOST_ROOT_MOUNT as given (upstream
+ * chroots there whatever it is), else the host root the library found. */
+static inline const char *agent_host_root(const struct agent *a)
+{
+	return a->o.host_root && *a->o.host_root ? a->o.host_root : vdm_ctx_host_root(a->ctx);
+}
+
 /* clients.c: GPU_CLIENTS_FILE. Parse it (at start); stop the active
  * services (WITH_SHUTDOWN_HOST_GPU_CLIENTS) and start again those stopped. */
 int clients_validate(struct agent *a, char **err);

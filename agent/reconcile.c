@@ -139,7 +139,7 @@ static bool reboot(struct agent *a, const char *label, const char *why)
 	metrics_state(a, "rebooting", label);
 	event_post(a, true, "Rebooting", "vGPU config %s: %s; rebooting the node to complete the MIG "
 		   "mode change", label, why ? why : "apply failed");
-	vdm_info(a->ctx, "rebooting the node (chroot %s reboot)", vdm_ctx_host_root(a->ctx));
+	vdm_info(a->ctx, "rebooting the node (chroot %s reboot)", agent_host_root(a));
 	if (host_reboot(a, &err) < 0) {
 		vdm_err(a->ctx, "cannot reboot: %s", err);
 		free(err);

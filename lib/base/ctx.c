@@ -149,25 +149,31 @@ int vdm_ctx_open(struct vdm_ctx **out, const struct vdm_roots *r, char **err)
 		*err = vdm_xstrdup("--sysfs-root is empty: give a directory (/ for the host itself)");
 		return -EINVAL;
 	}
-	const char *host = given(r->host_root, "HOST_ROOT_MOUNT"), *how;
+	const char *host = given(r->host_root, "HOST_ROOT_MOUNT"), *how = NULL;
 	if (host) {
 		const char *env = getenv("HOST_ROOT_MOUNT");
-		how = r->host_root && !(env && !strcmp(env, r->host_root)) ? "--host-root-mount"
-									     : "HOST_ROOT_MOUNT";
-		if (!*host || !is_dir(host)) {
-			*err = vdm_strdupf("%s %s: not a directory (it names where the host's / is mounted)",
-					   how, host);
-			return -ENOTDIR;
+		bool from_env = !r->host_root || (env && !strcmp(env, r->host_root));
+		if (*host && is_dir(host)) {
+			how = from_env ? "HOST_ROOT_MOUNT" : "--host-root-mount";
+		} else {
+			/* Upstream takes any value (it only chroots there): not a
+			 * directory, it holds no host path; said in the start-up line. */
+			how = from_env ? "HOST_ROOT_MOUNT is not a directory: ignored"
+				       : "--host-root-mount is not a directory: ignored";
+			host = NULL;
 		}
+	}
+	if (host) {
+		/* given */
 	} else if (r->sysfs_root) {
 		host = r->sysfs_root; /* a whole (simulated) host */
-		how = "--sysfs-root";
+		how = how ? how : "--sysfs-root";
 	} else if (mounted_dir(VDM_HOST_ROOT_MOUNT)) {
 		host = VDM_HOST_ROOT_MOUNT;
-		how = "default " VDM_HOST_ROOT_MOUNT ", a mount point";
+		how = how ? how : "default " VDM_HOST_ROOT_MOUNT ", a mount point";
 	} else {
 		host = "/";
-		how = "/";
+		how = how ? how : "/";
 	}
 	struct vdm_ctx *ctx = ctx_alloc(r->sysfs_root ? r->sysfs_root : "/", host, how);
 	const char *drv = given(r->driver_root, "DRIVER_ROOT_CTR_PATH");

@@ -49,8 +49,9 @@ struct vdm_roots {
 	const char *host_root;    /* --host-root-mount */
 	const char *driver_root;  /* --driver-root-ctr-path */
 };
-/* The host root: host_root, else $HOST_ROOT_MOUNT (either must be a
- * directory: else -ENOTDIR and *err), else sysfs_root when given (a whole
+/* The host root: host_root, else $HOST_ROOT_MOUNT (when it is a
+ * directory: upstream accepts any value, so another one is ignored, and
+ * vdm_ctx_host_root_source says so), else sysfs_root when given (a whole
  * simulated host), else /host when it is a mount point (a container's view
  * of the host), else "/". The driver root, where NVML and sriov-manage are
  * looked for first (nvml.h, exec.h): driver_root, else
