@@ -106,7 +106,7 @@ void vdm_capture_command(struct cap *c, const char *file, char *const argv[])
 		json_object_array_add(a, jstr(argv[i]));
 	json_object_object_add(o, "argv", a);
 	json_object_array_add(c->commands, o);
-	if (vdm_tool_find(argv[0], path, sizeof(path), NULL) < 0) {
+	if (vdm_tool_find(c->ctx, argv[0], path, sizeof(path), NULL) < 0) {
 		json_object_object_add(o, "outcome", jstr("not found"));
 		return;
 	}
