@@ -80,8 +80,8 @@ nr_status() { sed -n "s/^$1=//p" "$NR_STATE/status" 2>/dev/null; }
 nr_wait() {
 	k8s_wait_until "${3:-$K8S_TIMEOUT}" eval "[ \"\$(nr_status $1)\" = '$2' ]"
 }
-# nr_kill9: kill -9 the running container (the runner restarts it).
-nr_kill9() { kill -USR1 "$NR_PID"; }
+# nr_kill_container: kill -9 the running container (the runner restarts it).
+nr_kill_container() { kill -USR1 "$NR_PID"; }
 # nr_log CONTAINER: that container's output, every run.
 nr_log() { cat "$NR_STATE/logs/$1.log" 2>/dev/null; }
 # nr_agent_log: the main container's.
@@ -121,4 +121,105 @@ vm_hold() {
 	k8s_bg bash -c "exec 3<>'$ROOT/dev/vfio/$group'; exec -a qemu-system-x86_64 sleep 600"
 	VM_PID=$!
 	k8s_wait_until 10 test -d "$ROOT/proc/$VM_PID"
+}
+# nr_kill_pod: the pod dies at once (SIGKILL, no preStop) and a new one comes.
+nr_kill_pod() { kill -USR2 "$NR_PID"; }
+
+# ---- the checks both DaemonSets must pass (on a node with a T4 and an A100,
+# ConfigMap = examples/config-mixed.yaml)
+
+# check_default_and_change: the default layout at start, then a label change.
+check_default_and_change() {
+	nr_wait phase Running 60 && pass "pod $(nr_status pod) running" ||
+		fail "pod not running: $(cat "$NR_STATE/status" | tr '\n' ' ')"
+	wait_state success 60 "default"
+	expect_types "4 A100-10C,4 T4-4Q" "the default layout is applied"
+	expect_operands true
+	k8s_label "$K8S_NODE" "$LABEL_CONFIG=compute"
+	k8s_wait_until 60 eval '[ "$(vgpu_types | paste -sd, -)" = "8 A100-5C,4 T4-4Q" ]'
+	wait_state success 30 "label compute"
+	expect_types "8 A100-5C,4 T4-4Q" "label compute: the A100 changed, the T4 kept"
+	expect_operands true
+}
+
+# check_holder: a simulated VM holds a T4 vGPU; layout "none" must leave it. The
+# VM is visible only through the node's proc (the container's /host/proc), not
+# in the container's own /proc.
+check_holder() {
+	local u pid
+	u=$(vgpus | awk '$2 ~ /^nvidia-/ {print $1}' | while read -r x; do
+		grep -q T4 "$ROOT/sys/bus/mdev/devices/$x/mdev_type/name" && echo "$x"; done | head -n1)
+	vm_hold "$u" || { fail "the simulated VM did not start"; return; }
+	pid=$(nr_status pid)
+	if nsenter -t "$pid" -m -p -- test -d "/host/proc/$VM_PID" &&
+		! nsenter -t "$pid" -m -p -- test -d "/proc/$VM_PID"; then
+		pass "the VM (pid $VM_PID) is in the container's /host/proc, not in its /proc"
+	else
+		fail "the VM's visibility in the container is not as on a node (pid $VM_PID)"
+	fi
+	k8s_label "$K8S_NODE" "$LABEL_CONFIG=none"
+	wait_state failed 60 "label none with a vGPU in use"
+	[ -e "$ROOT/sys/bus/mdev/devices/$u" ] && pass "the held vGPU $u is still there" ||
+		fail "the held vGPU $u was removed"
+	expect_types "8 A100-5C,4 T4-4Q" "nothing changed on the host"
+	expect_operands true
+	nr_agent_log | tail -n 20 | has -Ei "in use|held|qemu" && pass "the agent names the holder" ||
+		fail "the agent's log does not say the vGPU is in use"
+	kill "$VM_PID"
+	wait "$VM_PID" 2>/dev/null
+	k8s_label "$K8S_NODE" "$LABEL_CONFIG=default"
+	wait_state success 60 "default again once the VM is gone"
+	expect_types "4 A100-10C,4 T4-4Q" "the default layout is back"
+}
+
+# check_kill9: kill -9 of the container mid-apply, at several moments; the
+# kubelet restarts it (no init container again) and it recovers from the
+# host's journal (the container's own /run is new at every start).
+check_kill9() {
+	local target=compute types="8 A100-5C,4 T4-4Q" d r
+	settled() { [ "$(state)" = success ] && [ "$(plugin) $(validator)" = "true true" ] &&
+		[ "$(vgpu_types | paste -sd, -)" = "$1" ]; }
+	for d in 0.5 1.5 2.5 3.5; do
+		r=$(nr_status restarts)
+		k8s_label "$K8S_NODE" "$LABEL_CONFIG=$target"
+		sleep "$d"
+		[ "$(state)" = pending ] && echo "# kill -9 after ${d}s: state pending"
+		nr_kill_container
+		nr_wait restarts $((r + 1)) 20 || fail "the container was not restarted"
+		if k8s_wait_until 90 settled "$types"; then
+			pass "kill -9 after ${d}s, restart: success, operands true, $target applied"
+		else
+			fail "kill -9 after ${d}s: state $(state), operands $(plugin)/$(validator), host $(vgpu_types | paste -sd, -)"
+		fi
+		[ ! -e "$ROOT/run/nvidia-vgpu-dm.journal" ] && pass "no journal left on the host" ||
+			fail "a journal left on the host"
+		if [ "$target" = default ]; then target=compute types="8 A100-5C,4 T4-4Q"; else
+			target=default types="4 A100-10C,4 T4-4Q"; fi
+	done
+	# A dead apply's journal on the host (the T4's vGPUs), two of them
+	# already gone: the restarted container restores the host from it first.
+	local t4 j="$ROOT/run/nvidia-vgpu-dm.journal"
+	t4=$(awk '$3 == "T4" {print $2}' "$ROOT/.vgpu-sim/info")
+	r=$(nr_status restarts)
+	touch "$NR_STATE/hold"
+	nr_kill_container
+	nr_wait pid 0 20
+	{
+		echo "nvidia-vgpu-dm journal v2"
+		echo "pid 999999"
+		echo "gpu $t4"
+		vgpus | awk -v g="$t4" '$3 == g {print "vgpu " g " " $1 " " $2 " " $3}'
+		echo end
+	} >"$j"
+	for u in $(vgpus | awk -v g="$t4" '$3 == g {print $1}' | head -2); do
+		echo 1 >"$ROOT/sys/bus/mdev/devices/$u/remove"
+	done
+	rm "$NR_STATE/hold"
+	nr_wait restarts $((r + 1)) 30 || fail "the container was not restarted"
+	k8s_wait_until 60 eval '[ ! -e "$j" ]'
+	wait_state success 60 "after a dead apply"
+	expect_types "$([ "$target" = default ] && echo "8 A100-5C,4 T4-4Q" || echo "4 A100-10C,4 T4-4Q")" \
+		"the host's journal was recovered: the layout is whole again"
+	nr_agent_log | has "journal was restored first" && pass "the dead apply was undone from the host's journal" ||
+		fail "no journal recovery in the agent's log"
 }

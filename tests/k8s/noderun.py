@@ -44,6 +44,8 @@ immediate). Init containers run once per pod, again only for a new pod.
 
 Control:
   SIGUSR1          kill -9 the running container (it is restarted)
+  SIGUSR2          the pod dies at once (as at a force delete, or when the node
+                   loses it): SIGKILL, no preStop, and a new pod (init again)
   kubectl delete pod ...   the pod goes: preStop exec hooks, SIGTERM, after
                    terminationGracePeriodSeconds SIGKILL; then a new pod
   node labels      the pod is deleted when the nodeSelector stops matching,
@@ -51,7 +53,9 @@ Control:
   SIGTERM/SIGINT   kill every container and exit
 State for tests in --state-dir: `status` (key=value lines: pod, uid, phase,
 container, pid, restarts, pods), logs/<container>.log (every run of a
-container appended, after a "=== ..." line), runner.log.
+container appended, after a "=== ..." line), runner.log. While a file `hold`
+exists there no container is started (a slow node: tests change the host
+between a kill and the restart).
 """
 import argparse
 import ctypes
@@ -398,6 +402,7 @@ class Runner:
         self.pods_made = 0
         self.stop = False
         self.kill_now = False
+        self.kill_pod = False
         self.last_poll = 0.0
 
     # -- status for tests
@@ -623,14 +628,17 @@ class Runner:
             p.waiting = "CrashLoopBackOff" if delay else "Restarting"
         self.api_status()
 
-    def terminate(self, why):
+    def terminate(self, why, grace=None):
         p = self.pod
         if p.terminating:
             return
         p.terminating = True
-        grace = p.spec.get("terminationGracePeriodSeconds", 30)
+        if grace is None:
+            grace = p.spec.get("terminationGracePeriodSeconds", 30)
         log("pod %s: %s; stopping (grace %ss)" % (p.name, why, grace))
-        if p.pid:
+        if p.pid and grace == 0:
+            os.kill(p.pid1, signal.SIGKILL)
+        elif p.pid:
             hook = ((p.current().get("lifecycle") or {}).get("preStop") or {}).get("exec")
             if hook and not p.in_init():
                 os.spawnvp(os.P_WAIT, "nsenter", ["nsenter", "-t", str(p.pid1), "-m", "-p", "--"]
@@ -686,6 +694,7 @@ class Runner:
 
     def run(self):
         signal.signal(signal.SIGUSR1, lambda *_: setattr(self, "kill_now", True))
+        signal.signal(signal.SIGUSR2, lambda *_: setattr(self, "kill_pod", True))
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stop", True))
         signal.signal(signal.SIGINT, lambda *_: setattr(self, "stop", True))
         signal.signal(signal.SIGCHLD, lambda *_: None)
@@ -697,6 +706,11 @@ class Runner:
                 if p and p.pid:
                     log("pod %s container %s: kill -9 (asked)" % (p.name, p.current()["name"]))
                     os.kill(p.pid1, signal.SIGKILL)
+            if self.kill_pod:
+                self.kill_pod = False
+                if p and not p.terminating:
+                    self.api.call("DELETE", "/api/v1/namespaces/%s/pods/%s" % (p.ns, p.name))
+                    self.terminate("killed with its node's view of it (asked)", 0)
             now = time.time()
             if now - self.last_poll >= self.a.poll:
                 self.last_poll = now
@@ -712,7 +726,8 @@ class Runner:
                     shutil.rmtree(p.dir, ignore_errors=True)
                     self.pod = None
                     self.last_poll = 0
-            elif p and not p.pid and now >= p.next_start:
+            elif p and not p.pid and now >= p.next_start and \
+                    not os.path.exists(os.path.join(self.state, "hold")):
                 if self.sync_volumes():
                     self.start()
                 else:
