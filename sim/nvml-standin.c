@@ -12,8 +12,13 @@
  *   .vgpu-sim/types           "id name" of every type of the host's models
  *   sys/module/nvidia/version the driver version
  *
- * Choices: without VGPU_SIM_ROOT (or without a simulator there) nvmlInit_v2
- * returns NVML_ERROR_DRIVER_NOT_LOADED, as NVML does without the driver.
+ * Without VGPU_SIM_ROOT, the simulator is the one whole vgpu-sim mount this
+ * process sees (/proc/self/mountinfo: type fuse.vgpu-sim, root /): in a pod
+ * whose host root (a vgpu-sim mount) is at /host, that is /host, as the real
+ * library finds the driver with no variable.
+ * Choices: without a simulator (none, or several mounts and no VGPU_SIM_ROOT)
+ * nvmlInit_v2 returns NVML_ERROR_DRIVER_NOT_LOADED, as NVML does without the
+ * driver.
  * nvmlVgpuTypeGetName returns the same full name sysfs shows
  * ("NVIDIA L40S-1B", "GRID T4-1Q").  nvmlDeviceGetSupportedVgpus lists the
  * types the simulated driver offers on the GPU (not the unoffered L40S
@@ -200,6 +205,49 @@ unsigned table_ids(const char *table, nvmlVgpuTypeId_t *ids, unsigned max)
 
 /* ---- initialisation ---------------------------------------------------------------- */
 
+/* The mount point of the one whole vgpu-sim mount in /proc/self/mountinfo
+ * (malloc'd), or NULL when there is none or more than one. */
+static char *find_sim_mount(void)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[4096], *found = NULL;
+	int n = 0;
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof(line), f)) {
+		char root[1024], mnt[1024], type[256];
+		const char *dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*s %*s %*s %1023s %1023s", root, mnt) != 2 ||
+		    sscanf(dash + 3, "%255s", type) != 1)
+			continue;
+		if (strcmp(type, "fuse.vgpu-sim") || strcmp(root, "/"))
+			continue;
+		n++;
+		free(found);
+		found = malloc(strlen(mnt) + 1);
+		if (!found)
+			break;
+		/* mountinfo escapes space, tab, newline and backslash as \ooo */
+		char *o = found;
+		for (const char *c = mnt; *c; c++) {
+			if (c[0] == '\\' && c[1] >= '0' && c[1] <= '3' && c[2] >= '0' && c[2] <= '7' &&
+			    c[3] >= '0' && c[3] <= '7') {
+				*o++ = (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0'));
+				c += 3;
+			} else {
+				*o++ = *c;
+			}
+		}
+		*o = 0;
+	}
+	fclose(f);
+	if (n != 1) {
+		free(found);
+		return NULL;
+	}
+	return found;
+}
+
 NVML_API nvmlReturn_t nvmlInit_v2(void)
 {
 	if (st.refcount) {
@@ -207,11 +255,15 @@ NVML_API nvmlReturn_t nvmlInit_v2(void)
 		return NVML_SUCCESS;
 	}
 	const char *root = getenv("VGPU_SIM_ROOT");
-	if (!root || !*root)
-		return NVML_ERROR_DRIVER_NOT_LOADED;
-	st.root = strdup(root);
-	if (!st.root)
-		return NVML_ERROR_MEMORY;
+	if (root && *root) {
+		st.root = strdup(root);
+		if (!st.root)
+			return NVML_ERROR_MEMORY;
+	} else {
+		st.root = find_sim_mount();
+		if (!st.root)
+			return NVML_ERROR_DRIVER_NOT_LOADED;
+	}
 	nvmlReturn_t r = load_devices();
 	if (r != NVML_SUCCESS) {
 		unload();
