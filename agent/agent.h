@@ -11,6 +11,7 @@
  *   reconcile.c one reconcile: parse, assert, pause, apply, restore, state, Event
  *   events.c    events.k8s.io/v1 Events about the Node
  *   clients.c   GPU_CLIENTS_FILE: host systemd services to stop around a MIG change
+ *   metrics.c   /metrics, /healthz, /readyz (libmicrohttpd), off unless a port is set
  *   kube.c, kubeconfig.c  the API client
  * Reference: ../shared/reference/kubernetes-agent.md (§1 upstream behaviour).
  */
@@ -53,6 +54,8 @@ struct agent_opts {
 	double retry_base_s;       /* first retry delay; doubles up to 30x */
 	double pod_wait_s;         /* per operand */
 	double watch_timeout_s;    /* timeoutSeconds of a watch; 0 = random 300-600 */
+	const char *metrics_port;  /* /metrics and probes: unset or empty = off */
+	const char *metrics_addr;  /* their listen address; unset = every address */
 };
 
 struct client {
@@ -64,6 +67,7 @@ struct agent {
 	struct agent_opts o;
 	struct vdm_ctx *ctx;
 	struct kube *kube;
+	struct metrics *metrics;   /* metrics.h; NULL when off */
 	int sigfd;                 /* SIGTERM, SIGINT, SIGHUP, SIGQUIT */
 	bool stop;                 /* a stop signal was seen */
 	char *node_uid;

@@ -2,9 +2,11 @@
 /* The agent's calls into libvgpudm (lib/run: assert, dry run, apply), in-process. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent_apply.h"
 #include "apply/apply.h"
+#include "metrics.h"
 
 bool agent_journal_pending(struct agent *a)
 {
@@ -60,7 +62,11 @@ void agent_apply(struct agent *a, const struct vdm_spec *spec, const struct vdm_
 	 * no critical-section hook is needed: the apply finishes or rolls back. */
 	struct vdm_run_opts o = {.force = a->o.force, .lock_timeout_ms = -1};
 	struct vdm_run_result rr = {0};
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	enum vdm_run_status st = vdm_run_apply(a->ctx, spec, cfg, &o, &rr);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_apply(a, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	r->ok = st == VDM_RUN_OK;
 	r->reason = reason_of(st);
 	r->msg = rr.message ? vdm_xstrdup(rr.message) : NULL;

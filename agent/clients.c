@@ -116,12 +116,12 @@ void clients_free(struct agent *a)
 static int systemctl(struct agent *a, const char *verb, const char *name, char **err)
 {
 	char path[4096];
-	int rc = vdm_tool_find("chroot", path, sizeof(path), NULL);
+	int rc = vdm_tool_find(a->ctx, "chroot", path, sizeof(path), NULL);
 	if (rc < 0) {
 		*err = vdm_strdupf("cannot find chroot (%s) to run systemctl on the host", path);
 		return -1;
 	}
-	char *const argv[] = {"chroot", (char *)a->o.host_root, "systemctl", (char *)verb,
+	char *const argv[] = {"chroot", (char *)vdm_ctx_host_root(a->ctx), "systemctl", (char *)verb,
 			      (char *)name, NULL};
 	struct vdm_exec_opts o = {.timeout_ms = SYSTEMCTL_TIMEOUT_MS, .out = VDM_EXEC_DISCARD,
 				  .err = VDM_EXEC_CAPTURE};
@@ -129,7 +129,7 @@ static int systemctl(struct agent *a, const char *verb, const char *name, char *
 	rc = vdm_exec(path, argv, &o, &r, err);
 	if (rc == 0 && r.exit_code != 0 && strcmp(verb, "is-active")) {
 		char *how = vdm_exec_outcome(&r), *line = vdm_exec_last_line(&r);
-		*err = vdm_strdupf("chroot %s systemctl %s %s: %s%s%s", a->o.host_root, verb, name, how,
+		*err = vdm_strdupf("chroot %s systemctl %s %s: %s%s%s", vdm_ctx_host_root(a->ctx), verb, name, how,
 				   line ? ": " : "", line ? line : "");
 		free(how);
 		free(line);
@@ -182,19 +182,19 @@ void clients_start(struct agent *a)
 int host_reboot(struct agent *a, char **err)
 {
 	char path[4096];
-	int rc = vdm_tool_find("chroot", path, sizeof(path), NULL);
+	int rc = vdm_tool_find(a->ctx, "chroot", path, sizeof(path), NULL);
 	if (rc < 0) {
 		*err = vdm_strdupf("cannot find chroot (%s) to reboot the host", path);
 		return -1;
 	}
-	char *const argv[] = {"chroot", (char *)a->o.host_root, "reboot", NULL};
+	char *const argv[] = {"chroot", (char *)vdm_ctx_host_root(a->ctx), "reboot", NULL};
 	struct vdm_exec_opts o = {.timeout_ms = SYSTEMCTL_TIMEOUT_MS, .out = VDM_EXEC_DISCARD,
 				  .err = VDM_EXEC_CAPTURE};
 	struct vdm_exec_result r;
 	rc = vdm_exec(path, argv, &o, &r, err);
 	if (rc == 0 && r.exit_code != 0) {
 		char *how = vdm_exec_outcome(&r), *line = vdm_exec_last_line(&r);
-		*err = vdm_strdupf("chroot %s reboot: %s%s%s", a->o.host_root, how, line ? ": " : "",
+		*err = vdm_strdupf("chroot %s reboot: %s%s%s", vdm_ctx_host_root(a->ctx), how, line ? ": " : "",
 				   line ? line : "");
 		free(how);
 		free(line);

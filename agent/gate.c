@@ -47,14 +47,11 @@ struct gate {
 	pthread_t thread;
 };
 
-/* The host's /run/nvidia/validations: under HOST_ROOT_MOUNT when that is a
- * directory (in a pod), else under the root every host path is read from. */
+/* The host's /run/nvidia/validations, under the host root (HOST_ROOT_MOUNT,
+ * /host in a pod, / on the host itself; base/ctx.h). */
 static char *gate_dir(struct agent *a)
 {
-	struct stat st;
-	const char *root = a->o.host_root;
-	if (!root || !*root || stat(root, &st) < 0 || !S_ISDIR(st.st_mode))
-		root = vdm_ctx_root(a->ctx);
+	const char *root = vdm_ctx_host_root(a->ctx);
 	return vdm_strdupf("%s/run/nvidia/validations", strcmp(root, "/") ? root : "");
 }
 

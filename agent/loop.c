@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "metrics.h"
 
 enum wstate { W_LIST, W_WATCH, W_WATCHING, W_WAIT_LIST, W_WAIT_WATCH };
 
@@ -322,14 +323,19 @@ int agent_run(struct agent *a)
 		return -1;
 	}
 	while (!a->stop) {
-		if (l.ws == W_LIST)
+		if (l.ws == W_LIST) {
+			metrics_busy(a, true);
 			do_list(&l);
+			metrics_busy(a, false);
+		}
 		if (l.ws == W_WATCH)
 			start_watch(&l);
 		if (a->synced && a->dirty) {
 			drain(&l); /* the newest label value wins */
 			bool was_armed = a->retry_armed;
+			metrics_busy(a, true);
 			reconcile(a);
+			metrics_busy(a, false);
 			if (a->retry_armed)
 				arm(l.tfd_retry, retry_delay_ms(a));
 			else if (was_armed)
@@ -339,13 +345,17 @@ int agent_run(struct agent *a)
 			break;
 		if (l.ws == W_LIST || l.ws == W_WATCH)
 			continue;
+		metrics_watching(a, l.ws == W_WATCHING);
 		struct curl_waitfd fds[] = {
 			{.fd = a->sigfd, .events = CURL_WAIT_POLLIN},
 			{.fd = l.ifd, .events = CURL_WAIT_POLLIN},
 			{.fd = l.tfd_retry, .events = CURL_WAIT_POLLIN},
 			{.fd = l.tfd_conn, .events = CURL_WAIT_POLLIN},
+			{.fd = metrics_ping_fd(a), .events = CURL_WAIT_POLLIN},
 		};
-		curl_multi_poll(l.multi, fds, 4, INT_MAX, NULL);
+		curl_multi_poll(l.multi, fds, fds[4].fd >= 0 ? 5 : 4, INT_MAX, NULL);
+		if (fds[4].fd >= 0 && fds[4].revents)
+			metrics_pong(a);
 		handle_curl(&l);
 		if (fds[0].revents)
 			break;

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "apply/apply.h"
+#include "metrics.h"
 
 enum kind { STR, BOOL, SECS };
 
@@ -155,10 +157,8 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct agent a = {.sigfd = -1};
 	struct agent_opts *o = &a.o;
-	o->host_root = "/host";
 	o->mig_state_file = "/etc/systemd/system/nvidia-mig-manager.service.d/override.conf";
 	o->kubelet_service = "kubelet.service";
-	o->driver_root = "/driver-root";
 	o->sa_dir = KUBE_SA_DIR;
 	o->retry_base_s = 10;
 	o->pod_wait_s = 120;
@@ -168,20 +168,22 @@ int main(int argc, char **argv)
 		{"namespace", "ns", "NAMESPACE", STR, &o->namespace, "the namespace the GPU Operator operands run in"},
 		{"config-file", "f", "CONFIG_FILE", STR, &o->config_file, "the path to the vGPU configuration file"},
 		{"default-vgpu-config", "d", "DEFAULT_VGPU_CONFIG", STR, &o->default_config, "the default vGPU config to use if no label is set"},
-		{"host-root-mount", "m", "HOST_ROOT_MOUNT", STR, &o->host_root, "container path where the host root is mounted (default /host)"},
+		{"host-root-mount", "m", "HOST_ROOT_MOUNT", STR, &o->host_root, "container path where the host root is mounted (default /host when it is a mount point, else /)"},
 		{"host-mig-manager-state-file", "o", "HOST_MIG_MANAGER_STATE_FILE", STR, &o->mig_state_file, "host path of the mig-manager systemd drop-in holding its selected config"},
 		{"host-kubelet-systemd-service", "k", "HOST_KUBELET_SYSTEMD_SERVICE", STR, &o->kubelet_service, "name of the host's kubelet systemd service (default kubelet.service)"},
-		{"driver-root-ctr-path", "a", "DRIVER_ROOT_CTR_PATH", STR, &o->driver_root, "container path of the driver root (default /driver-root)"},
+		{"driver-root-ctr-path", "a", "DRIVER_ROOT_CTR_PATH", STR, &o->driver_root, "container path of the driver root, searched first for NVML and sriov-manage (default /driver-root)"},
 		{"gpu-clients-file", "g", "GPU_CLIENTS_FILE", STR, &o->gpu_clients_file, "YAML file listing the host systemd services that use the GPUs"},
 		{"with-reboot", "r", "WITH_REBOOT", BOOL, &o->with_reboot, "reboot the node if a GPU mode change needs it"},
 		{"with-shutdown-host-gpu-clients", "w", "WITH_SHUTDOWN_HOST_GPU_CLIENTS", BOOL, &o->with_shutdown_clients, "stop the host GPU clients while GPU modes change"},
-		{"sysfs-root", NULL, "VGPU_DM_SYSFS_ROOT", STR, &o->sysfs_root, "find the host's /sys under this directory"},
+		{"sysfs-root", NULL, "VGPU_DM_SYSFS_ROOT", STR, &o->sysfs_root, "find the host's /sys (and, without --host-root-mount, every host path) under this directory"},
 		{"debug", NULL, "VGPU_DM_DEBUG", BOOL, &o->debug, "debug-level logging"},
 		{"force", NULL, "VGPU_DM_FORCE", BOOL, &o->force, "remove vGPUs even when a process (a VM) holds them"},
 		{"retry-backoff", NULL, "VGPU_DM_RETRY_BACKOFF", SECS, &o->retry_base_s, "first retry delay after a failure, doubling up to 30x (default 10)"},
 		{"pod-wait-timeout", NULL, "VGPU_DM_POD_WAIT_TIMEOUT", SECS, &o->pod_wait_s, "how long to wait for each operand's pods to go (default 120)"},
 		{"watch-timeout", NULL, "VGPU_DM_WATCH_TIMEOUT", SECS, &o->watch_timeout_s, "timeoutSeconds of each node watch (default: random 300-600)"},
 		{"service-account-dir", NULL, "VGPU_DM_SERVICE_ACCOUNT_DIR", STR, &o->sa_dir, "in-cluster credentials directory (default " KUBE_SA_DIR ")"},
+		{"metrics-port", NULL, "VGPU_DM_METRICS_PORT", STR, &o->metrics_port, "serve /metrics, /healthz and /readyz on this TCP port (0: any free one; default: off)"},
+		{"metrics-address", NULL, "VGPU_DM_METRICS_ADDRESS", STR, &o->metrics_addr, "listen address of --metrics-port (default: every address)"},
 		{NULL, NULL, NULL, STR, NULL, NULL},
 	};
 	int rc = parse(argc, argv, flags);
@@ -208,13 +210,24 @@ int main(int argc, char **argv)
 		fatal("--retry-backoff and --pod-wait-timeout must be more than 0 seconds");
 		return 1;
 	}
+	long metrics_port = -1;
+	if (o->metrics_port && *o->metrics_port) {
+		char *end;
+		metrics_port = strtol(o->metrics_port, &end, 10);
+		if (*end || end == o->metrics_port || metrics_port < 0 || metrics_port > 65535) {
+			fatal("invalid --metrics-port \"%s\": a TCP port from 0 to 65535", o->metrics_port);
+			return 1;
+		}
+	}
 
-	if (vdm_ctx_new(&a.ctx, o->sysfs_root) < 0) {
-		fatal("--sysfs-root is empty: give a directory (/ for the host itself)");
+	char *err = NULL;
+	struct vdm_roots roots = {o->sysfs_root, o->host_root, o->driver_root};
+	if (vdm_ctx_open(&a.ctx, &roots, &err) < 0) {
+		fatal("%s", err);
+		free(err);
 		return 1;
 	}
 	vdm_ctx_set_log(a.ctx, o->debug ? VDM_LOG_DEBUG : VDM_LOG_INFO, log_cb, NULL);
-	char *err = NULL;
 	if (clients_validate(&a, &err) < 0) {
 		fatal("%s", err);
 		free(err);
@@ -234,8 +247,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	vdm_info(a.ctx, "Starting nvidia-k8s-vgpu-dm %s: node %s, API server %s (%s), config %s, default "
-		 "%s, sysfs root %s", VGPUDM_VERSION, o->node_name, kc.server, kc.source, o->config_file,
-		 o->default_config, vdm_ctx_root(a.ctx));
+		 "%s", VGPUDM_VERSION, o->node_name, kc.server, kc.source, o->config_file, o->default_config);
+	char *where = vdm_run_describe(a.ctx);
+	vdm_info(a.ctx, "host: %s", where);
+	free(where);
 	a.kube = kube_new(&kc);
 
 	/* Stop signals are read from a signalfd: an apply is never cut short. */
@@ -250,6 +265,18 @@ int main(int argc, char **argv)
 	a.sigfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
 	srandom((unsigned)(t0.tv_nsec ^ getpid()));
 
+	/* After the signal mask: the HTTP thread inherits it (a stop signal must
+	 * reach the signalfd, never kill the process from that thread). */
+	if (metrics_port >= 0 && metrics_start(&a, o->metrics_addr, (int)metrics_port, &err) < 0) {
+		fatal("%s", err);
+		free(err);
+		close(a.sigfd);
+		kube_free(a.kube);
+		clients_free(&a);
+		vdm_ctx_free(a.ctx);
+		curl_global_cleanup();
+		return 1;
+	}
 	rc = agent_run(&a);
 	struct signalfd_siginfo si;
 	if (read(a.sigfd, &si, sizeof(si)) == sizeof(si))
@@ -262,6 +289,7 @@ int main(int argc, char **argv)
 	if (a.host_clients_stopped)
 		clients_start(&a);
 	clients_free(&a);
+	metrics_stop(&a);
 	close(a.sigfd);
 	kube_free(a.kube);
 	free(a.label);

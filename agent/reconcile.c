@@ -22,6 +22,7 @@
 
 #include "agent.h"
 #include "agent_apply.h"
+#include "metrics.h"
 #include "spec/spec.h"
 
 long retry_delay_ms(const struct agent *a)
@@ -100,6 +101,10 @@ static void finish(struct agent *a, bool ok, char *key, bool warning, const char
 		free(err);
 	}
 	event_post(a, warning, reason, "%s", note);
+	if (written)
+		metrics_state(a, ok ? "success" : "failed", selected(a));
+	metrics_outcome(a, ok && written, !ok ? reason : "StateNotWritten");
+	metrics_host(a);
 	free(a->last_key);
 	a->last_key = key;
 	a->last_ok = ok && written;
@@ -131,9 +136,10 @@ static bool reboot(struct agent *a, const char *label, const char *why)
 		free(err);
 		return false;
 	}
+	metrics_state(a, "rebooting", label);
 	event_post(a, true, "Rebooting", "vGPU config %s: %s; rebooting the node to complete the MIG "
 		   "mode change", label, why ? why : "apply failed");
-	vdm_info(a->ctx, "rebooting the node (chroot %s reboot)", a->o.host_root);
+	vdm_info(a->ctx, "rebooting the node (chroot %s reboot)", vdm_ctx_host_root(a->ctx));
 	if (host_reboot(a, &err) < 0) {
 		vdm_err(a->ctx, "cannot reboot: %s", err);
 		free(err);
@@ -210,6 +216,7 @@ void reconcile(struct agent *a)
 		vdm_spec_free(spec);
 		return;
 	}
+	metrics_state(a, "pending", label);
 	rc = node_wait_operands(a, &err);
 	if (rc < 0) {
 		char *note = rc == -EINTR ? vdm_strdupf("stopped before applying vGPU config %s; the "

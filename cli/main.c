@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apply/apply.h"
 #include "cli.h"
 
 static const struct command commands[] = {
@@ -157,13 +158,21 @@ int main(int argc, char **argv)
 	if (!cmd) {
 		return unknown_command(&c, name);
 	}
-	if (root && !*root) {
-		cli_fatal(&c, "--sysfs-root is empty: give a directory (/ for "
-			  "the host itself)");
+	/* In a pod with the host's / at /host (or $HOST_ROOT_MOUNT) and a
+	 * driver root, the same roots as the agent: one lock, one journal. */
+	struct vdm_roots roots = {.sysfs_root = root};
+	char *err = NULL;
+	if (vdm_ctx_open(&c.ctx, &roots, &err) < 0) {
+		cli_fatal(&c, "%s", err);
+		free(err);
 		return EXIT_FAIL;
 	}
-	vdm_ctx_new(&c.ctx, root);
 	vdm_ctx_set_log(c.ctx, c.debug ? VDM_LOG_DEBUG : VDM_LOG_INFO, cli_log, &c);
+	if (c.debug) {
+		char *where = vdm_run_describe(c.ctx);
+		vdm_dbg(c.ctx, "host: %s", where);
+		free(where);
+	}
 	int rc = cmd->fn(&c, argc - i, argv + i);
 	vdm_ctx_free(c.ctx);
 	return rc;

@@ -50,6 +50,21 @@ char *vdm_root_problem(struct vdm_ctx *ctx)
 	return NULL;
 }
 
+char *vdm_run_describe(struct vdm_ctx *ctx)
+{
+	char lock[VDM_PATH_MAX], journal[VDM_PATH_MAX], nvml[4096], sriov[4096];
+	const char *nvml_how, *sriov_how;
+	vdm_path(ctx, lock, sizeof(lock), VDM_LOCK_FILE);
+	vdm_path(ctx, journal, sizeof(journal), VDM_JOURNAL_FILE);
+	vdm_nvml_find(ctx, nvml, sizeof(nvml), &nvml_how);
+	int rc = vdm_tool_find(ctx, "sriov-manage", sriov, sizeof(sriov), &sriov_how);
+	const char *drv = vdm_ctx_driver_root(ctx);
+	return vdm_strdupf("sysfs root %s, host root %s (%s), lock %s, journal %s, driver root %s, NVML %s "
+			   "(%s), sriov-manage %s (%s%s)", vdm_ctx_root(ctx), vdm_ctx_host_root(ctx),
+			   vdm_ctx_host_root_source(ctx), lock, journal, drv ? drv : "none", nvml, nvml_how,
+			   sriov, sriov_how, rc == -ENOENT ? ", not found" : rc < 0 ? ", not executable" : "");
+}
+
 static void note_in_use(struct vdm_run_result *r, const struct vdm_host *h)
 {
 	const struct vdm_vgpu *v = h->refused_in_use;

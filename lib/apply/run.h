@@ -84,4 +84,12 @@ void vdm_run_result_free(struct vdm_run_result *r);
  * no sys/bus/pci/devices. Every command checks this first. */
 char *vdm_root_problem(struct vdm_ctx *ctx);
 
+/* Where this run finds the host, one malloc'd line for a start-up log:
+ * "sysfs root /, host root /host (default /host, a mount point), lock
+ * /host/run/nvidia-vgpu-dm.lock, journal /host/run/nvidia-vgpu-dm.journal,
+ * driver root /driver-root, NVML /driver-root/usr/lib64/libnvidia-ml.so.1
+ * (under the driver root), sriov-manage /usr/lib/nvidia/sriov-manage
+ * (default, not found)". */
+char *vdm_run_describe(struct vdm_ctx *ctx);
+
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ctx.h"
+#include "rootfs.h"
 
 extern char **environ;
 
@@ -97,7 +98,31 @@ static int explicit(const char *value, char *path, size_t len)
 	return rc < 0 ? rc : executable(path);
 }
 
-int vdm_tool_find(const char *name, char *path, size_t len, const char **how)
+/* The usual absolute path p: under the driver root, then the host root,
+ * then p itself. */
+static int usual(struct vdm_ctx *ctx, const char *p, char *path, size_t len, const char **how)
+{
+	const char *host = ctx ? vdm_ctx_host_root(ctx) : "/";
+	const char *roots[] = {ctx ? vdm_ctx_driver_root(ctx) : NULL, strcmp(host, "/") ? host : NULL};
+	static const char *const hows[] = {"default, under the driver root", "default, under the host root"};
+	for (size_t r = 0; r < 2; r++) {
+		char real[PATH_MAX];
+		if (!roots[r])
+			continue;
+		int fd = vdm_open_under(roots[r], p, O_PATH, real, sizeof(real));
+		if (fd < 0)
+			continue;
+		close(fd);
+		if (executable(real) == 0) {
+			*how = hows[r];
+			return copy(path, len, real);
+		}
+	}
+	*how = "default";
+	return explicit(p, path, len);
+}
+
+int vdm_tool_find(struct vdm_ctx *ctx, const char *name, char *path, size_t len, const char **how)
 {
 	static char env_how[80];
 	const char *dummy;
@@ -124,10 +149,8 @@ int vdm_tool_find(const char *name, char *path, size_t len, const char **how)
 		return explicit(cand, path, len);
 	}
 	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-		if (!strcmp(defaults[i].name, name)) {
-			*how = "default";
-			return explicit(defaults[i].path, path, len);
-		}
+		if (!strcmp(defaults[i].name, name))
+			return usual(ctx, defaults[i].path, path, len, how);
 	*how = "PATH";
 	return search_path(name, path, len);
 }

@@ -13,11 +13,13 @@
  *      there (a tool missing from that directory is missing: tests use this to
  *      give a run exactly the tools they mean it to have).
  *   3. The tool's usual absolute path, for the tools that have one
- *      (sriov-manage: /usr/lib/nvidia/sriov-manage).
+ *      (sriov-manage: /usr/lib/nvidia/sriov-manage): under the context's
+ *      driver root (ctx.h: a container's /driver-root), then under its host
+ *      root when that is not "/" (a container's /host), then as it is.
  *   4. NAME searched in $PATH (default PATH when unset:
  *      /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin).
  * Empty variables count as unset. Programs are not looked up under the
- * --sysfs-root: they are the machine's own.
+ * --sysfs-root: they are the machine's own (or the driver's, step 3).
  *
  * Running: posix_spawn with an empty signal mask and every signal at its
  * default disposition in the child, whatever the caller blocks or ignores (an
@@ -33,16 +35,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ctx.h"
+
 #define VDM_SRIOV_MANAGE_PATH "/usr/lib/nvidia/sriov-manage"
 
 /* Find tool name as the header comment says. On success returns 0 with the
  * program's path in path (NUL-terminated, at most len bytes) and, if how is
  * not NULL, *how set to a static string saying where it came from: the
- * variable's name ("VGPU_DM_NVIDIA_SMI", "VGPU_DM_TOOLS_DIR"), "default" or
- * "PATH". Returns -ENOENT when it is not there (path then holds what was
+ * variable's name ("VGPU_DM_NVIDIA_SMI", "VGPU_DM_TOOLS_DIR"), "default",
+ * "default, under the driver root", "default, under the host root" or
+ * "PATH". ctx may be NULL (no driver or host root). Returns -ENOENT when it is not there (path then holds what was
  * tried: the explicit path, or the bare name after a $PATH search), -EACCES
  * when it is there but not executable, -EINVAL for a bad name, -ENAMETOOLONG. */
-int vdm_tool_find(const char *name, char *path, size_t len, const char **how);
+int vdm_tool_find(struct vdm_ctx *ctx, const char *name, char *path, size_t len, const char **how);
 
 /* The variable vdm_tool_find reads first for name ("sriov-manage" ->
  * "VGPU_DM_SRIOV_MANAGE"), in buf of len bytes; returns buf. */

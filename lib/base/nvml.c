@@ -3,9 +3,15 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rootfs.h"
 
 /* NVML's C interface, declared here from its documented signatures. */
 typedef int nvmlReturn_t;
@@ -117,14 +123,56 @@ static int to_errno(nvmlReturn_t r)
 	}
 }
 
+/* Where upstream looks under a driver root (vgpu-device-manager find.go). */
+static const char *const lib_dirs[] = {
+	"", "usr/lib64", "usr/lib/x86_64-linux-gnu", "usr/lib/aarch64-linux-gnu",
+	"lib64", "lib/x86_64-linux-gnu", "lib/aarch64-linux-gnu",
+};
+
+int vdm_nvml_find(struct vdm_ctx *ctx, char *path, size_t len, const char **how)
+{
+	const char *v = getenv("VGPU_DM_NVML_LIBRARY");
+	if (v && *v) {
+		*how = "VGPU_DM_NVML_LIBRARY";
+		snprintf(path, len, "%s", v);
+		return 0;
+	}
+	const char *host = vdm_ctx_host_root(ctx);
+	const char *roots[] = {vdm_ctx_driver_root(ctx), strcmp(host, "/") ? host : NULL};
+	static const char *const hows[] = {"under the driver root", "under the host root"};
+	for (size_t r = 0; r < 2; r++) {
+		if (!roots[r])
+			continue;
+		for (size_t d = 0; d < sizeof(lib_dirs) / sizeof(lib_dirs[0]); d++) {
+			char rel[64];
+			struct stat st;
+			snprintf(rel, sizeof(rel), "%s/" VDM_NVML_SONAME, lib_dirs[d]);
+			int fd = vdm_open_under(roots[r], rel, O_RDONLY, path, len);
+			if (fd < 0)
+				continue;
+			bool reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+			close(fd);
+			if (reg) {
+				*how = hows[r];
+				return 0;
+			}
+		}
+	}
+	*how = "the dynamic linker's search";
+	snprintf(path, len, "%s", VDM_NVML_SONAME);
+	return 1;
+}
+
 struct vdm_nvml *vdm_nvml_open(struct vdm_ctx *ctx)
 {
-	const char *path = getenv("VGPU_DM_NVML_LIBRARY");
-	if (!path || !*path)
-		path = "libnvidia-ml.so.1";
+	char path[4096];
+	const char *how;
+	int found = vdm_nvml_find(ctx, path, sizeof(path), &how);
 	void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!lib) {
-		vdm_dbg(ctx, "NVML not available: %s", dlerror());
+		/* Absent is common (mdev hosts need no NVML); there but unloadable is not. */
+		vdm_log(ctx, found == 0 ? VDM_LOG_WARN : VDM_LOG_DEBUG, "NVML not available (%s, %s): %s",
+			path, how, dlerror());
 		return NULL;
 	}
 	struct vdm_nvml *n = vdm_xcalloc(1, sizeof(*n));
@@ -162,12 +210,13 @@ struct vdm_nvml *vdm_nvml_open(struct vdm_ctx *ctx)
 #undef SYM
 	nvmlReturn_t r = n->init ? n->init() : -1;
 	if (r != NVML_SUCCESS) {
-		vdm_dbg(ctx, "NVML %s: cannot initialise: %s", path, n->init ? nverr(n, r) : "no nvmlInit_v2");
+		vdm_log(ctx, found == 0 ? VDM_LOG_WARN : VDM_LOG_DEBUG, "NVML %s (%s): cannot initialise: %s",
+			path, how, n->init ? nverr(n, r) : "no nvmlInit_v2");
 		dlclose(lib);
 		free(n);
 		return NULL;
 	}
-	vdm_dbg(ctx, "NVML loaded from %s", path);
+	vdm_dbg(ctx, "NVML loaded from %s (%s)", path, how);
 	return n;
 }
 

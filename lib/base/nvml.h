@@ -14,7 +14,21 @@
 
 struct vdm_nvml;
 
-/* Load and initialise NVML; NULL when it is not available (logged at debug). */
+#define VDM_NVML_SONAME "libnvidia-ml.so.1"
+
+/* Where NVML is, first match wins: $VGPU_DM_NVML_LIBRARY; libnvidia-ml.so.1
+ * under the driver root (ctx.h), then under the host root when that is not
+ * "/", each in /, /usr/lib64, /usr/lib/{x86_64,aarch64}-linux-gnu, /lib64,
+ * /lib/{x86_64,aarch64}-linux-gnu (upstream's list, vgpu-device-manager
+ * find.go), symlinks resolved inside that root; else the bare soname for the
+ * dynamic linker's search. path gets the file (len bytes), *how where it
+ * came from ("VGPU_DM_NVML_LIBRARY", "under the driver root", "under the
+ * host root", "the dynamic linker's search"). 0 found, 1 left to the
+ * dynamic linker. */
+int vdm_nvml_find(struct vdm_ctx *ctx, char *path, size_t len, const char **how);
+/* Load and initialise NVML (vdm_nvml_find); NULL when it is not available
+ * (logged at debug when it was not found, as a warning when a file that was
+ * found does not load or initialise). */
 struct vdm_nvml *vdm_nvml_open(struct vdm_ctx *ctx);
 void vdm_nvml_close(struct vdm_nvml *n);
 

@@ -23,7 +23,8 @@ struct entry {
 };
 
 struct vdm_rootfs {
-	int rootfd;
+	int rootfd;          /* the sysfs root: paths under sys/ */
+	int hostfd;          /* the host root: every other path (proc/, run/, var/, etc/...) */
 	bool no_openat2;     /* kernel < 5.6: resolve in user space */
 	struct entry *tab;   /* open addressing, cap a power of two */
 	size_t cap, n, max;
@@ -37,14 +38,19 @@ static uint64_t hash(const char *s, size_t n)
 	return h;
 }
 
-struct vdm_rootfs *vdm_rootfs_new(const char *root, int *err_out)
+struct vdm_rootfs *vdm_rootfs_new(const char *root, const char *host, int *err_out)
 {
 	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	*err_out = fd < 0 ? -errno : 0;
-	if (fd < 0)
+	int hfd = fd < 0 ? -1 : host ? open(host, O_PATH | O_DIRECTORY | O_CLOEXEC) : dup(fd);
+	*err_out = fd < 0 || hfd < 0 ? -errno : 0;
+	if (fd < 0 || hfd < 0) {
+		if (fd >= 0)
+			close(fd);
 		return NULL;
+	}
 	struct vdm_rootfs *fs = vdm_xcalloc(1, sizeof(*fs));
 	fs->rootfd = fd;
+	fs->hostfd = hfd;
 	/* Tests run the walk of kernels without openat2 on any kernel. */
 	const char *walk = getenv("VGPU_DM_ROOTFS_WALK");
 	fs->no_openat2 = walk && *walk == '1';
@@ -92,7 +98,22 @@ void vdm_rootfs_free(struct vdm_rootfs *fs)
 		}
 	free(fs->tab);
 	close(fs->rootfd);
+	close(fs->hostfd);
 	free(fs);
+}
+
+/* The directory a normalised root-relative path starts from: sys/ is the
+ * sysfs root's, everything else the host root's. */
+static int base_fd(const struct vdm_rootfs *fs, const char *path)
+{
+	return vdm_rel_is_sysfs(path) ? fs->rootfd : fs->hostfd;
+}
+
+bool vdm_rel_is_sysfs(const char *rel)
+{
+	while (*rel == '/')
+		rel++;
+	return !strncmp(rel, "sys", 3) && (rel[3] == '/' || rel[3] == '\0');
 }
 
 static int cache_get(const struct vdm_rootfs *fs, const char *key, size_t n)
@@ -208,8 +229,9 @@ static int walk_open(struct vdm_rootfs *fs, const char *rel, int flags, mode_t m
 	char path[PATH_LEN], next[PATH_LEN], target[PATH_LEN];
 	if (normalise(rel, path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
+	int base = base_fd(fs, path);
 	for (int links = 0; links <= MAX_LINKS; links++) {
-		int cur = dup(fs->rootfd);
+		int cur = dup(base);
 		if (cur < 0)
 			return -errno;
 		char *p = path;
@@ -274,12 +296,37 @@ static int walk_open(struct vdm_rootfs *fs, const char *rel, int flags, mode_t m
 static int open_in_root(struct vdm_rootfs *fs, const char *rel, int flags, mode_t mode)
 {
 	if (!fs->no_openat2) {
-		int fd = sys_openat2(fs->rootfd, *rel ? rel : ".", flags, mode, RESOLVE_IN_ROOT);
+		int fd = sys_openat2(base_fd(fs, rel), *rel ? rel : ".", flags, mode, RESOLVE_IN_ROOT);
 		if (fd != -ENOSYS)
 			return fd;
 		fs->no_openat2 = true;
 	}
 	return walk_open(fs, rel, flags, mode);
+}
+
+int vdm_open_under(const char *root, const char *rel, int flags, char *real, size_t len)
+{
+	int err;
+	char path[PATH_LEN];
+	if (normalise(rel, path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	struct vdm_rootfs *fs = vdm_rootfs_new(root, NULL, &err);
+	if (!fs)
+		return err;
+	int fd = open_in_root(fs, path, flags, 0);
+	vdm_rootfs_free(fs);
+	if (fd < 0 || !real)
+		return fd;
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, real, len);
+	if (n < 0 || (size_t)n >= len) {
+		int e = n < 0 ? -errno : -ENAMETOOLONG;
+		close(fd);
+		return e;
+	}
+	real[n] = '\0';
+	return fd;
 }
 
 int vdm_root_open(struct vdm_ctx *ctx, const char *rel, int flags, mode_t mode)
@@ -342,7 +389,7 @@ static int cache_plain(struct vdm_ctx *ctx, struct vdm_rootfs *fs, const char *p
 	size_t n = strlen(path);
 	int fd = cache_get(fs, path, n);
 	if (fd >= 0 || n == 0)
-		return n == 0 ? fs->rootfd : fd;
+		return n == 0 ? fs->hostfd : fd;
 	const char *slash = strrchr(path, '/');
 	if (slash && !fs->no_openat2) {
 		char parent[PATH_LEN];

@@ -9,6 +9,11 @@
  * tree, absolute ("/elsewhere") or relative ("../../.."), can never lead
  * outside the root; magic links (/proc/PID/fd/N) are never followed.
  *
+ * Two roots (ctx.h): a path under sys/ is found under the sysfs root, every
+ * other one (proc/ for the processes holding vGPUs, run/ for the lock and
+ * journal, var/cache/, etc/...) under the host root. Outside a container,
+ * and for a simulated host, they are the same directory.
+ *
  * Directory handles are cached (vdm_root_cache_dir, vdm_root_cache_link), and
  * a path under a cached directory is opened relative to it (RESOLVE_BENEATH,
  * falling back to the root when a link leaves it): a scan that caches a
@@ -17,15 +22,25 @@
 #ifndef VGPUDM_ROOTFS_H
 #define VGPUDM_ROOTFS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "ctx.h"
 
 struct vdm_rootfs;
 
-/* Open root (a directory) for ctx. NULL with *err_out = -errno if it cannot
- * be opened; then every call below returns that error. */
-struct vdm_rootfs *vdm_rootfs_new(const char *root, int *err_out);
+/* Open root (the sysfs root, a directory) and host (the host root; NULL: the
+ * same) for ctx. NULL with *err_out = -errno if either cannot be opened;
+ * then every call below returns that error. */
+struct vdm_rootfs *vdm_rootfs_new(const char *root, const char *host, int *err_out);
+/* rel's first component is "sys": it is found under the sysfs root. */
+bool vdm_rel_is_sysfs(const char *rel);
+/* Open rel resolved inside the directory root (symlinks, absolute ones too,
+ * stay inside: a driver root's /usr/lib64/libnvidia-ml.so.1 -> /usr/lib64/
+ * libnvidia-ml.so.550.54 is that root's file). With real, the file's path as
+ * this process sees it goes there (len bytes). An fd, or -errno. */
+int vdm_open_under(const char *root, const char *rel, int flags, char *real, size_t len);
 void vdm_rootfs_free(struct vdm_rootfs *fs);
 
 /* openat(2) of rel within the root: flags as open(2) (O_CLOEXEC is added;

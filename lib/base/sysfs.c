@@ -12,13 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *vdm__ctx_prefix(const struct vdm_ctx *ctx);
+const char *vdm__ctx_prefix(const struct vdm_ctx *ctx, const char *rel);
 
 int vdm_path(struct vdm_ctx *ctx, char *buf, size_t len, const char *rel)
 {
 	while (*rel == '/')
 		rel++;
-	int n = snprintf(buf, len, "%s/%s", vdm__ctx_prefix(ctx), rel);
+	int n = snprintf(buf, len, "%s/%s", vdm__ctx_prefix(ctx, rel), rel);
 	if (n < 0 || (size_t)n >= len)
 		return -ENAMETOOLONG;
 	return 0;

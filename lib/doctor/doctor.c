@@ -153,7 +153,7 @@ int vdm_doctor_cmd(struct vdm_doctor *d, const char *tool, const char *const *ar
 		}
 
 	char path[VDM_PATH_MAX];
-	int status = vdm_tool_find(tool, path, sizeof(path), NULL);
+	int status = vdm_tool_find(d->ctx, tool, path, sizeof(path), NULL);
 	char *output = NULL;
 	if (status == 0) {
 		size_t n = 0;

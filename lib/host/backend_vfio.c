@@ -112,11 +112,13 @@ static int read_creatable(struct vdm_host *h, struct vdm_gpu *g, const char *vf_
 /* The cache file's root-relative path, or NULL: no driver version, or one
  * that cannot be a file name (it is read from the host: "x/../../y" must not
  * become a path). The directory is VGPU_DM_CACHE_DIR (default
- * /var/cache/nvidia-vgpu-dm), under the root like every path. */
+ * /var/cache/nvidia-vgpu-dm), a path on the host: formed under the host root
+ * once (vdm_host_rel: /host/var/cache/x in a pod is /var/cache/x). */
 static char *cache_path(const struct vdm_host *h, const struct vdm_gpu *g)
 {
 	const char *dir = getenv("VGPU_DM_CACHE_DIR");
 	const char *v = h->driver_version;
+	char rel[VDM_PATH_MAX];
 	if (!dir || !*dir)
 		dir = DEFAULT_CACHE_DIR;
 	if (!v || !*v)
@@ -126,9 +128,13 @@ static char *cache_path(const struct vdm_host *h, const struct vdm_gpu *g)
 		vdm_dbg(h->ctx, "driver version '%s' is not a plain name: no type cache", v);
 		return NULL;
 	}
-	while (*dir == '/')
-		dir++;
-	return vdm_strdupf("%s/vgpu-types-%s-%04x", dir, v, g->id.device);
+	int rc = vdm_host_rel(h->ctx, dir, rel, sizeof(rel));
+	if (rc < 0) {
+		vdm_warn(h->ctx, "VGPU_DM_CACHE_DIR %s: %s: no vGPU type cache",
+			 dir, rc == -EINVAL ? "not an absolute path on the host" : strerror(-rc));
+		return NULL;
+	}
+	return vdm_strdupf("%s/vgpu-types-%s-%04x", rel, v, g->id.device);
 }
 
 static size_t cache_load(struct vdm_host *h, struct vdm_gpu *g)
@@ -174,8 +180,10 @@ static void cache_store(struct vdm_host *h, struct vdm_gpu *g)
 		return;
 	}
 	char *dir = vdm_xstrdup(path);
-	*strrchr(dir, '/') = '\0';
-	vdm_root_mkdirs(h->ctx, dir, 0755);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int mk = slash ? vdm_root_mkdirs(h->ctx, dir, 0755) : 0;
 	/* A new temporary file (O_EXCL, not through a symlink), 0644 whatever
 	 * the umask, renamed over the cache when complete. */
 	unsigned rnd = 0;
@@ -196,10 +204,18 @@ static void cache_store(struct vdm_host *h, struct vdm_gpu *g)
 		ok = fprintf(f, "%s %s\n", g->types[t].id, g->types[t].full_name) > 0;
 	if (f && fclose(f) != 0)
 		ok = false;
-	if (ok && vdm_root_rename(h->ctx, tmp, path) == 0)
+	int rn = ok ? vdm_root_rename(h->ctx, tmp, path) : 0;
+	if (ok && rn == 0) {
 		vdm_dbg(h->ctx, "GPU %d: type names cached in %s", g->index, path);
-	else {
-		vdm_dbg(h->ctx, "GPU %d: cannot write type cache %s", g->index, path);
+	} else {
+		/* Loud: a vendor-VFIO GPU lists only the types it can create now,
+		 * so once it is full the names of the others come from here. */
+		char shown[VDM_PATH_MAX];
+		vdm_path(h->ctx, shown, sizeof(shown), path);
+		int e = mk < 0 ? mk : fd < 0 ? fd : rn < 0 ? rn : -EIO;
+		vdm_warn(h->ctx, "GPU %d: cannot write the vGPU type cache %s: %s; a later change away "
+			 "from a full GPU may not find its type names (VGPU_DM_CACHE_DIR names a directory "
+			 "on the host)", g->index, shown, strerror(-e));
 		if (fd >= 0)
 			vdm_root_unlink(h->ctx, tmp);
 	}

@@ -116,8 +116,9 @@ int vdm_host_find_users(struct vdm_host *h)
 	struct holders hs = {0};
 	int rc = scan_proc(h->ctx, &hs);
 	if (rc < 0) {
-		vdm_warn(h->ctx, "cannot read %s/proc to see which vGPUs are in use: %s",
-			 strcmp(vdm_ctx_root(h->ctx), "/") ? vdm_ctx_root(h->ctx) : "", strerror(-rc));
+		char proc[VDM_PATH_MAX];
+		vdm_path(h->ctx, proc, sizeof(proc), "proc");
+		vdm_warn(h->ctx, "cannot read %s to see which vGPUs are in use: %s", proc, strerror(-rc));
 		return rc;
 	}
 	if (hs.unreadable)

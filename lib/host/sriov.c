@@ -78,7 +78,7 @@ int vdm_sriov_manage(struct vdm_ctx *ctx, const char *addr, bool enable, int tim
 {
 	char tool[4096], rel[VDM_PATH_MAX];
 	const char *flag = enable ? "-e" : "-d";
-	int rc = vdm_tool_find("sriov-manage", tool, sizeof(tool), NULL);
+	int rc = vdm_tool_find(ctx, "sriov-manage", tool, sizeof(tool), NULL);
 	long deadline = now_ms() + timeout_ms;
 	if (rc < 0) {
 		*err = vdm_strdupf("%s %s %s failed: cannot run it: %s", tool, flag, addr, strerror(-rc));
@@ -118,7 +118,7 @@ int vdm_sriov_enable(struct vdm_host **hostp, const struct vdm_config *cfg, int 
 	struct vdm_host *h = *hostp;
 	struct vdm_ctx *ctx = h->ctx;
 	char tool[4096];
-	int found = vdm_tool_find("sriov-manage", tool, sizeof(tool), NULL);
+	int found = vdm_tool_find(ctx, "sriov-manage", tool, sizeof(tool), NULL);
 	long deadline = now_ms() + timeout_ms;
 	int enabled = 0;
 	/* Per GPU index: how its sriov-manage failed, for the messages below. */
@@ -205,7 +205,7 @@ int vdm_sriov_disable(struct vdm_host **hostp, const struct vdm_sriov_enabled *e
 {
 	struct vdm_ctx *ctx = (*hostp)->ctx;
 	char tool[4096];
-	int found = vdm_tool_find("sriov-manage", tool, sizeof(tool), NULL);
+	int found = vdm_tool_find(ctx, "sriov-manage", tool, sizeof(tool), NULL);
 	long deadline = now_ms() + timeout_ms;
 	char *first = NULL;
 	for (size_t i = 0; i < e->n && found == 0; i++) {

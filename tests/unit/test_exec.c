@@ -70,43 +70,43 @@ static void lookup_order(void **state)
 	/* PATH, then the tools dir, then the variable. */
 	setenv("PATH", dir, 1);
 	snprintf(want, sizeof(want), "%s/nvidia-smi", dir);
-	assert_int_equal(vdm_tool_find("nvidia-smi", p, sizeof(p), &how), 0);
+	assert_int_equal(vdm_tool_find(NULL, "nvidia-smi", p, sizeof(p), &how), 0);
 	assert_string_equal(p, want);
 	assert_string_equal(how, "PATH");
 	setenv("PATH", "/usr/bin:/bin", 1);
-	assert_int_equal(vdm_tool_find("nvidia-smi", p, sizeof(p), &how), -ENOENT);
+	assert_int_equal(vdm_tool_find(NULL, "nvidia-smi", p, sizeof(p), &how), -ENOENT);
 	assert_string_equal(p, "nvidia-smi");
 	setenv("VGPU_DM_TOOLS_DIR", dir, 1);
-	assert_int_equal(vdm_tool_find("nvidia-smi", p, sizeof(p), &how), 0);
+	assert_int_equal(vdm_tool_find(NULL, "nvidia-smi", p, sizeof(p), &how), 0);
 	assert_string_equal(p, want);
 	assert_string_equal(how, "VGPU_DM_TOOLS_DIR");
 	/* Only there: sh exists in PATH but not in the tools dir. */
-	assert_int_equal(vdm_tool_find("sh", p, sizeof(p), &how), -ENOENT);
+	assert_int_equal(vdm_tool_find(NULL, "sh", p, sizeof(p), &how), -ENOENT);
 	/* Not executable. */
-	assert_int_equal(vdm_tool_find("docker", p, sizeof(p), &how), -EACCES);
+	assert_int_equal(vdm_tool_find(NULL, "docker", p, sizeof(p), &how), -EACCES);
 	setenv("VGPU_DM_NVIDIA_SMI", "/bin/true", 1);
-	assert_int_equal(vdm_tool_find("nvidia-smi", p, sizeof(p), &how), 0);
+	assert_int_equal(vdm_tool_find(NULL, "nvidia-smi", p, sizeof(p), &how), 0);
 	assert_string_equal(p, "/bin/true");
 	assert_string_equal(how, "VGPU_DM_NVIDIA_SMI");
 	/* A bare name in the variable is searched in PATH. */
 	setenv("VGPU_DM_DOCKER", "true", 1);
-	assert_int_equal(vdm_tool_find("docker", p, sizeof(p), &how), 0);
+	assert_int_equal(vdm_tool_find(NULL, "docker", p, sizeof(p), &how), 0);
 	assert_true(strcmp(p, "/usr/bin/true") == 0 || strcmp(p, "/bin/true") == 0);
 	unsetenv("VGPU_DM_TOOLS_DIR");
 	unsetenv("VGPU_DM_NVIDIA_SMI");
 	unsetenv("VGPU_DM_DOCKER");
 	/* The default path of sriov-manage. */
-	assert_int_equal(vdm_tool_find("sriov-manage", p, sizeof(p), &how), -ENOENT);
+	assert_int_equal(vdm_tool_find(NULL, "sriov-manage", p, sizeof(p), &how), -ENOENT);
 	assert_string_equal(p, VDM_SRIOV_MANAGE_PATH);
 	assert_string_equal(how, "default");
 	setenv("VGPU_DM_SRIOV_MANAGE", "/nonexistent/x", 1);
-	assert_int_equal(vdm_tool_find("sriov-manage", p, sizeof(p), &how), -ENOENT);
+	assert_int_equal(vdm_tool_find(NULL, "sriov-manage", p, sizeof(p), &how), -ENOENT);
 	assert_string_equal(p, "/nonexistent/x");
 	unsetenv("VGPU_DM_SRIOV_MANAGE");
 	/* Names that could collide with other settings or form paths. */
-	assert_int_equal(vdm_tool_find("../sh", p, sizeof(p), &how), -EINVAL);
-	assert_int_equal(vdm_tool_find("", p, sizeof(p), &how), -EINVAL);
-	assert_int_equal(vdm_tool_find("Docker", p, sizeof(p), &how), -EINVAL);
+	assert_int_equal(vdm_tool_find(NULL, "../sh", p, sizeof(p), &how), -EINVAL);
+	assert_int_equal(vdm_tool_find(NULL, "", p, sizeof(p), &how), -EINVAL);
+	assert_int_equal(vdm_tool_find(NULL, "Docker", p, sizeof(p), &how), -EINVAL);
 }
 
 static void capture_and_status(void **state)
