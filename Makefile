@@ -1,14 +1,16 @@
 # The front door. `make` builds, `make check` runs every test (also under
 # ASan+UBSan), `make demo` shows a simulated host being laid out, `make bench`
 # prints the benchmark table, `make install` installs, `make deb` builds the
-# Debian packages into $(DEB_OUT).
+# Debian packages into $(DEB_OUT), `make image` builds the container image
+# (deployments/container/Containerfile) into $(IMAGE_OUT) (doc/container.md).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 PREFIX     ?= /usr/local
 MESON_OPTS ?=
 DEB_OUT    ?= $(BUILD)/deb
+IMAGE_OUT  ?= $(BUILD)/image
 
-.PHONY: all deps build build-asan check demo bench install deb clean
+.PHONY: all deps build build-asan check demo bench install deb image clean
 
 all: build
 
@@ -36,6 +38,7 @@ demo: build
 bench: build
 	@bench/run $(BUILD)
 	@bench/agent $(BUILD)
+	@bench/image $(BUILD)
 
 # PREFIX and DESTDIR count on every run, also when build/ was configured
 # before (by make, make demo or make check) with another prefix.
@@ -46,6 +49,9 @@ install: build
 
 deb: deps
 	scripts/build-deb $(DEB_OUT)
+
+image: deps
+	scripts/build-image $(IMAGE_OUT)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
