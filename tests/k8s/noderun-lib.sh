@@ -51,21 +51,30 @@ nr_skip() {
 
 [ "$(id -u)" -eq 0 ] || nr_skip "the node runner needs root (mount and PID namespaces)"
 
-# nr_image: what the pod's containers run. The image's root filesystem when
-# one was built (make image: $VGPU_DM_IMAGE_ROOTFS, or the build tree's), else
-# the installed files (meson install --destdir from the build tree), laid over
-# this system with the Containerfile's ENTRYPOINT and ENV.
+# nr_image: what the pod's containers run. The image (scripts/build-image,
+# what `make image` runs, into the build tree's image/; reused when up to
+# date, shared with the image test) when an image tool is there and this is
+# the plain build; $VGPU_DM_IMAGE_ROOTFS when set. Else (no image tool, or
+# the sanitizer build, whose binaries are the ones to check) the installed
+# files (meson install --destdir) over this system, with the Containerfile's
+# ENTRYPOINT and ENV.
 nr_image() {
-	local rootfs=${VGPU_DM_IMAGE_ROOTFS:-}
-	if [ -z "$rootfs" ] && [ -n "${VGPUDM_BUILDDIR:-}" ] && [ -d "$VGPUDM_BUILDDIR/image/rootfs" ]; then
-		rootfs="$VGPUDM_BUILDDIR/image/rootfs"
+	local rootfs=${VGPU_DM_IMAGE_ROOTFS:-} tool
+	: "${VGPUDM_BUILDDIR:?VGPUDM_BUILDDIR must name the meson build directory}"
+	tool=$(command -v buildah || command -v podman || command -v docker || true)
+	if [ -z "$rootfs" ] && [ -n "$tool" ] && [ "${VGPUDM_SANITIZE:-none}" = none ]; then
+		if "$VGPUDM_SRCDIR/scripts/build-image" "$VGPUDM_BUILDDIR/image" >"$T_TMP/image.log" 2>&1; then
+			rootfs="$VGPUDM_BUILDDIR/image/rootfs"
+		else
+			fail "scripts/build-image failed; running the installed files instead"
+			tail -20 "$T_TMP/image.log"
+		fi
 	fi
 	if [ -n "$rootfs" ] && [ -d "$rootfs" ]; then
 		NR_IMAGE="rootfs:$rootfs"
-		echo "# image: the built image's rootfs $rootfs"
+		echo "# image: the built image's root file system $rootfs"
 		return 0
 	fi
-	: "${VGPUDM_BUILDDIR:?VGPUDM_BUILDDIR must name the meson build directory}"
 	local dest="$T_TMP/destdir"
 	if ! meson install -C "$VGPUDM_BUILDDIR" --no-rebuild --quiet --destdir "$dest" >"$T_TMP/install.log" 2>&1; then
 		cat "$T_TMP/install.log"
@@ -73,7 +82,8 @@ nr_image() {
 		exit 1
 	fi
 	NR_IMAGE="install:$dest"
-	echo "# image: no image built; the installed files (meson install --destdir) over this system"
+	echo "# image: the installed files (meson install --destdir) over this system" \
+		"($([ -n "$tool" ] && echo "sanitizer build" || echo "no image tool"))"
 }
 
 # nr_start NAMESPACE/DAEMONSET: the runner for that DaemonSet on $K8S_NODE.
@@ -94,6 +104,8 @@ nr_status() { sed -n "s/^$1=//p" "$NR_STATE/status" 2>/dev/null; }
 nr_wait() {
 	k8s_wait_until "${3:-$K8S_TIMEOUT}" eval "[ \"\$(nr_status $1)\" = '$2' ]"
 }
+# nr_wait_running: until a container runs (not in its restart backoff).
+nr_wait_running() { k8s_wait_until 60 eval '[ "$(nr_status pid)" != 0 ]'; }
 # nr_kill_container: kill -9 the running container (the runner restarts it).
 nr_kill_container() { kill -USR1 "$NR_PID"; }
 # nr_log CONTAINER: that container's output, every run.
@@ -197,6 +209,7 @@ check_kill9() {
 	settled() { [ "$(state)" = success ] && [ "$(plugin) $(validator)" = "true true" ] &&
 		[ "$(vgpu_types | paste -sd, -)" = "$1" ]; }
 	for d in 0.5 1.5 2.5 3.5; do
+		nr_wait_running
 		r=$(nr_status restarts)
 		k8s_label "$K8S_NODE" "$LABEL_CONFIG=$target"
 		sleep "$d"
@@ -217,6 +230,7 @@ check_kill9() {
 	# already gone: the restarted container restores the host from it first.
 	local t4 j="$ROOT/run/nvidia-vgpu-dm.journal"
 	t4=$(awk '$3 == "T4" {print $2}' "$ROOT/.vgpu-sim/info")
+	nr_wait_running
 	r=$(nr_status restarts)
 	touch "$NR_STATE/hold"
 	nr_kill_container

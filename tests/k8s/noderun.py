@@ -28,13 +28,16 @@ $(VAR) references expanded. command/args as Kubernetes combines them with the
 image's entrypoint/cmd.
 
 Images (--image REF=KIND:DIR, or --image '*=KIND:DIR' for any reference):
-  rootfs:DIR   DIR is an image's root filesystem (with DIR/../config.json or
-               DIR/config.json as an OCI image config, for Entrypoint/Env/Cmd,
-               when present); the container's root is an overlay on it
+  rootfs:DIR   DIR is an image's root filesystem (with DIR/config.json,
+               DIR/../image.json or DIR/../config.json as its OCI image config,
+               for Entrypoint/Env/Cmd, when present; scripts/build-image
+               writes rootfs/ and image.json); the container's root is an
+               overlay on it
   install:DIR  DIR is a `meson install --destdir` tree: its top directories are
                laid over the runner's own system (read-only), the rest of the
                root is the runner's system dirs (bin, lib, usr, etc); with
-               --containerfile F the ENTRYPOINT/CMD/ENV of F's last stage
+               --containerfile F the ENTRYPOINT/CMD/ENV of F's last stage; the
+               tree's bin directories are put on PATH
 An unknown image keeps the container waiting (ErrImagePull), like a kubelet.
 
 Restarts: a container that exits is started again (init containers until
@@ -169,6 +172,7 @@ class Image:
         self.kind, self.dir = kind, os.path.abspath(d)
         self.config = {"Entrypoint": None, "Cmd": None, "Env": []}
         for c in (os.path.join(self.dir, "config.json"),
+                  os.path.join(os.path.dirname(self.dir), "image.json"),
                   os.path.join(os.path.dirname(self.dir), "config.json")):
             if kind == "rootfs" and os.path.isfile(c):
                 with open(c) as f:
@@ -180,6 +184,15 @@ class Image:
             if containerfile:
                 self.config = containerfile_config(containerfile)
         self.config["Env"] = self.config.get("Env") or []
+        if kind == "install":
+            # The tree's bin directories (meson's prefix may be /usr/local) on PATH.
+            env = dict(e.partition("=")[::2] for e in self.config["Env"])
+            path = env.get("PATH", DEFAULT_PATH).split(":")
+            for b in ("usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin"):
+                if os.path.isdir(os.path.join(self.dir, b)) and "/" + b not in path:
+                    path.insert(0, "/" + b)
+            env["PATH"] = ":".join(path)
+            self.config["Env"] = ["%s=%s" % kv for kv in env.items()]
 
 
 # ---- one container: what to mount and run, then the fork ---------------------------------------
