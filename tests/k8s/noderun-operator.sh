@@ -13,6 +13,13 @@ sim_start --gpu T4 --gpu A100
 k8s_start --node "$K8S_NODE" --label "$LABEL_DM=true" --label "$LABEL_PLUGIN=true" \
 	--label "$LABEL_VALIDATOR=false" --node-root "$K8S_NODE=$ROOT"
 nr_image
+# The driver container's files on the node (/run/nvidia/driver): NVML and
+# sriov-manage exist only there (the vgpu-sim stand-ins), as the operator's
+# driver container leaves them; the pod sees them under /driver-root.
+DR="$ROOT/run/nvidia/driver"
+mkdir -p "$DR/usr/lib64" "$DR/usr/lib/nvidia"
+cp "$VGPU_SIM_NVML" "$DR/usr/lib64/libnvidia-ml.so.1"
+cp "$VGPU_SIM_SRIOV_MANAGE" "$DR/usr/lib/nvidia/sriov-manage"
 
 # cm_apply FILE: ConfigMap default-vgpu-devices-config (the operator's default
 # name) with FILE as its config.yaml (kubectl create's own POST is protobuf,
@@ -90,10 +97,6 @@ k8s_wait_until 20 test -e "$VALIDATIONS/vgpu-devices-ready" &&
 
 # --- MIG-backed vGPUs with NVML and sriov-manage only under /driver-root
 # (the driver container's /run/nvidia/driver on the node)
-DR="$ROOT/run/nvidia/driver"
-mkdir -p "$DR/usr/lib64" "$DR/usr/lib/nvidia"
-cp "$VGPU_SIM_NVML" "$DR/usr/lib64/libnvidia-ml.so.1"
-cp "$VGPU_SIM_SRIOV_MANAGE" "$DR/usr/lib/nvidia/sriov-manage"
 cm_apply "$VGPUDM_SRCDIR/tests/data/k8s/noderun-mig.yaml" >"$OUT" 2>"$ERR"
 RC=$?
 expect_rc 0 "kubectl apply: the ConfigMap now has a MIG-backed layout"
@@ -110,8 +113,11 @@ if [ "$mig" = "1 7 A100-1-5C,4 T4-4Q" ]; then
 else
 	nr_fail_or_skip "MIG mode and vGPUs: '$mig', expected '1 7 A100-1-5C,4 T4-4Q'"
 fi
-nr_agent_log | has "/driver-root/usr/lib64/libnvidia-ml.so.1" && pass "NVML found under /driver-root" ||
-	nr_fail_or_skip "the agent does not say it uses /driver-root/usr/lib64/libnvidia-ml.so.1"
+start=$(nr_agent_log | grep -m1 "host: .*NVML")
+for f in usr/lib64/libnvidia-ml.so.1 usr/lib/nvidia/sriov-manage; do
+	has -F "/driver-root/$f" <<<"$start" && pass "the agent found /driver-root/$f" ||
+		nr_fail_or_skip "the agent does not say it uses /driver-root/$f (${start:-no start line})"
+done
 
 nr_sanitizers
 [ "$NR_SKIPS" -gt 0 ] && echo "# $NR_SKIPS check(s) skipped: needs $NR_NEEDS"
