@@ -12,13 +12,12 @@
  *   .vgpu-sim/types           "id name" of every type of the host's models
  *   sys/module/nvidia/version the driver version
  *
- * Without VGPU_SIM_ROOT, the simulator is the one whole vgpu-sim mount this
- * process sees (/proc/self/mountinfo: type fuse.vgpu-sim, root /): in a pod
- * whose host root (a vgpu-sim mount) is at /host, that is /host, as the real
- * library finds the driver with no variable.
- * Choices: without a simulator (none, or several mounts and no VGPU_SIM_ROOT)
- * nvmlInit_v2 returns NVML_ERROR_DRIVER_NOT_LOADED, as NVML does without the
- * driver.
+ * Without VGPU_SIM_ROOT, in a pod whose host root is a simulator (the node
+ * runner's, tests/k8s/noderun.py), the simulator is that host root:
+ * $HOST_ROOT_MOUNT, else /host, when it has .vgpu-sim/info (as the real
+ * library finds the driver with no variable).
+ * Choices: without a simulator nvmlInit_v2 returns
+ * NVML_ERROR_DRIVER_NOT_LOADED, as NVML does without the driver.
  * nvmlVgpuTypeGetName returns the same full name sysfs shows
  * ("NVIDIA L40S-1B", "GRID T4-1Q").  nvmlDeviceGetSupportedVgpus lists the
  * types the simulated driver offers on the GPU (not the unoffered L40S
@@ -205,47 +204,16 @@ unsigned table_ids(const char *table, nvmlVgpuTypeId_t *ids, unsigned max)
 
 /* ---- initialisation ---------------------------------------------------------------- */
 
-/* The mount point of the one whole vgpu-sim mount in /proc/self/mountinfo
- * (malloc'd), or NULL when there is none or more than one. */
-static char *find_sim_mount(void)
+/* Without VGPU_SIM_ROOT: the host root of a pod ($HOST_ROOT_MOUNT, else
+ * /host) when it is a simulator (has .vgpu-sim/info). malloc'd, or NULL. */
+static char *find_sim_host_root(void)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[4096], *found = NULL;
-	int n = 0;
-	if (!f)
-		return NULL;
-	while (fgets(line, sizeof(line), f)) {
-		char root[1024], mnt[1024], type[256];
-		const char *dash = strstr(line, " - ");
-		if (!dash || sscanf(line, "%*s %*s %*s %1023s %1023s", root, mnt) != 2 ||
-		    sscanf(dash + 3, "%255s", type) != 1)
-			continue;
-		if (strcmp(type, "fuse.vgpu-sim") || strcmp(root, "/"))
-			continue;
-		n++;
-		free(found);
-		found = malloc(strlen(mnt) + 1);
-		if (!found)
-			break;
-		/* mountinfo escapes space, tab, newline and backslash as \ooo */
-		char *o = found;
-		for (const char *c = mnt; *c; c++) {
-			if (c[0] == '\\' && c[1] >= '0' && c[1] <= '3' && c[2] >= '0' && c[2] <= '7' &&
-			    c[3] >= '0' && c[3] <= '7') {
-				*o++ = (char)((c[1] - '0') * 64 + (c[2] - '0') * 8 + (c[3] - '0'));
-				c += 3;
-			} else {
-				*o++ = *c;
-			}
-		}
-		*o = 0;
-	}
-	fclose(f);
-	if (n != 1) {
-		free(found);
-		return NULL;
-	}
-	return found;
+	const char *h = getenv("HOST_ROOT_MOUNT");
+	if (!h || !*h)
+		h = "/host";
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/.vgpu-sim/info", h);
+	return access(path, R_OK) == 0 ? strdup(h) : NULL;
 }
 
 NVML_API nvmlReturn_t nvmlInit_v2(void)
@@ -260,7 +228,7 @@ NVML_API nvmlReturn_t nvmlInit_v2(void)
 		if (!st.root)
 			return NVML_ERROR_MEMORY;
 	} else {
-		st.root = find_sim_mount();
+		st.root = find_sim_host_root();
 		if (!st.root)
 			return NVML_ERROR_DRIVER_NOT_LOADED;
 	}

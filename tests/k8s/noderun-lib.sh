@@ -51,18 +51,20 @@ nr_skip() {
 
 [ "$(id -u)" -eq 0 ] || nr_skip "the node runner needs root (mount and PID namespaces)"
 
-# nr_image: what the pod's containers run. The image (scripts/build-image,
-# what `make image` runs, into the build tree's image/; reused when up to
-# date, shared with the image test) when an image tool is there and this is
-# the plain build; $VGPU_DM_IMAGE_ROOTFS when set. Else (no image tool, or
-# the sanitizer build, whose binaries are the ones to check) the installed
-# files (meson install --destdir) over this system, with the Containerfile's
-# ENTRYPOINT and ENV.
+# nr_image: what the pod's containers run. The image when it has been built
+# (make image, or the image test: the build tree's image/), refreshed with
+# scripts/build-image (a no-op when up to date) in the plain build, or
+# $VGPU_DM_IMAGE_ROOTFS when set. Else (no image built, no image tool, or the
+# sanitizer build, whose binaries are the ones to check) the installed files
+# (meson install --destdir) over this system, with the Containerfile's
+# ENTRYPOINT and ENV. A cold image build (mmdebstrap, many minutes) is never
+# started here.
 nr_image() {
 	local rootfs=${VGPU_DM_IMAGE_ROOTFS:-} tool
 	: "${VGPUDM_BUILDDIR:?VGPUDM_BUILDDIR must name the meson build directory}"
 	tool=$(command -v buildah || command -v podman || command -v docker || true)
-	if [ -z "$rootfs" ] && [ -n "$tool" ] && [ "${VGPUDM_SANITIZE:-none}" = none ]; then
+	if [ -z "$rootfs" ] && [ -n "$tool" ] && [ "${VGPUDM_SANITIZE:-none}" = none ] &&
+		[ -d "$VGPUDM_BUILDDIR/image/rootfs" ]; then
 		if "$VGPUDM_SRCDIR/scripts/build-image" "$VGPUDM_BUILDDIR/image" >"$T_TMP/image.log" 2>&1; then
 			rootfs="$VGPUDM_BUILDDIR/image/rootfs"
 		else
@@ -83,7 +85,8 @@ nr_image() {
 	fi
 	NR_IMAGE="install:$dest"
 	echo "# image: the installed files (meson install --destdir) over this system" \
-		"($([ -n "$tool" ] && echo "sanitizer build" || echo "no image tool"))"
+		"($([ -z "$tool" ] && echo "no image tool" || { [ "${VGPUDM_SANITIZE:-none}" = none ] &&
+			echo "no image built: make image" || echo "sanitizer build"; }))"
 }
 
 # nr_start NAMESPACE/DAEMONSET: the runner for that DaemonSet on $K8S_NODE.
