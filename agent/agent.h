@@ -89,7 +89,16 @@ struct agent {
 				      mode change): never reboot again until an apply succeeds */
 	struct client *clients;    /* GPU_CLIENTS_FILE */
 	size_t n_clients;
+	struct gate *gate;         /* gate.c: held while the operands are paused */
 };
+
+/* gate.c: while we hold the operands paused, put back the GPU Operator's
+ * vGPU-manager gate files (host /run/nvidia/validations/{host-,}vgpu-manager-ready)
+ * that the paused validator's preStop removes, so that a new agent pod gets
+ * past its init container. gate_hold notes which exist and starts a thread;
+ * gate_release stops it. Both are no-ops when there is nothing to hold. */
+void gate_hold(struct agent *a);
+void gate_release(struct agent *a);
 
 /* node.c */
 struct json_object;

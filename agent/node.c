@@ -144,7 +144,11 @@ static bool edit_set(struct json_object *labels, void *ud)
 int node_set(struct agent *a, const char *state, bool pause, char **err)
 {
 	struct set_args s = {state, pause};
+	if (pause)
+		gate_hold(a); /* before the validator's preStop can run */
 	int rc = node_edit(a, edit_set, &s, err);
+	if (rc == 0 && !pause)
+		gate_release(a); /* restored: the validator writes its files again */
 	if (rc == 0)
 		vdm_dbg(a->ctx, "node %s: %s%s%s", a->o.node_name, state ? "state " : "",
 			state ? state : "", pause ? ", operands paused" : ", operands not paused");

@@ -12,8 +12,12 @@
  *   .vgpu-sim/types           "id name" of every type of the host's models
  *   sys/module/nvidia/version the driver version
  *
- * Choices: without either variable (or without a simulator there) nvmlInit_v2
- * returns NVML_ERROR_DRIVER_NOT_LOADED, as NVML does without the driver.
+ * Without VGPU_SIM_ROOT or VGPU_DM_SYSFS_ROOT, in a pod whose host root is a
+ * simulator (the node runner's, tests/k8s/noderun.py), the simulator is that
+ * host root: $HOST_ROOT_MOUNT, else /host, when it has .vgpu-sim/info (as the
+ * real library finds the driver with no variable).
+ * Choices: without a simulator nvmlInit_v2 returns
+ * NVML_ERROR_DRIVER_NOT_LOADED, as NVML does without the driver.
  * nvmlVgpuTypeGetName returns the same full name sysfs shows
  * ("NVIDIA L40S-1B", "GRID T4-1Q").  nvmlDeviceGetSupportedVgpus lists the
  * types the simulated driver offers on the GPU (not the unoffered L40S
@@ -205,6 +209,18 @@ unsigned table_ids(const char *table, nvmlVgpuTypeId_t *ids, unsigned max)
 
 /* ---- initialisation ---------------------------------------------------------------- */
 
+/* Without VGPU_SIM_ROOT: the host root of a pod ($HOST_ROOT_MOUNT, else
+ * /host) when it is a simulator (has .vgpu-sim/info). malloc'd, or NULL. */
+static char *find_sim_host_root(void)
+{
+	const char *h = getenv("HOST_ROOT_MOUNT");
+	if (!h || !*h)
+		h = "/host";
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/.vgpu-sim/info", h);
+	return access(path, R_OK) == 0 ? strdup(h) : NULL;
+}
+
 NVML_API nvmlReturn_t nvmlInit_v2(void)
 {
 	if (st.refcount) {
@@ -215,11 +231,15 @@ NVML_API nvmlReturn_t nvmlInit_v2(void)
 	const char *root = getenv("VGPU_SIM_ROOT");
 	if (!root || !*root)
 		root = getenv("VGPU_DM_SYSFS_ROOT");
-	if (!root || !*root)
-		return NVML_ERROR_DRIVER_NOT_LOADED;
-	st.root = strdup(root);
-	if (!st.root)
-		return NVML_ERROR_MEMORY;
+	if (root && *root) {
+		st.root = strdup(root);
+		if (!st.root)
+			return NVML_ERROR_MEMORY;
+	} else {
+		st.root = find_sim_host_root();
+		if (!st.root)
+			return NVML_ERROR_DRIVER_NOT_LOADED;
+	}
 	nvmlReturn_t r = load_devices();
 	if (r != NVML_SUCCESS) {
 		unload();

@@ -704,6 +704,9 @@ def main(argv=None):
     ap.add_argument("--operand-grace", type=float, default=0.3,
                     help="seconds a terminating operand pod stays listed")
     ap.add_argument("--operand-create-delay", type=float, default=0.2)
+    ap.add_argument("--node-root", action="append", default=[], metavar="NODE=DIR",
+                    help="the simulated node's / (repeatable): the validator's init "
+                         "containers and preStop act on DIR/run/nvidia/validations")
     ap.add_argument("--history", type=int, default=1000, help="watch events kept")
     ap.add_argument("--bookmark-interval", type=float, default=10.0)
     ap.add_argument("--watch-timeout", type=float, default=1800.0,
@@ -736,7 +739,8 @@ def main(argv=None):
     if not args.no_operands:
         state.operands = Operands(state.store, args.operand_namespace,
                                   args.operand_delete_delay, args.operand_grace,
-                                  args.operand_create_delay)
+                                  args.operand_create_delay,
+                                  dict(r.split("=", 1) for r in args.node_root))
         state.operands.reconcile()
     serve(state)
     if args.port_file:

@@ -7,7 +7,18 @@ the label stops being "true" the pod is marked terminating (deletionTimestamp)
 after `delete_delay` seconds and removed `grace` seconds later (delete_delay < 0:
 never); when the label comes back a new pod (new name and uid) appears after
 `create_delay` seconds. Pods deleted by a client are recreated the same way.
+
+With node roots (`--node-root NODE=DIR`, a simulated node's /) the validator's
+pods also do to the node's hostPath /run/nvidia/validations what the GPU
+Operator's sandbox validator does (gpu-operator
+assets/state-sandbox-validation/0500_daemonset.yaml, cmd/nvidia-validator):
+its init containers write `vgpu-manager-ready` (the vGPU Manager is there)
+and, when the node has a vGPU, `vgpu-devices-ready`, before the pod is
+listed; its preStop hook, `rm -f /run/nvidia/validations/*`, runs when the
+pod starts terminating (every regular file there goes, whoever wrote it).
 """
+import glob
+import os
 import threading
 
 from kube_store import find_res, now_rfc3339, rand_suffix, ApiError
@@ -21,8 +32,10 @@ PODS = find_res("", "v1", "pods")
 
 
 class Operands:
-    def __init__(self, store, namespace, delete_delay=0.2, grace=0.3, create_delay=0.2):
+    def __init__(self, store, namespace, delete_delay=0.2, grace=0.3, create_delay=0.2,
+                 node_roots=None):
         self.store = store
+        self.node_roots = node_roots or {}
         self.ns = namespace
         self.delete_delay, self.grace, self.create_delay = delete_delay, grace, create_delay
         self.enabled = True
@@ -81,9 +94,49 @@ class Operands:
             self._later(self.delete_delay, node, app, "delete",
                         lambda: self._terminate(node, label, app))
 
+    def validations(self, node):
+        root = self.node_roots.get(node)
+        return os.path.join(root, "run/nvidia/validations") if root else None
+
+    def validator_init(self, node):
+        """The validator's init containers: vgpu-manager-ready, and
+        vgpu-devices-ready once a vGPU exists (mdev or vendor VFIO)."""
+        d = self.validations(node)
+        if not d:
+            return
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "vgpu-manager-ready"), "w"):
+            pass
+        root = self.node_roots[node]
+        vgpus = glob.glob(os.path.join(root, "sys/bus/mdev/devices/*"))
+        for f in glob.glob(os.path.join(root, "sys/bus/pci/devices/*/nvidia/current_vgpu_type")):
+            try:
+                with open(f) as fh:
+                    if fh.read().strip() not in ("", "0"):
+                        vgpus.append(f)
+            except OSError:
+                pass
+        if vgpus:
+            with open(os.path.join(d, "vgpu-devices-ready"), "w"):
+                pass
+
+    def validator_prestop(self, node):
+        """preStop: rm -f /run/nvidia/validations/* (regular files; no dotfiles)."""
+        d = self.validations(node)
+        if not d:
+            return
+        for f in glob.glob(os.path.join(d, "*")):
+            if not os.path.isdir(f):
+                try:
+                    os.unlink(f)
+                except OSError:
+                    pass
+
     def _create(self, node, label, app):
         if not self.wanted(node, label) or self.pods_of(node, app):
             return
+        if app == "nvidia-sandbox-validator":
+            self.validator_init(node)
         pod = {"apiVersion": "v1", "kind": "Pod",
                "metadata": {"name": app + "-" + rand_suffix(), "namespace": self.ns,
                             "labels": {"app": app},
@@ -106,6 +159,8 @@ class Operands:
             name = p["metadata"]["name"]
             if "deletionTimestamp" in p["metadata"]:
                 continue
+            if app == "nvidia-sandbox-validator":
+                self.validator_prestop(node)
             if self.grace <= 0:
                 self.store.delete(PODS, self.ns, name)
                 continue
