@@ -42,6 +42,16 @@ expect_err "GPU 0 \($gpu0\): vGPU $held \(T4-4Q\) on $gpu0 is in use by pid $hol
 expect_eq "$(vgpus)" "$start" "refused: host unchanged"
 dm apply -f "$CFG" -c eight --dry-run
 expect_rc 3 "--dry-run reports the same refusal"
+dm apply -f "$CFG" -c eight --dry-run --json
+expect_rc 3 "--dry-run --json: the same refusal"
+python3 - "$OUT" "$held" "$holder" <<'PY' && pass "--dry-run --json: the refusal and its holder as JSON" || fail "in-use refusal JSON"
+import json, sys
+p = json.load(open(sys.argv[1]))
+r = p["refusal"]
+assert p["refused"] is True and r["exit_code"] == 3, p
+assert r["in_use"]["vgpu"] == sys.argv[2] and r["in_use"]["pid"] == int(sys.argv[3]), r
+assert r["in_use"]["type"] == "T4-4Q", r
+PY
 
 dm apply -f "$CFG" -c three
 expect_rc 0 "four -> three keeps the vGPU in use"
