@@ -127,6 +127,17 @@ expect_eq "$(wc -l <"$ERR")" 1 "one line, whatever the label holds"
 expect_err "selected vgpu-config not present: \"nope\\\\nFATA\[0000\] forged\"; .*upstream-config-t4.yaml has: T4-1Q, T4-2Q, T4-4Q, T4-8Q, T4-16Q, T4-small, T4-medium, T4-large$" "label escaped, labels listed"
 dm apply -f "$CFG" -c nope
 expect_err "selected vgpu-config not present: nope; .* has: T4-1Q," "apply lists the labels too"
+# A label in the wrong case or mistyped: the closest labels by edit distance.
+dm apply -f "$CFG" -c T4-4q
+expect_rc 1 "a label in the wrong case"
+expect_err "not present: T4-4q; did you mean T4-4Q\? .*upstream-config-t4.yaml has: T4-1Q," "did you mean T4-4Q"
+dm apply -f "$CFG" -c T4-smal
+expect_err "not present: T4-smal; did you mean T4-small\? " "did you mean T4-small"
+dm apply -f "$CFG" -c zzzzzzzzz
+expect_err "not present: zzzzzzzzz; [^ ]*upstream-config-t4.yaml has" "nothing close: no suggestion"
+# Upstream's example has 711 labels for every GPU: this host's (T4) come first.
+dm apply -f "$DATA/upstream/upstream-config-example.yaml" -c t4-4q
+expect_err "not present: t4-4q; did you mean T4-4Q\? .*upstream-config-example.yaml has, for this host's GPUs: T4-1Q, T4-2Q, .*T4-16Q, .*; others: [^;]*, \.\.\. \(711 labels\)$" "labels for this host's GPUs first"
 
 # assert without a host to read says why without -d; a file as root says so.
 mkdir -p "$T_TMP/empty"
