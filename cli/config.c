@@ -5,8 +5,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "host.h"
-#include "run.h"
+#include "apply/apply.h"
 
 void config_flags_help(FILE *f, struct cli *c, const char *cmd, const char *usage_line,
 		       const struct opt *opts)
