@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What apply and assert share: their flags, reading the file, picking the label. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,34 +33,6 @@ int config_parse_flags(struct cli *c, const char *cmd, const struct opt *opts, i
 		return -1;
 	}
 	return 0;
-}
-
-/* Edit distance (Levenshtein) between a and b, letters compared without
- * case, capped at 99: how far a mistyped label is from one the file has. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 64 || lb > 64)
-		return 99;
-	size_t row[65];
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			bool same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
-			size_t best = diag + (same ? 0 : 1);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
 }
 
 /* Does a configuration lay out a GPU this host has: an entry selects it and
@@ -102,27 +73,16 @@ static void append(char **out, const char *sep, const char *s)
 static char *labels_hint(struct cli *c, const struct vdm_spec *s, const char *label)
 {
 	const size_t shown = 12;
-	size_t best = 99;
-	for (size_t i = 0; i < s->n_configs; i++) {
-		size_t d = edit_distance(label, s->configs[i].label);
-		if (d < best)
-			best = d;
-	}
-	size_t limit = strlen(label) / 3 > 2 ? strlen(label) / 3 : 2;
-	char *out = vdm_xstrdup("");
-	if (best <= limit) {
-		char *close = vdm_xstrdup("");
-		for (size_t i = 0, n = 0; i < s->n_configs && n < 3; i++)
-			if (edit_distance(label, s->configs[i].label) == best) {
-				char *q = cli_quote(s->configs[i].label);
-				append(&close, " or ", q);
-				free(q);
-				n++;
-			}
-		free(out);
-		out = vdm_strdupf("did you mean %s? ", close);
-		free(close);
-	}
+	/* Quoted: a label holding a newline must not make a second log line. */
+	char **names = vdm_xcalloc(s->n_configs + 1, sizeof(*names));
+	for (size_t i = 0; i < s->n_configs; i++)
+		names[i] = cli_quote(s->configs[i].label);
+	char *close = vdm_did_you_mean(label, (const char *const *)names, s->n_configs);
+	for (size_t i = 0; i < s->n_configs; i++)
+		free(names[i]);
+	free(names);
+	char *out = close ? vdm_strdupf("%s ", close) : vdm_xstrdup("");
+	free(close);
 	struct vdm_host *h = NULL;
 	char *err = NULL;
 	char *why = vdm_root_problem(c->ctx);

@@ -48,6 +48,13 @@ dm assert -f "$CFG" -c T4-16Q --valid-config
 expect_rc 0 "--valid-config"
 dm assert -f "$CFG" -c T4-16Q -a
 expect_rc 0 "-a"
+# A well-formed name no catalogue knows for its model is not valid either.
+printf 'version: v1\nvgpu-configs:\n  a:\n    - devices: all\n      vgpu-devices:\n        T4-3Q: 4\n  b:\n    - devices: all\n      vgpu-devices:\n        T4-4Q: 4\n' >"$T_TMP/t43.yaml"
+dm assert -a -f "$T_TMP/t43.yaml" -c a
+expect_rc 1 "-a: T4-3Q is no T4 type"
+expect_err "^FATA\[0000\] error parsing config file: $T_TMP/t43.yaml:6:9: vGPU type 'T4-3Q' is not a T4 type in the catalogue; did you mean T4-1Q or T4-2Q or T4-4Q\?$" "file:line:col and the closest names"
+dm assert -a -f "$T_TMP/t43.yaml" -c b
+expect_rc 0 "-a: another label of the file is judged on its own"
 
 # usage errors: one line, exit 1, nothing changed
 before=$(vgpus)
