@@ -142,10 +142,18 @@ static char *unsupported_error(const struct vdm_spec *spec, const struct vdm_typ
 				  "vGPUs, and the driver's lists, the type cache and NVML do not name "
 				  "it; it offers: %s", spec->source, tc->pos.line, tc->pos.col, tc->type,
 				  lbl, *list ? list : "no types");
-	else
+	else {
+		const char **names = vdm_xcalloc(g->n_types + 1, sizeof(*names));
+		for (size_t t = 0; t < g->n_types; t++)
+			names[t] = g->types[t].name;
+		char *close = vdm_did_you_mean(tc->type, names, g->n_types);
+		free(names);
 		msg = vdm_strdupf("%s:%d:%d: vGPU type %s is not supported on %s (device 0x%04X); "
-				  "it supports: %s", spec->source, tc->pos.line, tc->pos.col, tc->type,
-				  lbl, g->id.device, *list ? list : "no types");
+				  "it supports: %s%s%s", spec->source, tc->pos.line, tc->pos.col, tc->type,
+				  lbl, g->id.device, *list ? list : "no types", close ? "; " : "",
+				  close ? close : "");
+		free(close);
+	}
 	free(list);
 	return msg;
 }

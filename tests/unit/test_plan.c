@@ -166,7 +166,7 @@ static void test_plan_unsupported_type(void **state)
 	assert_int_equal(plan_for(&w, t4_yaml, "bad-type", VDM_PLAN_CHECK), -EINVAL);
 	assert_string_equal(w.err, "t.yaml:18:9: vGPU type T4-3Q is not supported on GPU 0 "
 				   "(0000:3b:00.0) (device 0x1EB8); it supports: T4-1Q, T4-2Q, "
-				   "T4-4Q, T4-8Q, T4-16Q");
+				   "T4-4Q, T4-8Q, T4-16Q; did you mean T4-1Q or T4-2Q or T4-4Q?");
 	assert_null(w.plan);
 	done(&w);
 }
