@@ -77,6 +77,23 @@ expect_rc 0 "waits for the lock, then applies"
 expect_err "Waiting for another nvidia-vgpu-dm" "says it waits"
 stop_holders
 
+# Not root: the lock cannot be made, and the message says apply needs root
+# (here: write access to the root it is given).
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	NR="$T_TMP/noroot"
+	mkdir -p "$NR/sys/bus/pci/devices" "$NR/run"
+	chmod 755 "$T_TMP" "$NR"
+	cp "$CFG" "$NR/c.yaml" && chmod 644 "$NR/c.yaml"
+	setpriv --reuid=65534 --regid=65534 --clear-groups env VGPU_DM_SYSFS_ROOT="$NR" \
+		"$VGPU_DM" apply -f "$NR/c.yaml" -c four >"$OUT" 2>"$ERR"
+	RC=$?
+	expect_rc 1 "not root: refused"
+	expect_err "^FATA\[0000\] cannot open the lock file $NR/run/nvidia-vgpu-dm.lock: Permission denied; apply needs root, or write access to the root it is given: $NR \(--sysfs-root\)$" "not root: says apply needs root"
+	chmod 700 "$T_TMP"
+else
+	pass "not-root lock message: skipped (needs root and setpriv to drop it)"
+fi
+
 # An apply that died midway: its journal says how the GPUs were.
 before=$(vgpus)
 write_dead_journal
