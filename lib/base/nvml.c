@@ -49,6 +49,7 @@ typedef struct {
 #define NVML_ERROR_INSUFFICIENT_SIZE 7
 #define NVML_ERROR_RESET_REQUIRED 16
 #define NVML_ERROR_IN_USE 19
+#define NVML_ERROR_DRIVER_NOT_LOADED 9
 #define NVML_ERROR_INSUFFICIENT_RESOURCES 23
 #define NVML_INVALID_ID 0xFFFFFFFFu
 #define NVML_GPU_INSTANCE_PROFILE_COUNT 17   /* NVML_GPU_INSTANCE_PROFILE_1_SLICE .. _2_SLICE_ALL_ME */
@@ -117,14 +118,28 @@ static int to_errno(nvmlReturn_t r)
 	}
 }
 
+/* Why the last vdm_nvml_open failed (vdm_nvml_why). */
+static char open_why[512];
+
+const char *vdm_nvml_why(void)
+{
+	return open_why[0] ? open_why
+			   : "NVML was not asked (libnvidia-ml.so.1, or the file VGPU_DM_NVML_LIBRARY names)";
+}
+
 struct vdm_nvml *vdm_nvml_open(struct vdm_ctx *ctx)
 {
 	const char *path = getenv("VGPU_DM_NVML_LIBRARY");
-	if (!path || !*path)
+	bool named = path && *path;
+	if (!named)
 		path = "libnvidia-ml.so.1";
 	void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!lib) {
-		vdm_dbg(ctx, "NVML not available: %s", dlerror());
+		const char *e = dlerror();
+		vdm_dbg(ctx, "NVML not available: %s", e);
+		snprintf(open_why, sizeof(open_why), "NVML could not be loaded (%s): %s", e ? e : path,
+			 named ? "check the file VGPU_DM_NVML_LIBRARY names"
+			       : "install the driver's libnvidia-ml.so.1, or set VGPU_DM_NVML_LIBRARY to its path");
 		return NULL;
 	}
 	struct vdm_nvml *n = vdm_xcalloc(1, sizeof(*n));
@@ -163,11 +178,21 @@ struct vdm_nvml *vdm_nvml_open(struct vdm_ctx *ctx)
 	nvmlReturn_t r = n->init ? n->init() : -1;
 	if (r != NVML_SUCCESS) {
 		vdm_dbg(ctx, "NVML %s: cannot initialise: %s", path, n->init ? nverr(n, r) : "no nvmlInit_v2");
+		snprintf(open_why, sizeof(open_why), "NVML was loaded from %s but %s%s", path,
+			 n->init ? "nvmlInit_v2 failed: " : "it has no nvmlInit_v2", n->init ? nverr(n, r) : "");
+		if (n->init && r == NVML_ERROR_DRIVER_NOT_LOADED)
+			snprintf(open_why + strlen(open_why), sizeof(open_why) - strlen(open_why), "%s",
+				 getenv("VGPU_SIM_ROOT")
+					 ? " (load the nvidia module; vgpu-sim's stand-in says this when "
+					   "VGPU_SIM_ROOT is not its mount point)"
+					 : " (load the nvidia module; for vgpu-sim's stand-in set VGPU_SIM_ROOT "
+					   "to the mount point)");
 		dlclose(lib);
 		free(n);
 		return NULL;
 	}
 	vdm_dbg(ctx, "NVML loaded from %s", path);
+	open_why[0] = '\0';
 	return n;
 }
 

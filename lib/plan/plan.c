@@ -135,7 +135,7 @@ static char *unsupported_error(const struct vdm_spec *spec, const struct vdm_typ
 				  "vgpu-dm does through NVML (%s); it offers: %s", spec->source,
 				  tc->pos.line, tc->pos.col, tc->type, lbl,
 				  g->mig ? "NVML does not list this type either"
-					 : "not available: libnvidia-ml.so.1 or VGPU_DM_NVML_LIBRARY",
+					 : vdm_nvml_why(),
 				  *list ? list : "no types");
 	else if (g->fw == VDM_FW_VFIO && g->n_vgpus)
 		msg = vdm_strdupf("%s:%d:%d: vGPU type %s is not offered by %s next to its current "
