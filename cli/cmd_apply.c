@@ -85,6 +85,7 @@ static void print_refusal_json(const struct vdm_run_result *r)
 		json_object_object_add(iu, "type", json_object_new_string(u->type));
 		json_object_object_add(iu, "parent", json_object_new_string(u->parent));
 		json_object_object_add(iu, "pid", json_object_new_int(u->pid));
+		json_object_object_add(iu, "vm", *u->vm ? json_object_new_string(u->vm) : NULL);
 		json_object_object_add(iu, "command", json_object_new_string(u->cmd));
 		json_object_object_add(iu, "node", json_object_new_string(u->node));
 		json_object_object_add(f, "in_use", iu);

@@ -56,6 +56,8 @@ static void usage(FILE *out)
 		"      --list-models     print each GPU model and its frameworks, one a line\n"
 		"                        (\"A10 mdev vfio\"), and exit\n"
 		"      --display-mode    vfio GPUs are in display mode: their VFs list no vGPU type\n"
+		"      --vfio-pci N      GPU N (0-based, PCI order) is bound to vfio-pci, passed\n"
+		"                        through whole to a VM: no vGPU parent, no VFs; repeatable\n"
 		"  -f, --foreground      stay in the foreground\n"
 		"  -d, --debug           print every FUSE operation to stderr (implies -f)\n"
 		"  -h, --help            show this help and exit\n"
@@ -240,6 +242,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "vfs-disabled", no_argument, NULL, 'D' },
 		{ "list-models", no_argument, NULL, 'L' },
 		{ "display-mode", no_argument, NULL, 'P' },
+		{ "vfio-pci", required_argument, NULL, 'X' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -271,6 +274,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'P':
 			o->sim.display_mode = true;
 			break;
+		case 'X': {
+			char *end;
+			unsigned long i = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || i > 63) {
+				fprintf(stderr, "vgpu-sim: --vfio-pci '%s': expected a GPU index 0-63\n", optarg);
+				return EXIT_USAGE;
+			}
+			o->sim.vfio_pci |= 1ULL << i;
+			break;
+		}
 		case 'f':
 			o->foreground = true;
 			break;

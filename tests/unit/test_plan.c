@@ -246,6 +246,25 @@ static void test_plan_no_manager(void **state)
 	done(&w);
 }
 
+/* A GPU bound to vfio-pci is passed through, not missing a vGPU Manager. */
+static void test_plan_vfio_pci(void **state)
+{
+	(void)state;
+	struct world w;
+	pci("0000:3b:00.0", "0x10de", "0x1eb8", "0x030200");
+	char drv[512];
+	snprintf(drv, sizeof(drv), "%s/sys/bus/pci/devices/0000:3b:00.0/driver", root);
+	assert_int_equal(unlink(drv), 0);
+	link_to("sys/bus/pci/devices/0000:3b:00.0/driver", "../../drivers/vfio-pci");
+	scan(&w);
+	assert_string_equal(w.host->gpus[0].driver, "vfio-pci");
+	assert_int_equal(plan_for(&w, t4_yaml, "all-4q", VDM_PLAN_CHECK), -ENODEV);
+	assert_non_null(strstr(w.err, "GPU 0 (0000:3b:00.0): no vGPU can be created: it is bound to "
+				      "vfio-pci, not to nvidia: it is passed through whole to a VM"));
+	assert_null(strstr(w.err, "vGPU Manager installed"));
+	done(&w);
+}
+
 /* Ampere-style: VFs are the parents, one vGPU each, creates go to free VFs in order. */
 static void test_plan_sriov_vfs(void **state)
 {
@@ -353,6 +372,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plan_empty_removes_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_no_gpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_no_manager, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_vfio_pci, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_sriov_vfs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_mig_suffix_matches_listed_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_duplicate_filter_picks_supported, setup, teardown),
