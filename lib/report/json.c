@@ -119,14 +119,19 @@ struct json_object *vdm_json_export(struct vdm_host *h, const char *label, char 
 		return NULL;
 
 	struct json_object *entries = json_object_new_array();
-	for (size_t i = 0; i < h->n_gpus; i++) {
-		const struct vdm_gpu *g = &h->gpus[i];
-		if (!vdm_export_gpu(g))
-			continue;
+	struct vdm_export_entry *xs;
+	size_t nx = vdm_export_entries(h, &xs);
+	for (size_t i = 0; i < nx; i++) {
+		const struct vdm_gpu *g = xs[i].gpu;
 		struct json_object *e = json_object_new_object();
 		json_object_object_add(e, "device-filter", devid(g->id.device, g->id.vendor));
 		struct json_object *devs = json_object_new_array();
-		json_object_array_add(devs, json_object_new_int(g->index));
+		for (size_t k = 0; k < xs[i].n; k++)
+			json_object_array_add(devs, json_object_new_int(xs[i].indexes[k]));
+		if (xs[i].all) {
+			json_object_put(devs);
+			devs = jstr("all");
+		}
 		json_object_object_add(e, "devices", devs);
 		struct json_object *types = json_object_new_object();
 		int *cur = vdm_gpu_current_counts(g);
@@ -137,6 +142,7 @@ struct json_object *vdm_json_export(struct vdm_host *h, const char *label, char 
 		json_object_object_add(e, "vgpu-devices", types);
 		json_object_array_add(entries, e);
 	}
+	vdm_export_entries_free(xs, nx);
 	struct json_object *configs = json_object_new_object();
 	json_object_object_add(configs, label, entries);
 	struct json_object *root = json_object_new_object();
