@@ -146,9 +146,10 @@ static void check_manager(struct hctx *h)
 	vdm_check_evidence(c, dr_path(d, pidrel), pid > 0 ? "pid %d is not running" : "absent", pid);
 	/* Name only the units that are installed under the root. */
 	const char *mgr = dr_unit_file(d, "nvidia-vgpu-mgr.service");
-	const char *vgpud = mgr ? dr_unit_file(d, "nvidia-vgpud.service") : NULL;
 	if (mgr)
 		vdm_check_evidence(c, dr_path(d, mgr), "installed");
+	/* (dr_unit_file's buffer is reused by the next call) */
+	const char *vgpud = mgr ? dr_unit_file(d, "nvidia-vgpud.service") : NULL;
 	if (mgr)
 		vdm_check_remedy(c, "systemctl restart %snvidia-vgpu-mgr; then journalctl -u nvidia-vgpu-mgr "
 				 "for why it stopped", vgpud ? "nvidia-vgpud " : "");
