@@ -431,6 +431,7 @@ static int detect(struct vdm_doctor *d)
 	}
 	int rc;
 	char *cpu = dr_read(d, "proc/cpuinfo", &rc);
+	bool flags = cpu && strstr(cpu, "flags");
 	if (cpu && strstr(cpu, " hypervisor")) {
 		d->mode = VDM_DOCTOR_GUEST;
 		d->mode_why = vdm_strdupf("%s: flags include hypervisor, and no vGPU Manager module",
@@ -441,6 +442,13 @@ static int detect(struct vdm_doctor *d)
 		d->mode_why = virtual_pci(d);
 	if (d->mode_why) {
 		d->mode = VDM_DOCTOR_GUEST;
+		return 0;
+	}
+	if (flags) {
+		/* Bare metal: the would-be hypervisor (its driver may be missing). */
+		d->mode = VDM_DOCTOR_HOST;
+		d->mode_why = vdm_strdupf("%s: no hypervisor flag, and no PCI device only a VM has: not a VM",
+					  dr_path(d, "proc/cpuinfo"));
 		return 0;
 	}
 	char **parents;

@@ -239,7 +239,8 @@ printf '0x10de\n' >"$d/vendor"; printf '0x26b9\n' >"$d/device"; printf '0x030200
 printf '0x10de\n' >"$d/subsystem_vendor"; printf '0x1851\n' >"$d/subsystem_device"
 printf '32\n' >"$d/sriov_totalvfs"; printf '0\n' >"$d/sriov_numvfs"
 rm -f "$TOOLS/nvidia-smi"; ln -s "$DOCTOR_DIR/standin" "$TOOLS/nvidia-smi"  # fails: no fixture output
-mkdir -p "$NODRV/sys/module/kvm"
+mkdir -p "$NODRV/sys/module/kvm"  # no evidence: a VM with nested KVM has it too
+printf 'processor\t: 0\nflags\t\t: fpu vme de pse tsc msr pae vmx lahf_lm\n' >"$NODRV/proc/cpuinfo"
 dm_at "$NODRV" doctor --json
 expect_rc 1 "no driver: a failure"
 check host.driver.loaded fail "modprobe nvidia"
@@ -250,16 +251,16 @@ check host.gpus ok
 check host.sriov.vfs fail "sriov-manage -e 0000:3b:00.0"
 check host.gpu.framework skip
 dm_at "$NODRV" doctor
-expect_out "^vGPU host \(/sys/module/kvm exists\)" "host detected from the KVM module"
+expect_out "^vGPU host \(/proc/cpuinfo: no hypervisor flag, and no PCI device only a VM has: not a VM\)" "host detected: not a VM (the CPU's flags), whatever /sys/module/kvm says"
 expect_out "^FAIL +host.driver.loaded +the NVIDIA driver is not loaded" "text: the failure's line"
 expect_out "^ +fix: install the NVIDIA vGPU Manager" "text: its remedy line"
 rmdir "$NODRV/sys/kernel/iommu_groups/0"
 dm_at "$NODRV" doctor --json
 check host.iommu fail "intel_iommu=on iommu=pt"
 summary_has host.iommu "the IOMMU is off"
-rmdir "$NODRV/sys/module/kvm"
+rm "$NODRV/proc/cpuinfo"
 dm_at "$NODRV" doctor
-expect_rc 2 "nothing tells host from guest"
+expect_rc 2 "nothing tells host from guest (/sys/module/kvm alone does not)"
 expect_err "cannot tell a vGPU host from a guest here .*--host or --guest" "says to choose"
 dm_at "$NODRV" doctor --host --json
 expect_rc 1 "--host forces the host checks"
