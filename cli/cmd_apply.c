@@ -47,16 +47,53 @@ static bool set_uuid_seed(struct cli *c, const char *seed)
 	return true;
 }
 
+static void print_json(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
 static void print_plan(const struct vdm_plan *plan, bool json)
 {
 	if (json) {
 		struct json_object *o = vdm_json_plan(plan);
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		json_object_object_add(o, "refused", json_object_new_boolean(false));
+		json_object_object_add(o, "refusal", NULL);
+		print_json(o);
 	} else {
 		vdm_plan_print(stdout, plan);
 	}
+}
+
+/* apply --dry-run --json that apply would refuse: the refusal as JSON on
+ * stdout ("refused": true, the exit code, the message and, for a vGPU in
+ * use, who holds it), as well as the usual FATA line on stderr. */
+static void print_refusal_json(const struct vdm_run_result *r)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *f = json_object_new_object();
+	json_object_object_add(o, "refused", json_object_new_boolean(true));
+	json_object_object_add(f, "exit_code", json_object_new_int((int)r->status));
+	json_object_object_add(f, "message", json_object_new_string(r->message ? r->message : ""));
+	if (r->status == VDM_RUN_IN_USE) {
+		const struct vdm_run_in_use *u = &r->in_use;
+		struct json_object *iu = json_object_new_object();
+		json_object_object_add(iu, "gpu_index", json_object_new_int(u->gpu_index));
+		json_object_object_add(iu, "gpu", json_object_new_string(u->gpu));
+		json_object_object_add(iu, "vgpu", json_object_new_string(u->vgpu));
+		json_object_object_add(iu, "type", json_object_new_string(u->type));
+		json_object_object_add(iu, "parent", json_object_new_string(u->parent));
+		json_object_object_add(iu, "pid", json_object_new_int(u->pid));
+		json_object_object_add(iu, "vm", *u->vm ? json_object_new_string(u->vm) : NULL);
+		json_object_object_add(iu, "command", json_object_new_string(u->cmd));
+		json_object_object_add(iu, "node", json_object_new_string(u->node));
+		json_object_object_add(f, "in_use", iu);
+	} else {
+		json_object_object_add(f, "in_use", NULL);
+	}
+	json_object_object_add(o, "refusal", f);
+	print_json(o);
 }
 
 static const int stop_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT};
@@ -163,7 +200,9 @@ int cmd_apply(struct cli *c, int argc, char **argv)
 		print_plan(r.plan, json);
 	else if (status == VDM_RUN_OK)
 		cli_info(c, "Selected vGPU device configuration successfully applied");
-	else
+	else if (o.dry_run && json)
+		print_refusal_json(&r);
+	if (status != VDM_RUN_OK)
 		cli_fatal(c, "%s", r.message);
 	vdm_run_result_free(&r);
 	vdm_spec_free(spec);

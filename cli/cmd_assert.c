@@ -33,6 +33,15 @@ int cmd_assert(struct cli *c, int argc, char **argv)
 	if (config_load(c, &f, &spec, &cfg) < 0)
 		return EXIT_FAIL;
 	if (f.valid_only) {
+		/* Valid also means every type name is one the catalogue knows for
+		 * its model (T4-3Q is no T4 type), not only well-formed. */
+		char *err = NULL;
+		if (vdm_spec_check_types(spec, cfg, &err) < 0) {
+			cli_fatal(c, "error parsing config file: %s", err);
+			free(err);
+			vdm_spec_free(spec);
+			return EXIT_FAIL;
+		}
 		cli_info(c, "Selected vGPU device configuration is valid");
 		vdm_spec_free(spec);
 		return EXIT_OK;

@@ -15,7 +15,15 @@ static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 	       g->id.subsys_vendor, vdm_framework_name(g->fw));
 	if (g->sriov)
 		printf("  SR-IOV %d/%d VFs", g->num_vfs, g->total_vfs);
+	if (g->sriov && g->num_vfs)
+		printf("  %s", vdm_gpu_is_mixed(g) ? "mixed-size" : g->mixed_size == 0 || g->n_vgpus
+									   ? "equal-size"
+									   : "size mode unknown");
 	printf("  %zu parent%s\n", g->n_parents, g->n_parents == 1 ? "" : "s");
+	char *bound = vdm_gpu_binding(g);
+	if (bound)
+		printf("  %s\n", bound);
+	free(bound);
 	if (g->n_types) {
 		printf("  %-22s %-12s %7s %7s\n", "TYPE", "ID", "FREE", "MAX");
 		for (size_t t = 0; t < g->n_types; t++) {
@@ -33,11 +41,14 @@ static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 	}
 	vdm_mig_print_gpu(stdout, g);
 	if (g->n_vgpus) {
-		printf("  %-36s  %-22s %s\n", "VGPU", "TYPE", "PARENT");
+		printf("  %-36s  %-22s %-14s %s\n", "VGPU", "TYPE", "PARENT", "HOLDER");
 		for (size_t v = 0; v < g->n_vgpus; v++) {
 			const struct vdm_vgpu *vg = &g->vgpus[v];
-			printf("  %-36s  %-22s %s\n", vg->id,
-			       vg->type >= 0 ? g->types[vg->type].name : vg->type_id, vg->parent->addr);
+			char who[256];
+			vdm_vgpu_holder(vg, who, sizeof(who));
+			printf("  %-36s  %-22s %-14s %s\n", vg->id,
+			       vg->type >= 0 ? g->types[vg->type].name : vg->type_id, vg->parent->addr,
+			       *who ? who : "-");
 		}
 	} else {
 		printf("  no vGPUs\n");
@@ -74,6 +85,7 @@ int cmd_list(struct cli *c, int argc, char **argv)
 			vdm_warn(c->ctx, "GPU %d (%s): its state cannot be read: %s", h->gpus[i].index,
 				 h->gpus[i].addr, h->gpus[i].unreadable);
 	cli_note_pending(c, h, false);
+	vdm_host_find_users(h); /* who holds each vGPU (HOLDER, "holder") */
 	if (json) {
 		struct json_object *o = vdm_json_host(h);
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |

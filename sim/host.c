@@ -186,10 +186,11 @@ static void add_gpu(struct sim *s, struct node *dir, unsigned bus, const struct 
 		    unsigned board, int numa, const struct sim_opts *o)
 {
 	const struct sim_model_spec *m = req->model;
+	bool whole = s->gpus.n < 64 && (o->vfio_pci >> s->gpus.n) & 1; /* --vfio-pci */
 	struct pci_fn tmpl = {
 		.domain = s->alloc.domain, .bus = bus, .vendor = 0x10de, .device = m->device_id,
 		.subsys_vendor = m->subsys_vendor, .subsys_device = m->subsys_device,
-		.class_code = m->class_code, .revision = m->revision, .driver = "nvidia",
+		.class_code = m->class_code, .revision = m->revision, .driver = whole ? "vfio-pci" : "nvidia",
 		.numa_node = numa, .irq = s->alloc.next_irq++, .link_gen = m->pcie_gen, .link_width = 16,
 		.totalvfs = m->num_vfs,
 	};
@@ -219,6 +220,12 @@ static void add_gpu(struct sim *s, struct node *dir, unsigned bus, const struct 
 	pv_push(&s->gpus, g);
 	control_add_gpu(s, g);
 
+	if (whole) {
+		/* Passed through whole: vfio-pci owns it; no vGPU parent, no VFs. */
+		if (m->num_vfs)
+			sriov_add_pf_files(s, g);
+		return;
+	}
 	if (!m->num_vfs) {
 		mdev_add_parent(s, g, g->pf);
 		return;

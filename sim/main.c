@@ -76,6 +76,8 @@ static void usage(FILE *out)
 		"      --replay FILE     serve the host captured in FILE (nvidia-vgpu-dm capture):\n"
 		"                        files as captured, creates and removes by the simulator's\n"
 		"                        rules with the captured types; not with the options above\n"
+		"      --vfio-pci N      GPU N (0-based, PCI order) is bound to vfio-pci, passed\n"
+		"                        through whole to a VM: no vGPU parent, no VFs; repeatable\n"
 		"  -f, --foreground      stay in the foreground\n"
 		"  -d, --debug           print every FUSE operation to stderr (implies -f)\n"
 		"  -h, --help            show this help and exit\n"
@@ -326,6 +328,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "display-mode", no_argument, NULL, 'P' },
 		{ "allow-other", no_argument, NULL, 'O' },
 		{ "replay", required_argument, NULL, 'R' },
+		{ "vfio-pci", required_argument, NULL, 'X' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
@@ -368,6 +371,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'R':
 			o->replay = optarg;
 			break;
+		case 'X': {
+			char *end;
+			unsigned long i = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || i > 63) {
+				fprintf(stderr, "vgpu-sim: --vfio-pci '%s': expected a GPU index 0-63\n", optarg);
+				return EXIT_USAGE;
+			}
+			o->sim.vfio_pci |= 1ULL << i;
+			break;
+		}
 		case 'f':
 			o->foreground = true;
 			break;

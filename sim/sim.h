@@ -246,6 +246,7 @@ struct sim_opts {
 	bool vfs_disabled;       /* SR-IOV GPUs start with sriov_numvfs 0 */
 	bool mixed_size;         /* vfio GPUs start in mixed-size mode */
 	bool display_mode;       /* vfio GPUs are in display mode: they offer no vGPU type */
+	uint64_t vfio_pci;       /* bit i: GPU i is bound to vfio-pci (passed through whole) */
 };
 
 /* host.c: builds the whole tree.  Returns 0 or -1 with a message on stderr. */

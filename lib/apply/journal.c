@@ -35,8 +35,15 @@ int vdm_lock(struct vdm_ctx *ctx, int timeout_ms, char **err)
 	/* Never through a planted symlink; 0644 whatever the umask. */
 	int fd = vdm_root_create(ctx, VDM_LOCK_FILE, O_RDWR, 0644);
 	if (fd < 0) {
-		*err = vdm_strdupf("cannot open the lock file %s: %s", path,
-				   fd == -ELOOP ? "it is a symbolic link" : strerror(-fd));
+		bool denied = fd == -EACCES || fd == -EPERM || fd == -EROFS;
+		const char *root = vdm_ctx_root(ctx);
+		bool real = !root || !*root || !strcmp(root, "/");
+		*err = vdm_strdupf("cannot open the lock file %s: %s%s%s%s", path,
+				   fd == -ELOOP ? "it is a symbolic link" : strerror(-fd),
+				   denied ? (real ? "; apply changes the host's vGPUs and needs root (sudo)"
+						  : "; apply needs root, or write access to the root it is given: ")
+					  : "",
+				   denied && !real ? root : "", denied && !real ? " (--sysfs-root)" : "");
 		return fd;
 	}
 	struct timespec start, now;

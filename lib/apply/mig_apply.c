@@ -250,7 +250,8 @@ int vdm_mig_restore(struct vdm_host **host, const struct vdm_snapshot *s, int *f
 		return 0;
 	struct vdm_nvml *n = vdm_nvml_open(ctx);
 	if (!n) {
-		*err = vdm_strdupf("NVML is not available to restore MIG mode and GPU instances");
+		*err = vdm_strdupf("NVML is not available to restore MIG mode and GPU instances: %s",
+				   vdm_nvml_why());
 		return -EOPNOTSUPP;
 	}
 	unsigned changes = 0;

@@ -36,6 +36,7 @@ static void set_vgpus(struct vdm_gpu *g, const struct vdm_snapshot *s)
 		free(g->vgpus[v].type_id);
 		free(g->vgpus[v].user_cmd);
 		free(g->vgpus[v].user_node);
+		free(g->vgpus[v].user_vm);
 	}
 	g->n_vgpus = 0;
 	for (size_t p = 0; p < g->n_parents; p++)

@@ -80,6 +80,7 @@ static void note_in_use(struct vdm_run_result *r, const struct vdm_host *h)
 	u->pid = v->user_pid;
 	snprintf(u->cmd, sizeof(u->cmd), "%s", v->user_cmd ? v->user_cmd : "");
 	snprintf(u->node, sizeof(u->node), "%s", v->user_node ? v->user_node : "");
+	snprintf(u->vm, sizeof(u->vm), "%s", v->user_vm ? v->user_vm : "");
 }
 
 static int sriov_timeout(const struct vdm_run_opts *o)

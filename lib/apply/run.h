@@ -45,6 +45,7 @@ struct vdm_run_in_use {
 	char parent[VDM_ADDR_LEN];
 	int pid;
 	char cmd[256];                 /* the process's command line */
+	char vm[128];                  /* the VM it runs (QEMU -name guest=...), "" if not known */
 	char node[128];                /* the /dev/vfio node it holds */
 };
 

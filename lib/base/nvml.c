@@ -81,16 +81,30 @@ int vdm_nvml_find(struct vdm_ctx *ctx, char *path, size_t len, const char **how)
 	return 1;
 }
 
+/* Why the last vdm_nvml_open failed (vdm_nvml_why). */
+static char open_why[4096 + 512];
+
+const char *vdm_nvml_why(void)
+{
+	return open_why[0] ? open_why
+			   : "NVML was not asked (libnvidia-ml.so.1, or the file VGPU_DM_NVML_LIBRARY names)";
+}
+
 struct vdm_nvml *vdm_nvml_open(struct vdm_ctx *ctx)
 {
 	char path[4096];
 	const char *how;
 	int found = vdm_nvml_find(ctx, path, sizeof(path), &how);
+	bool named = !strcmp(how, "VGPU_DM_NVML_LIBRARY");
 	void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!lib) {
 		/* Absent is common (mdev hosts need no NVML); there but unloadable is not. */
+		const char *e = dlerror();
 		vdm_log(ctx, found == 0 ? VDM_LOG_WARN : VDM_LOG_DEBUG, "NVML not available (%s, %s): %s",
-			path, how, dlerror());
+			path, how, e ? e : "?");
+		snprintf(open_why, sizeof(open_why), "NVML could not be loaded (%s): %s", e ? e : path,
+			 named ? "check the file VGPU_DM_NVML_LIBRARY names"
+			       : "install the driver's libnvidia-ml.so.1, or set VGPU_DM_NVML_LIBRARY to its path");
 		return NULL;
 	}
 	struct vdm_nvml *n = vdm_xcalloc(1, sizeof(*n));
@@ -130,11 +144,21 @@ struct vdm_nvml *vdm_nvml_open(struct vdm_ctx *ctx)
 	if (r != NVML_SUCCESS) {
 		vdm_log(ctx, found == 0 ? VDM_LOG_WARN : VDM_LOG_DEBUG, "NVML %s (%s): cannot initialise: %s",
 			path, how, n->init ? vdm__nvml_strerror(n, r) : "no nvmlInit_v2");
+		snprintf(open_why, sizeof(open_why), "NVML was loaded from %s but %s%s", path,
+			 n->init ? "nvmlInit_v2 failed: " : "it has no nvmlInit_v2", n->init ? vdm__nvml_strerror(n, r) : "");
+		if (n->init && r == NVML_ERROR_DRIVER_NOT_LOADED)
+			snprintf(open_why + strlen(open_why), sizeof(open_why) - strlen(open_why), "%s",
+				 getenv("VGPU_SIM_ROOT")
+					 ? " (load the nvidia module; vgpu-sim's stand-in says this when "
+					   "VGPU_SIM_ROOT is not its mount point)"
+					 : " (load the nvidia module; for vgpu-sim's stand-in set VGPU_SIM_ROOT "
+					   "to the mount point)");
 		dlclose(lib);
 		free(n);
 		return NULL;
 	}
 	vdm_dbg(ctx, "NVML loaded from %s (%s)", path, how);
+	open_why[0] = '\0';
 	return n;
 }
 

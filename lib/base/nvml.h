@@ -31,6 +31,11 @@ int vdm_nvml_find(struct vdm_ctx *ctx, char *path, size_t len, const char **how)
  * found does not load or initialise). */
 struct vdm_nvml *vdm_nvml_open(struct vdm_ctx *ctx);
 void vdm_nvml_close(struct vdm_nvml *n);
+/* Why NVML is not available, for a message: "NVML could not be loaded
+ * (dlerror): install ... or set VGPU_DM_NVML_LIBRARY", or "NVML was loaded
+ * from PATH but nvmlInit_v2 failed: <NVML's error> (hint)". The last
+ * vdm_nvml_open of the process decides; static storage. */
+const char *vdm_nvml_why(void);
 
 /* Name of a vGPU type id ("NVIDIA L40S-4Q"); 0 or -errno. */
 int vdm_nvml_type_name(struct vdm_nvml *n, unsigned type_id, char *buf, size_t len);

@@ -47,4 +47,13 @@ static inline bool vdm_vgpu_type_is_mig(const struct vdm_vgpu_type *t) { return 
  * other names are copied unchanged. Returns 0 or -ENAMETOOLONG. */
 int vdm_vgpu_type_base_name(const char *s, char *buf, size_t len);
 
+/* Edit distance (Levenshtein, letters compared without case) between a
+ * and b; VDM_EDIT_FAR for words over 64 bytes. */
+#define VDM_EDIT_FAR ((size_t)99)
+size_t vdm_edit_distance(const char *a, const char *b);
+/* "did you mean X?" or "did you mean X or Y?" (up to 3): the candidates
+ * closest to word by edit distance, within a third of its length (at least
+ * 2), in the given order; NULL when none is that close. malloc'd. */
+char *vdm_did_you_mean(const char *word, const char *const *cands, size_t n);
+
 #endif

@@ -153,9 +153,17 @@ int vdm_doctor_cmd(struct vdm_doctor *d, const char *tool, const char *const *ar
 		}
 
 	char path[VDM_PATH_MAX];
-	int status = vdm_tool_find(d->ctx, tool, path, sizeof(path), NULL);
+	const char *how = NULL;
+	int status = vdm_tool_find(d->ctx, tool, path, sizeof(path), &how);
 	char *output = NULL;
-	if (status == 0) {
+	if (status == 0 && dr_foreign_root(d) && how && (!strcmp(how, "PATH") || !strcmp(how, "default"))) {
+		/* systemctl, journalctl, nvidia-smi, docker answer for the machine
+		 * they run on, not for the root --sysfs-root names: not asked, unless
+		 * the tool was named for this root (VGPU_DM_TOOLS_DIR, VGPU_DM_<TOOL>). */
+		vdm_dbg(d->ctx, "doctor: %s not asked: the root is %s, not this machine's /", tool,
+			vdm_ctx_root(d->ctx));
+		status = -EXDEV;
+	} else if (status == 0) {
 		size_t n = 0;
 		while (args && args[n])
 			n++;
@@ -182,7 +190,7 @@ int vdm_doctor_cmd(struct vdm_doctor *d, const char *tool, const char *const *ar
 		output = r.out ? vdm_xstrdup(r.out) : NULL;
 		free(err);
 		vdm_exec_result_free(&r);
-	} else {
+	} else if (status != -EXDEV) {
 		vdm_dbg(d->ctx, "doctor: %s not found (%s)", tool, strerror(-status));
 		status = -ENOENT;
 	}
@@ -195,6 +203,37 @@ int vdm_doctor_cmd(struct vdm_doctor *d, const char *tool, const char *const *ar
 		*cmdline = c->e[c->n].key;
 	c->n++;
 	return status;
+}
+
+bool dr_foreign_root(const struct vdm_doctor *d)
+{
+	const char *root = vdm_ctx_root(d->ctx);
+	return root && *root && strcmp(root, "/");
+}
+
+const char *dr_dm(struct vdm_doctor *d)
+{
+	static char buf[VDM_PATH_MAX + 64];
+	if (!dr_foreign_root(d))
+		return "nvidia-vgpu-dm";
+	snprintf(buf, sizeof(buf), "nvidia-vgpu-dm --sysfs-root %s", vdm_ctx_root(d->ctx));
+	return buf;
+}
+
+const char *dr_unit_file(struct vdm_doctor *d, const char *unit)
+{
+	static const char *const dirs[] = {"etc/systemd/system", "run/systemd/system", "usr/lib/systemd/system",
+					   "lib/systemd/system", "usr/local/lib/systemd/system"};
+	static char found[VDM_PATH_MAX];
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char rel[VDM_PATH_MAX];
+		snprintf(rel, sizeof(rel), "%s/%s", dirs[i], unit);
+		if (vdm_sysfs_exists(d->ctx, rel)) {
+			snprintf(found, sizeof(found), "%s", rel);
+			return found;
+		}
+	}
+	return NULL;
 }
 
 int dr_smi(struct vdm_doctor *d, const struct vdm_smi **smi)
@@ -303,6 +342,42 @@ int dr_nvidia_functions(struct vdm_doctor *d, char ***out)
 	return k;
 }
 
+/* A PCI device only a VM has: virtio (0x1af4), QEMU's own (0x1b36), the
+ * Q35/i440FX chipsets QEMU emulates (0x8086:0x29c0, 0x1237), Hyper-V
+ * (0x1414). "<path>: vendor:device, a virtual device", or NULL. */
+static char *virtual_pci(struct vdm_doctor *d)
+{
+	static const struct { uint64_t vendor, device; const char *what; } ids[] = {
+		{0x1af4, 0, "virtio"},
+		{0x1b36, 0, "QEMU"},
+		{0x1414, 0, "Hyper-V"},
+		{0x8086, 0x29c0, "QEMU's Q35 host bridge"},
+		{0x8086, 0x1237, "QEMU's i440FX host bridge"},
+	};
+	char **names;
+	int n = vdm_sysfs_list(d->ctx, "sys/bus/pci/devices", &names);
+	char *why = NULL;
+	for (int i = 0; i < n && !why; i++) {
+		char rel[VDM_PATH_MAX];
+		uint64_t vendor, device;
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/vendor", names[i]);
+		if (vdm_sysfs_read_u64(d->ctx, rel, &vendor) < 0)
+			continue;
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/device", names[i]);
+		if (vdm_sysfs_read_u64(d->ctx, rel, &device) < 0)
+			continue;
+		for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]) && !why; k++)
+			if (ids[k].vendor == vendor && (!ids[k].device || ids[k].device == device))
+				why = vdm_strdupf("%s/%s is %04llx:%04llx (%s), a device only a VM has",
+						  dr_path(d, "sys/bus/pci/devices"), names[i],
+						  (unsigned long long)vendor, (unsigned long long)device,
+						  ids[k].what);
+	}
+	if (n > 0)
+		vdm_names_free(names, n);
+	return why;
+}
+
 /* Host or guest, and why. Returns 0, or -ENODEV when nothing tells. */
 static int detect(struct vdm_doctor *d)
 {
@@ -344,25 +419,53 @@ static int detect(struct vdm_doctor *d)
 	free(fns);
 	if (d->mode_why)
 		return 0;
-	static const char *const host_marks[] = {"sys/module/nvidia_vgpu_vfio", "sys/class/mdev_bus",
-						 "sys/module/kvm"};
-	for (size_t i = 0; i < sizeof(host_marks) / sizeof(host_marks[0]); i++)
-		if (vdm_sysfs_exists(d->ctx, host_marks[i])) {
-			d->mode = VDM_DOCTOR_HOST;
-			d->mode_why = vdm_strdupf("%s exists", dr_path(d, host_marks[i]));
-			return 0;
-		}
+	/* Evidence that separates the cases: the vGPU Manager's module only
+	 * loads on a vGPU host; the CPU's hypervisor flag and QEMU's virtual PCI
+	 * devices only show inside a VM. /sys/module/kvm proves nothing (a VM
+	 * with nested virtualisation has it), nor does an empty mdev_bus. */
+	if (vdm_sysfs_exists(d->ctx, "sys/module/nvidia_vgpu_vfio")) {
+		d->mode = VDM_DOCTOR_HOST;
+		d->mode_why = vdm_strdupf("%s exists: the vGPU Manager is loaded",
+					  dr_path(d, "sys/module/nvidia_vgpu_vfio"));
+		return 0;
+	}
 	int rc;
 	char *cpu = dr_read(d, "proc/cpuinfo", &rc);
+	bool flags = cpu && strstr(cpu, "flags");
 	if (cpu && strstr(cpu, " hypervisor")) {
 		d->mode = VDM_DOCTOR_GUEST;
-		d->mode_why = vdm_strdupf("%s: flags include hypervisor", dr_path(d, "proc/cpuinfo"));
+		d->mode_why = vdm_strdupf("%s: flags include hypervisor, and no vGPU Manager module",
+					  dr_path(d, "proc/cpuinfo"));
 	}
 	free(cpu);
-	if (!d->mode_why && none) {
+	if (!d->mode_why)
+		d->mode_why = virtual_pci(d);
+	if (d->mode_why) {
+		d->mode = VDM_DOCTOR_GUEST;
+		return 0;
+	}
+	if (flags) {
+		/* Bare metal: the would-be hypervisor (its driver may be missing). */
 		d->mode = VDM_DOCTOR_HOST;
-		d->mode_why = vdm_strdupf("nvidia-smi -q line %d: Virtualization Mode : None, not in a VM",
-					  none->line);
+		d->mode_why = vdm_strdupf("%s: no hypervisor flag, and no PCI device only a VM has: not a VM",
+					  dr_path(d, "proc/cpuinfo"));
+		return 0;
+	}
+	char **parents;
+	int np = vdm_sysfs_list(d->ctx, "sys/class/mdev_bus", &parents);
+	if (np > 0) {
+		d->mode = VDM_DOCTOR_HOST;
+		d->mode_why = vdm_strdupf("%s lists %s, an mdev parent", dr_path(d, "sys/class/mdev_bus"),
+					  parents[0]);
+		vdm_names_free(parents, np);
+		return 0;
+	}
+	if (np == 0)
+		vdm_names_free(parents, np);
+	if (none) {
+		d->mode = VDM_DOCTOR_HOST;
+		d->mode_why = vdm_strdupf("nvidia-smi -q line %d: Virtualization Mode : None, not in a VM "
+					  "(no hypervisor flag, no virtual PCI device)", none->line);
 	}
 	return d->mode_why ? 0 : -ENODEV;
 }

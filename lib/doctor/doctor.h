@@ -68,6 +68,8 @@ struct vdm_doctor {
 	size_t n_checks;
 	const struct vdm_doctor_opts *opts;
 	struct vdm_doctor_cache *cache;  /* command outputs, internal */
+	bool no_licence;                 /* guest: a GPU passed through whole with the datacenter
+					    driver, which needs no licence (licence checks skip) */
 };
 
 /* Run every check of the mode (detected when AUTO). Returns 0, or -errno
@@ -100,7 +102,9 @@ void vdm_check_remedy(struct vdm_check *c, const char *fmt, ...) __attribute__((
 
 /* Run a tool through exec.h with args (NULL-terminated), cached per command
  * line for the run. Returns its exit status (>= 0), or -ENOENT when the tool
- * is not found, or another -errno. *out (may be NULL) points at its standard
+ * is not found, -EXDEV when it was not asked because the root is not this
+ * machine's / and the tool was found on PATH or at its default place (it
+ * would answer for this machine), or another -errno. *out (may be NULL) points at its standard
  * output, owned by the doctor; *cmdline at the command as shown in evidence. */
 int vdm_doctor_cmd(struct vdm_doctor *d, const char *tool, const char *const *args, const char **out,
 		   const char **cmdline);

@@ -46,6 +46,12 @@ static const char *last_license_line(const char *log, size_t *len, bool *good)
 
 void dr_guest_service(struct vdm_doctor *d)
 {
+	if (d->no_licence) {
+		vdm_doctor_add(d, "guest.license.service", NULL, VDM_CHECK_SKIP,
+			       "no licence needed (guest.license.conf): nvidia-gridd has nothing to do");
+		vdm_doctor_add(d, "guest.license.log", NULL, VDM_CHECK_SKIP, "no licence needed (guest.license.conf)");
+		return;
+	}
 	const char *out, *cmd;
 	static const char *const active[] = {"is-active", "nvidia-gridd", NULL};
 	int rc = vdm_doctor_cmd(d, "systemctl", active, &out, &cmd);
@@ -56,10 +62,27 @@ void dr_guest_service(struct vdm_doctor *d)
 		c = vdm_doctor_add(d, "guest.license.service", NULL, VDM_CHECK_OK, "nvidia-gridd is running");
 	} else if (rc == -ENOENT) {
 		c = vdm_doctor_add(d, "guest.license.service", NULL, VDM_CHECK_SKIP, "no systemctl here");
+	} else if (rc == -EXDEV) {
+		c = vdm_doctor_add(d, "guest.license.service", NULL, VDM_CHECK_SKIP,
+				   "systemctl not asked: it would answer for this machine, not for the root "
+				   "--sysfs-root names");
+		snprintf(line, sizeof(line), "not asked");
 	} else {
 		c = vdm_doctor_add(d, "guest.license.service", NULL, VDM_CHECK_FAIL,
 				   "nvidia-gridd, the licensing daemon, is not running (%s)", *line ? line : "inactive");
-		vdm_check_remedy(c, "systemctl enable --now nvidia-gridd; journalctl -u nvidia-gridd says why it stopped");
+		/* Name the unit only when it is installed (a 550 driver can come without it). */
+		const char *unit = dr_unit_file(d, "nvidia-gridd.service");
+		if (unit) {
+			vdm_check_evidence(c, dr_path(d, unit), "installed");
+			vdm_check_remedy(c, "systemctl enable --now nvidia-gridd; journalctl -u nvidia-gridd says why "
+					 "it stopped");
+		} else {
+			vdm_check_evidence(c, "/etc/systemd/system, /usr/lib/systemd/system, /lib/systemd/system",
+					   "no nvidia-gridd.service");
+			vdm_check_remedy(c, "nvidia-gridd.service is not installed: reinstall the vGPU guest driver "
+					 "(its .run installer or package adds the licensing daemon and its unit), "
+					 "then systemctl enable --now nvidia-gridd");
+		}
 	}
 	vdm_check_evidence(c, cmd, "%s", line);
 
@@ -114,6 +137,12 @@ void dr_guest_docker(struct vdm_doctor *d)
 	free(dj_text);
 	const char *dj_path = dr_path(d, "etc/docker/daemon.json");
 
+	if (rc == -EXDEV) {
+		vdm_doctor_add(d, "guest.docker.installed", NULL, VDM_CHECK_SKIP,
+			       "docker not asked: it would answer for this machine, not for the root "
+			       "--sysfs-root names");
+		return;
+	}
 	if (rc == -ENOENT) {
 		c = vdm_doctor_add(d, "guest.docker.installed", NULL, VDM_CHECK_WARN, "Docker is not installed");
 		vdm_check_evidence(c, "docker", "not found");

@@ -124,6 +124,9 @@ static void check_driver(struct gctx *g)
 		vdm_check_evidence(c, dr_path(d, "sys/module/nvidia"), "absent");
 		vdm_check_remedy(c, "install the NVIDIA vGPU guest driver (Linux .run or package) of the same vGPU "
 				 "release as the host (%s), then: modprobe nvidia (or reboot)", want);
+	} else if (g->smi_rc == -EXDEV) {
+		c = vdm_doctor_add(d, "guest.driver.loaded", NULL, VDM_CHECK_OK, "the nvidia module %s is loaded "
+				   "(nvidia-smi not asked: the root is not this machine's /)", ver);
 	} else if (g->smi_rc) {
 		c = vdm_doctor_add(d, "guest.driver.loaded", NULL, VDM_CHECK_FAIL, "the nvidia module %s is loaded but "
 				   "nvidia-smi %s", ver, g->smi_rc == -ENOENT ? "is not installed" : "fails");
@@ -232,19 +235,52 @@ static void check_cuda(struct gctx *g)
 	smi_ev(c, cv, "CUDA Version");
 }
 
+/* One source for what each deployment needs, used by every licence check
+ * and remedy: does this guest need a licence at all, and which FeatureType
+ * its gridd.conf takes. A vGPU takes 1 (its licence follows the profile); a
+ * passed-through GPU takes 2 (vWS) or 4 (vCS); a GPU passed through whole
+ * with the datacenter driver (nvidia-smi -q shows no "vGPU Software Licensed
+ * Product" section) needs no licence. */
+static bool needs_licence(const struct gctx *g)
+{
+	if (g->vgpu || !g->smi)
+		return true;
+	return gpu_field((struct gctx *)g, "vGPU Software Licensed Product/License Status") ||
+	       gpu_field((struct gctx *)g, "vGPU Software Licensed Product/Product Name");
+}
+
+static int wanted_feature_type(const struct gctx *g)
+{
+	return g->vgpu || !g->smi ? 1 : g->series == 'C' ? 4 : 2;
+}
+
 static void check_license_conf(struct gctx *g)
 {
 	struct vdm_doctor *d = g->d;
 	int rc;
-	char *text = dr_read(d, GRIDD_CONF, &rc);
 	struct vdm_check *c;
+	if (!needs_licence(g)) {
+		static const char *const ids[] = {"guest.license.conf", "guest.license.feature-type",
+						  "guest.license.server"};
+		for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+			c = vdm_doctor_add(d, ids[i], NULL, VDM_CHECK_SKIP,
+					   "a GPU passed through whole with the datacenter driver needs no licence");
+			vdm_check_evidence(c, "nvidia-smi -q", "no \"vGPU Software Licensed Product\" section");
+		}
+		d->no_licence = true;
+		return;
+	}
+	char *text = dr_read(d, GRIDD_CONF, &rc);
 	g->conf_present = text != NULL;
 	if (!text) {
 		c = vdm_doctor_add(d, "guest.license.conf", NULL, VDM_CHECK_FAIL, "%s is missing", dr_path(d, GRIDD_CONF));
 		vdm_check_evidence(c, dr_path(d, GRIDD_CONF), "%s", strerror(-rc));
-		vdm_check_remedy(c, "cp /etc/nvidia/gridd.conf.template /etc/nvidia/gridd.conf; set FeatureType=1; "
-				 "put the client configuration token in /etc/nvidia/ClientConfigToken/; "
-				 RESTART_GRIDD);
+		bool tmpl = vdm_sysfs_exists(d->ctx, "etc/nvidia/gridd.conf.template");
+		vdm_check_remedy(c, "%s; set FeatureType=%d; put the client configuration token in "
+				 "/etc/nvidia/ClientConfigToken/; " RESTART_GRIDD,
+				 tmpl ? "cp /etc/nvidia/gridd.conf.template /etc/nvidia/gridd.conf"
+				      : "create /etc/nvidia/gridd.conf (no gridd.conf.template is installed)",
+				 wanted_feature_type(g));
 		vdm_doctor_add(d, "guest.license.feature-type", NULL, VDM_CHECK_SKIP, "no gridd.conf");
 	} else {
 		vdm_gridd_parse(text, &g->conf);
@@ -281,7 +317,7 @@ static void check_license_conf(struct gctx *g)
 			vdm_check_evidence(c, dr_path(d, GRIDD_CONF), "line %d: FeatureType=%s", ft->line, ft->value);
 		if (r != VDM_CHECK_OK)
 			vdm_check_remedy(c, "set FeatureType=%d in /etc/nvidia/gridd.conf, then " RESTART_GRIDD,
-					 g->vgpu || !g->smi ? 1 : g->series == 'C' ? 4 : 2);
+					 wanted_feature_type(g));
 	}
 
 	/* Where the licence comes from: an NLS client configuration token, or a server address. */
@@ -357,6 +393,11 @@ static void check_license_reach(struct gctx *g)
 {
 	struct vdm_doctor *d = g->d;
 	const char *addr = g->conf.server_address.value;
+	if (d->no_licence) {
+		vdm_doctor_add(d, "guest.license.reachable", NULL, VDM_CHECK_SKIP, "no licence needed "
+			       "(guest.license.conf)");
+		return;
+	}
 	if (!*addr) {
 		vdm_doctor_add(d, "guest.license.reachable", NULL, VDM_CHECK_SKIP, "%s",
 			       g->conf_present ? "no ServerAddress (an NLS token names its server itself)"

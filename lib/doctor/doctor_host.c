@@ -133,12 +133,31 @@ static void check_manager(struct hctx *h)
 			return;
 		}
 	}
+	if (rc == -EXDEV) {
+		struct vdm_check *c = vdm_doctor_add(d, "host.vgpu.manager", NULL, VDM_CHECK_SKIP,
+						     "systemctl not asked: it would answer for this machine, not "
+						     "for the root --sysfs-root names; no pid file there");
+		vdm_check_evidence(c, dr_path(d, pidrel), "absent");
+		return;
+	}
 	struct vdm_check *c = vdm_doctor_add(d, "host.vgpu.manager", NULL, VDM_CHECK_FAIL,
 					     "the vGPU Manager daemon nvidia-vgpu-mgr is not running");
 	vdm_check_evidence(c, cmd, "%s", *line ? line : (rc > 0 ? "exit status non-zero" : "no output"));
 	vdm_check_evidence(c, dr_path(d, pidrel), pid > 0 ? "pid %d is not running" : "absent", pid);
-	vdm_check_remedy(c, "systemctl restart nvidia-vgpud nvidia-vgpu-mgr; then journalctl -u nvidia-vgpu-mgr "
-			 "for why it stopped");
+	/* Name only the units that are installed under the root. */
+	const char *mgr = dr_unit_file(d, "nvidia-vgpu-mgr.service");
+	if (mgr)
+		vdm_check_evidence(c, dr_path(d, mgr), "installed");
+	/* (dr_unit_file's buffer is reused by the next call) */
+	const char *vgpud = mgr ? dr_unit_file(d, "nvidia-vgpud.service") : NULL;
+	if (mgr)
+		vdm_check_remedy(c, "systemctl restart %snvidia-vgpu-mgr; then journalctl -u nvidia-vgpu-mgr "
+				 "for why it stopped", vgpud ? "nvidia-vgpud " : "");
+	else
+		vdm_check_remedy(c, "no nvidia-vgpu-mgr.service is installed (looked in /etc/systemd/system, "
+				 "/usr/lib/systemd/system, /lib/systemd/system): install the vGPU Manager "
+				 "package (the -vgpu-kvm .run installer adds the unit), or start the vGPU "
+				 "Manager container");
 }
 
 static void check_driver_mode(struct hctx *h)
@@ -178,6 +197,12 @@ static void check_driver_mode(struct hctx *h)
 	vdm_check_evidence(c, dr_path(d, "sys/module/nvidia/version"), "%s", h->version);
 	smi_evidence(c, dv, dv && !strcmp(dv->path, "KMD Version") ? "KMD Version" : "Driver Version");
 
+	if (!h->smi && h->smi_rc == -EXDEV) {
+		c = vdm_doctor_add(d, "host.driver.mode", NULL, VDM_CHECK_SKIP,
+				   "nvidia-smi not asked: it would describe this machine, not the root "
+				   "--sysfs-root names (VGPU_DM_NVIDIA_SMI or VGPU_DM_TOOLS_DIR name one for it)");
+		return;
+	}
 	if (!h->smi) {
 		c = vdm_doctor_add(d, "host.driver.mode", NULL, VDM_CHECK_WARN,
 				   "nvidia-smi %s: cannot see whether this is the vGPU Manager driver",
@@ -329,8 +354,12 @@ static void check_gpu(struct hctx *h, struct vdm_gpu *g)
 
 	/* SR-IOV VFs (H6). */
 	bool vfs_off = g->sriov && g->num_vfs == 0;
+	char *bound = vdm_gpu_binding(g);
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/sriov_numvfs", g->addr);
-	if (!g->sriov) {
+	if (bound && g->sriov) {
+		vdm_doctor_add(d, "host.sriov.vfs", lbl, VDM_CHECK_SKIP, "not bound to nvidia (host.gpu.framework)");
+		vfs_off = false;
+	} else if (!g->sriov) {
 		vdm_doctor_add(d, "host.sriov.vfs", lbl, VDM_CHECK_SKIP, "%s has no SR-IOV: its PF is the mdev parent",
 			       model);
 	} else if (g->num_vfs == g->total_vfs) {
@@ -342,12 +371,22 @@ static void check_gpu(struct hctx *h, struct vdm_gpu *g)
 				   "%d of %d SR-IOV VFs enabled%s", g->num_vfs, g->total_vfs,
 				   g->num_vfs ? "" : ": no vGPU can be made on it");
 		vdm_check_evidence(c, dr_path(d, rel), "%d", g->num_vfs);
-		vdm_check_remedy(c, "%s -e %s (or nvidia-vgpu-dm apply --enable-sriov); with VFs partly enabled, "
-				 "-d first", SRIOV_MANAGE, g->addr);
+		vdm_check_remedy(c, "%s -e %s (or %s apply --enable-sriov); with VFs partly enabled, "
+				 "-d first", SRIOV_MANAGE, g->addr, dr_dm(d));
 	}
 
 	/* Framework versus kernel (H7). */
-	if (g->fw == VDM_FW_NONE) {
+	if (g->fw == VDM_FW_NONE && bound) {
+		/* The GPU's own driver binding first: a vfio-pci GPU is passed
+		 * through, not missing a vGPU Manager. */
+		c = vdm_doctor_add(d, "host.gpu.framework", lbl, VDM_CHECK_FAIL, "no vGPU framework: %s", bound);
+		char drel[VDM_PATH_MAX];
+		snprintf(drel, sizeof(drel), "sys/bus/pci/devices/%s/driver", g->addr);
+		vdm_check_evidence(c, dr_path(d, drel), "-> %s", *g->driver ? g->driver : "(none)");
+		char *fix = vdm_gpu_binding_remedy(g);
+		vdm_check_remedy(c, "%s", fix);
+		free(fix);
+	} else if (g->fw == VDM_FW_NONE) {
 		if (vfs_off)
 			vdm_doctor_add(d, "host.gpu.framework", lbl, VDM_CHECK_SKIP,
 				       "no vGPU framework until its VFs are enabled (host.sriov.vfs)");
@@ -377,6 +416,7 @@ static void check_gpu(struct hctx *h, struct vdm_gpu *g)
 			vdm_check_remedy(c, "use the vGPU Manager release made for this kernel (vendor-specific VFIO from "
 					 "vGPU 17 on kernels >= 6.8; mdev before)");
 	}
+	free(bound);
 
 	/* vGPU types (H4, display mode). */
 	if (g->n_types && driver_lists_types(h, g)) {
@@ -493,8 +533,9 @@ static void check_gpu(struct hctx *h, struct vdm_gpu *g)
 		vdm_check_evidence(c, "NVML", "MIG mode current %d, pending %d", g->mig->mode, g->mig->pending);
 	smi_evidence(c, mig, "MIG Mode / Current");
 	if (r == VDM_CHECK_WARN)
-		vdm_check_remedy(c, "nvidia-vgpu-dm apply switches MIG mode %s (with no vGPU on the GPU; Ampere "
-				 "needs a GPU reset, which apply does with the VFs disabled)", on ? "off" : "on");
+		vdm_check_remedy(c, "%s apply switches MIG mode %s (with no vGPU on the GPU; Ampere "
+				 "needs a GPU reset, which apply does with the VFs disabled)", dr_dm(d),
+				 on ? "off" : "on");
 	else if (bad)
 		vdm_check_remedy(c, "with no vGPU on the GPU: nvidia-smi -i %s -mig %d (Ampere: then reset the "
 				 "GPU or reboot)", g->addr, on ? 0 : 1);

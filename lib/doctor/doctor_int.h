@@ -9,6 +9,17 @@
 /* nvidia-smi -q, run and parsed once: 0 with *smi, or the failure (-ENOENT:
  * not installed; -EIO: it ran and failed). */
 int dr_smi(struct vdm_doctor *d, const struct vdm_smi **smi);
+/* Is the root another machine's (a --sysfs-root other than /)? Then the
+ * tools found on PATH (systemctl, journalctl, nvidia-smi) are not asked:
+ * they would answer for this machine; vdm_doctor_cmd returns -EXDEV. */
+bool dr_foreign_root(const struct vdm_doctor *d);
+/* "nvidia-vgpu-dm", with " --sysfs-root ROOT" when one was given: how a
+ * remedy names the tool (static storage). */
+const char *dr_dm(struct vdm_doctor *d);
+/* The unit file of a systemd unit under the root (etc/systemd/system,
+ * usr/lib/systemd/system, lib/systemd/system...), root-relative, or NULL
+ * when none is installed (static storage). */
+const char *dr_unit_file(struct vdm_doctor *d, const char *unit);
 /* A whole file under the root (malloc'd, NUL-terminated; NULL with *rc = -errno). */
 char *dr_read(struct vdm_doctor *d, const char *rel, int *rc);
 /* The path as evidence shows it: "/" + rel (relative to --sysfs-root). */

@@ -6,6 +6,7 @@
  * behind `apply --dry-run`.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,8 +22,8 @@ void dr_host_journal(struct vdm_doctor *d)
 		c = vdm_doctor_add(d, "host.journal", NULL, VDM_CHECK_FAIL,
 				   "an apply died midway: its journal is still there");
 		vdm_check_evidence(c, dr_path(d, VDM_JOURNAL_FILE), "present");
-		vdm_check_remedy(c, "run nvidia-vgpu-dm apply (with your -f/-c) again: it restores the GPUs the "
-				 "journal names first, then applies");
+		vdm_check_remedy(c, "run %s apply (with your -f/-c) again: it restores the GPUs the "
+				 "journal names first, then applies", dr_dm(d));
 	} else {
 		c = vdm_doctor_add(d, "host.journal", NULL, VDM_CHECK_OK, "no unfinished apply");
 		vdm_check_evidence(c, dr_path(d, VDM_JOURNAL_FILE), "absent");
@@ -124,6 +125,18 @@ static void count_ops(const struct vdm_plan *p, size_t *cr, size_t *rm, size_t *
 	}
 }
 
+/* A refusal for too many vGPUs of a type ("GPU 0 (0000:3b:00.0): 17 x
+ * T4-1Q requested, but the GPU holds at most 16", plan_check.c): the GPU,
+ * the type, the count asked and the count that fits. */
+static bool too_many(const char *msg, char *gpu, char *type, int *want, int *most)
+{
+	const char *p = strstr(msg, "): ");
+	if (!p || (size_t)(p + 1 - msg) >= 64)
+		return false;
+	snprintf(gpu, 64, "%.*s", (int)(p + 1 - msg), msg);
+	return sscanf(p + 3, "%d x %63s requested, but the GPU holds at most %d", want, type, most) == 3;
+}
+
 void dr_host_config(struct vdm_doctor *d, const struct vdm_run_result *r)
 {
 	const struct vdm_spec *spec = d->opts->spec;
@@ -133,12 +146,24 @@ void dr_host_config(struct vdm_doctor *d, const struct vdm_run_result *r)
 		c = vdm_doctor_add(d, "host.config.plan", cfg->label, VDM_CHECK_FAIL, "apply would refuse: %s",
 				   r->message ? r->message : "no plan");
 		vdm_check_evidence(c, spec->source, "line %d: label %s", cfg->pos.line, cfg->label);
-		if (r->status == VDM_RUN_IN_USE)
+		int want, most;
+		char gpu[64], type[64];
+		if (r->status == VDM_RUN_IN_USE && *r->in_use.vm)
+			vdm_check_remedy(c, "stop VM %s (pid %d), which holds vGPU %s on GPU %d, or choose a layout "
+					 "that keeps it; apply --force removes it anyway", r->in_use.vm, r->in_use.pid,
+					 r->in_use.vgpu, r->in_use.gpu_index);
+		else if (r->status == VDM_RUN_IN_USE)
 			vdm_check_remedy(c, "stop the VM that holds the vGPU (pid %d), or choose a layout that keeps it; "
 					 "apply --force removes it anyway", r->in_use.pid);
+		else if (r->message && too_many(r->message, gpu, type, &want, &most))
+			vdm_check_remedy(c, "%s holds at most %d x %s: set %s to %d or fewer for it in %s (label %s), "
+					 "or spread the %d over more GPUs; %s apply --dry-run -f %s -c %s checks it",
+					 gpu, most, type, type, most, spec->source, cfg->label, want, dr_dm(d),
+					 spec->source, cfg->label);
 		else
-			vdm_check_remedy(c, "change the layout or the host as the message says; nvidia-vgpu-dm apply "
-					 "--dry-run -f %s -c %s shows the same plan", spec->source, cfg->label);
+			vdm_check_remedy(c, "change the layout or the host as the message says; %s apply "
+					 "--dry-run -f %s -c %s shows the same plan", dr_dm(d), spec->source,
+					 cfg->label);
 		vdm_doctor_add(d, "host.config.applied", cfg->label, VDM_CHECK_SKIP, "the layout cannot be planned here");
 		return;
 	}
@@ -158,6 +183,6 @@ void dr_host_config(struct vdm_doctor *d, const struct vdm_run_result *r)
 	char *mismatch = vdm_plan_mismatch(r->plan);
 	c = vdm_doctor_add(d, "host.config.applied", cfg->label, VDM_CHECK_WARN, "not applied: %s",
 			   mismatch ? mismatch : "differs");
-	vdm_check_remedy(c, "nvidia-vgpu-dm apply -f %s -c %s", spec->source, cfg->label);
+	vdm_check_remedy(c, "%s apply -f %s -c %s", dr_dm(d), spec->source, cfg->label);
 	free(mismatch);
 }

@@ -34,6 +34,44 @@ void vdm_gpu_label(const struct vdm_gpu *gpu, char *buf, size_t len)
 	snprintf(buf, len, "GPU %d (%s)", gpu->index, gpu->addr);
 }
 
+char *vdm_gpu_binding(const struct vdm_gpu *g)
+{
+	if (!g->driver || !strcmp(g->driver, "nvidia"))
+		return NULL;
+	if (!*g->driver)
+		return vdm_xstrdup("bound to no driver: the nvidia module has not claimed it (blacklisted, "
+				   "or its probe failed: see dmesg)");
+	if (!strcmp(g->driver, "vfio-pci"))
+		return vdm_xstrdup("bound to vfio-pci, not to nvidia: it is passed through whole to a VM "
+				   "(or kept for one), so the vGPU Manager cannot split it into vGPUs");
+	return vdm_strdupf("bound to %s, not to nvidia: the vGPU Manager cannot use it%s", g->driver,
+			   !strcmp(g->driver, "nouveau") ? " (blacklist nouveau, the open-source driver)" : "");
+}
+
+char *vdm_gpu_binding_remedy(const struct vdm_gpu *g)
+{
+	if (!g->driver || !strcmp(g->driver, "nvidia"))
+		return NULL;
+	if (!*g->driver)
+		return vdm_strdupf("echo %s > /sys/bus/pci/drivers/nvidia/bind (after modprobe nvidia), or "
+				   "leave GPU %d out of the layout", g->addr, g->index);
+	return vdm_strdupf("to make vGPUs on it, stop the VM that uses it, then echo %s > "
+			   "/sys/bus/pci/drivers/%s/unbind; echo %s > /sys/bus/pci/drivers/nvidia/bind "
+			   "(and drop what binds it at boot: vfio-pci.ids=, driver_override); or leave "
+			   "GPU %d out of the layout", g->addr, g->driver, g->addr, g->index);
+}
+
+void vdm_vgpu_holder(const struct vdm_vgpu *v, char *buf, size_t len)
+{
+	if (!v->user_pid)
+		snprintf(buf, len, "%s", "");
+	else if (v->user_vm)
+		snprintf(buf, len, "VM %s (pid %d)", v->user_vm, v->user_pid);
+	else
+		snprintf(buf, len, "pid %d (%.80s%s)", v->user_pid, v->user_cmd ? v->user_cmd : "?",
+			 v->user_cmd && strlen(v->user_cmd) > 80 ? "..." : "");
+}
+
 char *vdm_unreadable(struct vdm_ctx *ctx, const char *rel, int rc)
 {
 	char path[VDM_PATH_MAX];
@@ -212,6 +250,11 @@ static int probe_gpu(struct vdm_host *h, const char *dev, struct vdm_gpu *g)
 	}
 	g->id.subsys_device = (uint16_t)v;
 	g->dir = vdm_xstrdup(dir);
+	char drv[64] = "";
+	snprintf(rel, sizeof(rel), "%s/driver", dir);
+	if (vdm_sysfs_link_base(ctx, rel, drv, sizeof(drv)) <= 0)
+		drv[0] = '\0';
+	g->driver = vdm_xstrdup(drv);
 	snprintf(rel, sizeof(rel), "%s/sriov_totalvfs", dir);
 	rc = vdm_sysfs_read_int(ctx, rel, &g->total_vfs);
 	if (rc == 0 && g->total_vfs < 0)
@@ -347,9 +390,11 @@ void vdm_host_free(struct vdm_host *h)
 			free(g->vgpus[v].type_id);
 			free(g->vgpus[v].user_cmd);
 			free(g->vgpus[v].user_node);
+			free(g->vgpus[v].user_vm);
 		}
 		free(g->vgpus);
 		free(g->model);
+		free(g->driver);
 		vdm_mig_free(g->mig);
 		free(g->unreadable);
 		free(g->dir);
@@ -509,6 +554,44 @@ int vdm_parent_available(struct vdm_host *h, struct vdm_parent *p, int type)
 	return p->avail[type];
 }
 
+static bool mig_backed(const char *name)
+{
+	struct vdm_vgpu_type vt;
+	return name && vdm_vgpu_type_parse(name, &vt, NULL) == 0 && vdm_vgpu_type_is_mig(&vt);
+}
+
+/* The GPU's frame buffer its vGPUs leave (MiB, the catalogue's size of the
+ * model less each vGPU's), or -1 when a size is not known or a vGPU is
+ * MIG-backed (a GPU instance's memory, not the time-sliced pool). */
+static long fb_left(const struct vdm_gpu *g)
+{
+	const struct vdm_cat_gpu *cg = vdm_cat_gpu_by_pci(g->id.device, g->id.subsys_vendor,
+							  g->id.subsys_device);
+	if (!cg || !cg->fb_mib)
+		return -1;
+	long left = (long)cg->fb_mib;
+	for (size_t v = 0; v < g->n_vgpus; v++) {
+		int t = g->vgpus[v].type;
+		if (t < 0 || g->types[t].fb_mib <= 0 || mig_backed(g->types[t].name))
+			return -1;
+		left -= g->types[t].fb_mib;
+	}
+	return left < 0 ? 0 : left;
+}
+
+bool vdm_gpu_is_mixed(const struct vdm_gpu *g)
+{
+	if (g->mixed_size >= 0)
+		return g->mixed_size == 1;
+	for (size_t v = 1; v < g->n_vgpus; v++) {
+		int a = g->vgpus[0].type, b = g->vgpus[v].type;
+		if (a >= 0 && b >= 0 && g->types[a].fb_mib > 0 && g->types[b].fb_mib > 0 &&
+		    g->types[a].fb_mib != g->types[b].fb_mib)
+			return true; /* two sizes side by side: only mixed-size mode allows it */
+	}
+	return false;
+}
+
 int vdm_gpu_free_instances(struct vdm_host *h, struct vdm_gpu *g, int type)
 {
 	int sum = 0;
@@ -521,21 +604,33 @@ int vdm_gpu_free_instances(struct vdm_host *h, struct vdm_gpu *g, int type)
 		sum += a;
 	}
 	/* Each VF reports whether it can take one more; the GPU as a whole
-	 * still holds at most max_instances of a size. Without that maximum the
-	 * sum over VFs says nothing beyond "at least one". */
+	 * still holds at most max_instances of a size (equal-size mode; of the
+	 * type itself in mixed-size mode), and no more than its frame buffer
+	 * left. Without those the sum over VFs says nothing beyond "at least
+	 * one". */
 	const struct vdm_vtype *vt = &g->types[type];
-	if (vt->max_instances < 0 && sum > 1 && g->n_parents && vdm_parent_is_vf(&g->parents[0]))
+	bool vfs = g->n_parents && vdm_parent_is_vf(&g->parents[0]);
+	bool mixed = vdm_gpu_is_mixed(g);
+	if (vt->max_instances < 0 && sum > 1 && vfs)
 		return VDM_FREE_UNKNOWN;
 	if (vt->max_instances >= 0) {
 		int same = 0;
 		for (size_t v = 0; v < g->n_vgpus; v++) {
 			int t = g->vgpus[v].type;
-			if (t == type || (t >= 0 && vt->fb_mib > 0 && g->types[t].fb_mib == vt->fb_mib))
+			if (t == type ||
+			    (!mixed && t >= 0 && vt->fb_mib > 0 && g->types[t].fb_mib == vt->fb_mib))
 				same++;
 		}
 		int cap = vt->max_instances - same;
 		if (sum > cap)
 			sum = cap < 0 ? 0 : cap;
+	}
+	if (sum > 1 && !mig_backed(vt->name)) {
+		long left = vt->fb_mib > 0 ? fb_left(g) : -1;
+		if (left >= 0 && sum > left / vt->fb_mib)
+			sum = (int)(left / vt->fb_mib);
+		else if (left < 0 && mixed && vfs)
+			return VDM_FREE_UNKNOWN; /* mixed sizes, and the room left is not known */
 	}
 	return sum;
 }

@@ -56,6 +56,8 @@ struct vdm_vgpu {
 	int user_pid;              /* a process holding it (vdm_host_find_users), 0 if none seen */
 	char *user_cmd;            /* that process's command line */
 	char *user_node;           /* the /dev/vfio node it holds */
+	char *user_vm;             /* the VM that process runs (QEMU's -name guest=<libvirt
+				      domain>), NULL when not a VM it can name */
 };
 
 struct vdm_backend;
@@ -68,6 +70,8 @@ struct vdm_gpu {
 	uint32_t addr_key;         /* numeric address, for ordering */
 	struct vdm_devid id;       /* always has_subsys = true */
 	char *model;               /* type-name prefix: "T4", "A100D"; "" if no types */
+	char *driver;              /* the PCI driver bound to it ("nvidia", "vfio-pci"; ""
+				      none): the basename of <dir>/driver */
 	enum vdm_framework fw;
 	const struct vdm_backend *be;
 	bool sriov;                /* PF with SR-IOV capability */
@@ -152,13 +156,29 @@ int vdm_gpu_find_type(const struct vdm_gpu *gpu, const char *name);
  * with host->error naming the file that could not be read. */
 int vdm_parent_available(struct vdm_host *host, struct vdm_parent *p, int type);
 /* Free instances of a type on a GPU now: the sum over its parents, capped by
- * the type's per-GPU maximum; VDM_FREE_UNKNOWN when that maximum is not known
- * and the parents are VFs (each says only whether it can take one more);
+ * the type's per-GPU maximum (less the vGPUs of its size; in mixed-size mode
+ * of the type itself) and by the frame buffer the GPU's vGPUs leave (the
+ * catalogue's size of the model); VDM_FREE_UNKNOWN when that maximum is not
+ * known and the parents are VFs (each says only whether it can take one more),
+ * or in mixed-size mode when the frame buffer left is not known;
  * -errno (host->error set) when a parent's count cannot be read. */
 #define VDM_FREE_UNKNOWN (-1000000)
 int vdm_gpu_free_instances(struct vdm_host *host, struct vdm_gpu *gpu, int type);
+/* Is the GPU in mixed-size (heterogeneous) mode: as NVML says, or, when
+ * that is not known, because vGPUs of two sizes are on it. */
+bool vdm_gpu_is_mixed(const struct vdm_gpu *g);
 /* Number of vGPUs of a type on a GPU. */
 int vdm_gpu_count_type(const struct vdm_gpu *gpu, int type);
+/* What a GPU's driver binding means when it is not nvidia, for list, apply
+ * and doctor: "bound to vfio-pci, not to nvidia: it is passed
+ * through whole to a VM ...", or NULL when nvidia holds it (malloc'd). */
+char *vdm_gpu_binding(const struct vdm_gpu *g);
+/* What to do about it (unbind, bind to nvidia, or leave the GPU out), or
+ * NULL (malloc'd). */
+char *vdm_gpu_binding_remedy(const struct vdm_gpu *g);
+/* Who holds a vGPU, for a message: "VM win10 (pid 4242)", "pid 4242 (sleep
+ * 300)" (the command cut at 80 bytes), or "" when no process holds it. */
+void vdm_vgpu_holder(const struct vdm_vgpu *v, char *buf, size_t len);
 /* "GPU 0 (0000:3b:00.0)" */
 void vdm_gpu_label(const struct vdm_gpu *gpu, char *buf, size_t len);
 

@@ -69,22 +69,53 @@ static int scan_proc(struct vdm_ctx *ctx, struct holders *hs)
 	return 0;
 }
 
-/* The process's command line with NULs as spaces. */
-static char *cmdline(struct vdm_ctx *ctx, int pid)
+/* The VM a QEMU command line runs: libvirt starts QEMU with "-name
+ * guest=<domain>,debug-threads=on"; by hand it is "-name <name>[,...]".
+ * args: NUL-separated, len bytes. malloc'd, or NULL when there is none. */
+static char *qemu_vm_name(const char *args, size_t len)
 {
-	char rel[64], buf[512];
+	for (size_t i = 0; i < len; i += strlen(args + i) + 1) {
+		if (strcmp(args + i, "-name") && strcmp(args + i, "--name"))
+			continue;
+		size_t v = i + strlen(args + i) + 1;
+		if (v >= len)
+			return NULL;
+		const char *val = args + v;
+		const char *g = strstr(val, "guest=");
+		if (g && (g == val || g[-1] == ','))
+			val = g + 6;
+		size_t n = strcspn(val, ",");
+		return n ? vdm_strdupf("%.*s", (int)(n > 120 ? 120 : n), val) : NULL;
+	}
+	return NULL;
+}
+
+/* The process's command line with NULs as spaces (at most 200 bytes, then
+ * "..."), and the VM it runs (qemu_vm_name). */
+static char *cmdline(struct vdm_ctx *ctx, int pid, char **vm)
+{
+	char rel[64], buf[8192];
 	snprintf(rel, sizeof(rel), "proc/%d/cmdline", pid);
 	int fd = vdm_root_open(ctx, rel, O_RDONLY, 0);
-	ssize_t got = fd < 0 ? 0 : read(fd, buf, sizeof(buf) - 1);
-	size_t len = got > 0 ? (size_t)got : 0;
+	size_t len = 0;
+	while (fd >= 0 && len < sizeof(buf) - 1) {
+		ssize_t got = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
 	if (fd >= 0)
 		close(fd);
+	buf[len] = '\0';
+	*vm = qemu_vm_name(buf, len);
 	while (len && buf[len - 1] == '\0')
 		len--;
 	for (size_t i = 0; i < len; i++)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
 	buf[len] = '\0';
+	if (len > 200)
+		memcpy(buf + 197, "...", 4);
 	return vdm_xstrdup(len ? buf : "?");
 }
 
@@ -136,7 +167,7 @@ int vdm_host_find_users(struct vdm_host *h)
 					if (!strcmp(hs.v[j].node, nodes[k])) {
 						v->user_pid = hs.v[j].pid;
 						v->user_node = vdm_xstrdup(nodes[k]);
-						v->user_cmd = cmdline(h->ctx, v->user_pid);
+						v->user_cmd = cmdline(h->ctx, v->user_pid, &v->user_vm);
 						used++;
 						vdm_dbg(h->ctx, "vGPU %s is in use: pid %d holds %s", v->id,
 							v->user_pid, nodes[k]);

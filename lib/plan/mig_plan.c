@@ -161,8 +161,8 @@ int vdm_mig_plan(struct vdm_host *h, struct vdm_gpu_plan *gp, char **err)
 		return 0;
 	if (!m) {
 		*err = vdm_strdupf("%s: MIG-backed vGPU types need MIG mode and GPU instances, which "
-				   "vgpu-dm manages through NVML, and NVML is not available "
-				   "(libnvidia-ml.so.1, or the file VGPU_DM_NVML_LIBRARY names)", lbl);
+				   "vgpu-dm manages through NVML, and NVML is not available: %s", lbl,
+				   vdm_nvml_why());
 		return -EOPNOTSUPP;
 	}
 	if (m->denied) {

@@ -105,6 +105,14 @@ static int no_manager_error(const struct vdm_gpu *g, char **err)
 {
 	char lbl[64];
 	vdm_gpu_label(g, lbl, sizeof(lbl));
+	char *bound = vdm_gpu_binding(g);
+	if (bound) {
+		char *fix = vdm_gpu_binding_remedy(g);
+		*err = vdm_strdupf("%s: no vGPU can be created: it is %s; %s", lbl, bound, fix);
+		free(fix);
+		free(bound);
+		return -ENODEV;
+	}
 	if (g->sriov && g->num_vfs == 0)
 		*err = vdm_strdupf("%s: no vGPU can be created: its SR-IOV virtual functions are not "
 				   "enabled (run: /usr/lib/nvidia/sriov-manage -e %s, or apply with "
@@ -135,17 +143,25 @@ static char *unsupported_error(const struct vdm_spec *spec, const struct vdm_typ
 				  "vgpu-dm does through NVML (%s); it offers: %s", spec->source,
 				  tc->pos.line, tc->pos.col, tc->type, lbl,
 				  g->mig ? "NVML does not list this type either"
-					 : "not available: libnvidia-ml.so.1 or VGPU_DM_NVML_LIBRARY",
+					 : vdm_nvml_why(),
 				  *list ? list : "no types");
 	else if (g->fw == VDM_FW_VFIO && g->n_vgpus)
 		msg = vdm_strdupf("%s:%d:%d: vGPU type %s is not offered by %s next to its current "
 				  "vGPUs, and the driver's lists, the type cache and NVML do not name "
 				  "it; it offers: %s", spec->source, tc->pos.line, tc->pos.col, tc->type,
 				  lbl, *list ? list : "no types");
-	else
+	else {
+		const char **names = vdm_xcalloc(g->n_types + 1, sizeof(*names));
+		for (size_t t = 0; t < g->n_types; t++)
+			names[t] = g->types[t].name;
+		char *close = vdm_did_you_mean(tc->type, names, g->n_types);
+		free(names);
 		msg = vdm_strdupf("%s:%d:%d: vGPU type %s is not supported on %s (device 0x%04X); "
-				  "it supports: %s", spec->source, tc->pos.line, tc->pos.col, tc->type,
-				  lbl, g->id.device, *list ? list : "no types");
+				  "it supports: %s%s%s", spec->source, tc->pos.line, tc->pos.col, tc->type,
+				  lbl, g->id.device, *list ? list : "no types", close ? "; " : "",
+				  close ? close : "");
+		free(close);
+	}
 	free(list);
 	return msg;
 }
@@ -296,14 +312,16 @@ static int check_in_use(struct vdm_host *h, const struct vdm_gpu_plan *gp, bool 
 		if (!removed)
 			continue;
 		const char *tname = v->type >= 0 ? g->types[v->type].name : v->type_id;
+		char who[256];
+		vdm_vgpu_holder(v, who, sizeof(who));
 		if (force) {
-			vdm_warn(ctx, "%s: removing vGPU %s (%s) on %s although pid %d (%s) holds %s: --force",
-				 lbl, v->id, tname, v->parent->addr, v->user_pid, v->user_cmd, v->user_node);
+			vdm_warn(ctx, "%s: removing vGPU %s (%s) on %s although %s holds %s: --force",
+				 lbl, v->id, tname, v->parent->addr, who, v->user_node);
 			continue;
 		}
-		*err = vdm_strdupf("%s: vGPU %s (%s) on %s is in use by pid %d (%s), which holds %s; "
+		*err = vdm_strdupf("%s: vGPU %s (%s) on %s is in use by %s, which holds %s; "
 				   "refusing to remove it (--force overrides)", lbl, v->id, tname,
-				   v->parent->addr, v->user_pid, v->user_cmd, v->user_node);
+				   v->parent->addr, who, v->user_node);
 		h->refused_in_use = v;
 		return -EBUSY;
 	}

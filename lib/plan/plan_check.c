@@ -243,12 +243,11 @@ int vdm_plan_check_sizes(struct vdm_host *h, const struct vdm_gpu_plan *gp, char
 		return -EINVAL;
 	}
 	*err = vdm_strdupf("%s: the config mixes vGPU sizes (%s and %s), which needs the GPU in "
-			   "mixed-size mode, and it is %s; switch it while it holds no vGPU, after "
+			   "mixed-size mode, and it is %s%s%s; switch it while it holds no vGPU, after "
 			   "its VFs are enabled: nvidia-smi vgpu -i %s -shm 1",
 			   lbl, g->types[first].name, g->types[other].name,
-			   mode == 0 ? "in equal-size mode"
-				     : "not known to be in it (NVML is not available to ask)",
-			   g->addr);
+			   mode == 0 ? "in equal-size mode" : "not known to be in it (",
+			   mode == 0 ? "" : vdm_nvml_why(), mode == 0 ? "" : ")", g->addr);
 	return -EINVAL;
 }
 

@@ -138,8 +138,90 @@ static void seq_end(struct em *m)
 	emit(m, &ev, yaml_sequence_end_event_initialize(&ev));
 }
 
-static void emit_gpu(struct em *m, const struct vdm_gpu *g)
+/* "T4-4Q=4,T4-8Q=0..." : a GPU's layout by type name, to compare GPUs. */
+static char *layout_key(const struct vdm_gpu *g)
 {
+	int *cur = vdm_gpu_current_counts(g);
+	char *key = vdm_xstrdup("");
+	for (size_t t = 0; t < g->n_types; t++) {
+		if (cur[t] <= 0)
+			continue;
+		char *more = vdm_strdupf("%s%s=%d,", key, g->types[t].name, cur[t]);
+		free(key);
+		key = more;
+	}
+	free(cur);
+	return key;
+}
+
+size_t vdm_export_entries(struct vdm_host *h, struct vdm_export_entry **out)
+{
+	size_t n = 0;
+	struct vdm_export_entry *e = vdm_xcalloc(h->n_gpus + 1, sizeof(*e));
+	char **keys = vdm_xcalloc(h->n_gpus + 1, sizeof(*keys));
+	for (size_t i = 0; i < h->n_gpus; i++)
+		keys[i] = layout_key(&h->gpus[i]);
+	bool *done = vdm_xcalloc(h->n_gpus + 1, sizeof(*done));
+	for (size_t i = 0; i < h->n_gpus; i++) {
+		const struct vdm_gpu *g = &h->gpus[i];
+		if (done[i] || !vdm_export_gpu(g))
+			continue;
+		struct vdm_export_entry *x = &e[n++];
+		x->gpu = g;
+		x->indexes = vdm_xcalloc(h->n_gpus, sizeof(int));
+		size_t same_model = 0;
+		for (size_t k = 0; k < h->n_gpus; k++) {
+			const struct vdm_gpu *o = &h->gpus[k];
+			if (o->id.device != g->id.device || o->id.vendor != g->id.vendor)
+				continue;
+			same_model++;
+			if (!done[k] && vdm_export_gpu(o) && !strcmp(keys[k], keys[i]) &&
+			    vdm_gpu_is_mixed(o) == vdm_gpu_is_mixed(g)) {
+				x->indexes[x->n++] = o->index;
+				done[k] = true;
+			}
+		}
+		/* every GPU with this id has this layout: "devices: all" with the filter */
+		x->all = x->n > 1 && x->n == same_model;
+	}
+	for (size_t i = 0; i < h->n_gpus; i++)
+		free(keys[i]);
+	free(keys);
+	free(done);
+	*out = e;
+	return n;
+}
+
+void vdm_export_entries_free(struct vdm_export_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(e[i].indexes);
+	free(e);
+}
+
+/* "# GPU 1 (...) is in mixed-size mode ..." lines for the top of the file:
+ * a layout of several sizes applies only to a GPU in that mode. */
+static char *mixed_notes(const struct vdm_host *h)
+{
+	char *notes = vdm_xstrdup("");
+	for (size_t i = 0; i < h->n_gpus; i++) {
+		const struct vdm_gpu *g = &h->gpus[i];
+		if (!vdm_export_gpu(g) || !g->sriov || !vdm_gpu_is_mixed(g))
+			continue;
+		char lbl[64];
+		vdm_gpu_label(g, lbl, sizeof(lbl));
+		char *more = vdm_strdupf("%s# %s is in mixed-size mode: a GPU this layout is applied to must "
+					 "be too (nvidia-smi vgpu -i <address> -shm 1, while it holds no vGPU)\n",
+					 notes, lbl);
+		free(notes);
+		notes = more;
+	}
+	return notes;
+}
+
+static void emit_entry(struct em *m, const struct vdm_export_entry *x)
+{
+	const struct vdm_gpu *g = x->gpu;
 	char filter[32];
 	struct vdm_devid id = g->id;
 	id.has_subsys = false;
@@ -149,9 +231,14 @@ static void emit_gpu(struct em *m, const struct vdm_gpu *g)
 	scalar(m, "device-filter", YAML_PLAIN_SCALAR_STYLE);
 	scalar(m, filter, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
 	scalar(m, "devices", YAML_PLAIN_SCALAR_STYLE);
-	seq_start(m, YAML_FLOW_SEQUENCE_STYLE);
-	scalar_int(m, g->index);
-	seq_end(m);
+	if (x->all) {
+		scalar(m, "all", YAML_PLAIN_SCALAR_STYLE);
+	} else {
+		seq_start(m, YAML_FLOW_SEQUENCE_STYLE);
+		for (size_t k = 0; k < x->n; k++)
+			scalar_int(m, x->indexes[k]);
+		seq_end(m);
+	}
 	scalar(m, "vgpu-devices", YAML_PLAIN_SCALAR_STYLE);
 	int *cur = vdm_gpu_current_counts(g);
 	bool any = false;
@@ -197,9 +284,11 @@ char *vdm_export_yaml(struct vdm_host *h, const char *label, char **err)
 	map_start(&m, YAML_BLOCK_MAPPING_STYLE);
 	scalar(&m, label, YAML_ANY_SCALAR_STYLE);
 	seq_start(&m, YAML_BLOCK_SEQUENCE_STYLE);
-	for (size_t i = 0; i < h->n_gpus; i++)
-		if (vdm_export_gpu(&h->gpus[i]))
-			emit_gpu(&m, &h->gpus[i]);
+	struct vdm_export_entry *entries;
+	size_t n = vdm_export_entries(h, &entries);
+	for (size_t i = 0; i < n; i++)
+		emit_entry(&m, &entries[i]);
+	vdm_export_entries_free(entries, n);
 	seq_end(&m);
 	map_end(&m);
 	map_end(&m);
@@ -215,5 +304,9 @@ char *vdm_export_yaml(struct vdm_host *h, const char *label, char **err)
 		return NULL;
 	}
 	yaml_emitter_delete(&m.e);
-	return out.s ? out.s : vdm_xstrdup("");
+	char *notes = mixed_notes(h);
+	char *yaml = vdm_strdupf("%s%s", notes, out.s ? out.s : "");
+	free(notes);
+	free(out.s);
+	return yaml;
 }

@@ -11,7 +11,11 @@
  * vGPUs of a type the driver no longer lists (type -1) cannot be written; they
  * are left out, and each is named in a warning through the context's log.
  * The YAML is produced with libyaml's emitter; vdm_json_export (json.h) builds
- * the same structure as a JSON object.
+ * the same structure as a JSON object. GPUs with the same PCI id and the same
+ * vGPUs (by type) share one entry: "devices: all" when they are every GPU
+ * with that id, else the list of their indexes. A GPU in mixed-size mode gets
+ * a comment at the top of the YAML (and never shares an entry with one that
+ * is not).
  */
 #ifndef VGPUDM_EXPORT_H
 #define VGPUDM_EXPORT_H
@@ -33,6 +37,18 @@ size_t vdm_export_warn_skipped(struct vdm_host *host);
 /* Is there anything to export? -ENODEV with *err set if not; else warns
  * about what cannot be exported (vdm_export_warn_skipped) and returns 0. */
 int vdm_export_prepare(struct vdm_host *host, char **err);
+
+/* One entry of the export: GPUs of one PCI id with the same layout. */
+struct vdm_export_entry {
+	const struct vdm_gpu *gpu;  /* the first (its id and vGPU counts are the entry's) */
+	int *indexes;               /* the GPUs' indexes, ascending */
+	size_t n;
+	bool all;                   /* every host GPU with this id: "devices: all" */
+};
+/* The entries, in GPU order of their first GPU; free with
+ * vdm_export_entries_free. */
+size_t vdm_export_entries(struct vdm_host *host, struct vdm_export_entry **out);
+void vdm_export_entries_free(struct vdm_export_entry *e, size_t n);
 
 /* The host as a YAML v1 config with one label (NULL: "current"). Returns a
  * malloc'd NUL-terminated string, or NULL with *err set (malloc'd) when the

@@ -38,6 +38,16 @@ static struct json_object *gpu_json(struct vdm_host *h, struct vdm_gpu *g)
 	} else {
 		json_object_object_add(o, "sriov", NULL);
 	}
+	json_object_object_add(o, "driver", jstr(g->driver ? g->driver : ""));
+	char *bound = vdm_gpu_binding(g);
+	json_object_object_add(o, "driver_note", bound ? jstr(bound) : NULL);
+	free(bound);
+	/* true, false, or null when not known (no NVML, no vGPUs to tell) */
+	bool mixed = vdm_gpu_is_mixed(g);
+	json_object_object_add(o, "mixed_size", !g->sriov ? json_object_new_boolean(false)
+					       : mixed || g->mixed_size == 0 || g->n_vgpus
+							 ? json_object_new_boolean(mixed)
+							 : NULL);
 	struct json_object *parents = json_object_new_array();
 	for (size_t p = 0; p < g->n_parents; p++)
 		json_object_array_add(parents, jstr(g->parents[p].addr));
@@ -70,6 +80,15 @@ static struct json_object *gpu_json(struct vdm_host *h, struct vdm_gpu *g)
 		json_object_object_add(vo, "type", vg->type >= 0 ? jstr(g->types[vg->type].name) : NULL);
 		json_object_object_add(vo, "type_id", jstr(vg->type_id));
 		json_object_object_add(vo, "parent", jstr(vg->parent->addr));
+		struct json_object *ho = NULL;
+		if (vg->user_pid) {
+			ho = json_object_new_object();
+			json_object_object_add(ho, "pid", json_object_new_int(vg->user_pid));
+			json_object_object_add(ho, "vm", vg->user_vm ? jstr(vg->user_vm) : NULL);
+			json_object_object_add(ho, "command", jstr(vg->user_cmd ? vg->user_cmd : ""));
+			json_object_object_add(ho, "node", jstr(vg->user_node ? vg->user_node : ""));
+		}
+		json_object_object_add(vo, "holder", ho);
 		json_object_array_add(vgpus, vo);
 	}
 	json_object_object_add(o, "vgpus", vgpus);
@@ -85,6 +104,7 @@ struct json_object *vdm_json_host(struct vdm_host *h)
 	struct json_object *gpus = json_object_new_array();
 	for (size_t i = 0; i < h->n_gpus; i++)
 		json_object_array_add(gpus, gpu_json(h, &h->gpus[i]));
+	json_object_object_add(root, "schema_version", json_object_new_int(VDM_LIST_SCHEMA_VERSION));
 	json_object_object_add(root, "gpus", gpus);
 	return root;
 }
@@ -99,14 +119,19 @@ struct json_object *vdm_json_export(struct vdm_host *h, const char *label, char 
 		return NULL;
 
 	struct json_object *entries = json_object_new_array();
-	for (size_t i = 0; i < h->n_gpus; i++) {
-		const struct vdm_gpu *g = &h->gpus[i];
-		if (!vdm_export_gpu(g))
-			continue;
+	struct vdm_export_entry *xs;
+	size_t nx = vdm_export_entries(h, &xs);
+	for (size_t i = 0; i < nx; i++) {
+		const struct vdm_gpu *g = xs[i].gpu;
 		struct json_object *e = json_object_new_object();
 		json_object_object_add(e, "device-filter", devid(g->id.device, g->id.vendor));
 		struct json_object *devs = json_object_new_array();
-		json_object_array_add(devs, json_object_new_int(g->index));
+		for (size_t k = 0; k < xs[i].n; k++)
+			json_object_array_add(devs, json_object_new_int(xs[i].indexes[k]));
+		if (xs[i].all) {
+			json_object_put(devs);
+			devs = jstr("all");
+		}
 		json_object_object_add(e, "devices", devs);
 		struct json_object *types = json_object_new_object();
 		int *cur = vdm_gpu_current_counts(g);
@@ -117,6 +142,7 @@ struct json_object *vdm_json_export(struct vdm_host *h, const char *label, char 
 		json_object_object_add(e, "vgpu-devices", types);
 		json_object_array_add(entries, e);
 	}
+	vdm_export_entries_free(xs, nx);
 	struct json_object *configs = json_object_new_object();
 	json_object_object_add(configs, label, entries);
 	struct json_object *root = json_object_new_object();

@@ -7,7 +7,12 @@
 
 #include "host/host.h"
 
-/* {"gpus": [...]} with types (free capacity read from the driver) and vGPUs. */
+/* list --json: {"schema_version": N, "gpus": [...]} with each GPU's driver
+ * binding and mixed-size mode, its types (free capacity: what can be created
+ * now, null when not known) and vGPUs with their holder (pid, VM, command;
+ * null: none seen). Version 1 had no schema_version, driver, driver_note,
+ * mixed_size or holder; a field's removal or change of meaning raises it. */
+#define VDM_LIST_SCHEMA_VERSION 2
 struct json_object *vdm_json_host(struct vdm_host *host);
 
 /* export --json: the host's layout as a v1 config with one label (NULL:

@@ -10,6 +10,21 @@ static const char *onoff(int mode)
 	return mode ? "on" : "off";
 }
 
+/* Does apply turn the GPU's VFs off (sriov-manage -d) around this mode
+ * change, and on again after (-e), as mig_apply.c's set_mode does: mode off
+ * with VFs enabled always (the driver refuses it); mode on when the GPU
+ * reset the change needs is refused with VFs enabled (Ampere). */
+static bool vfs_cycle(const struct vdm_gpu *g, int mode)
+{
+	if (!g->sriov || g->num_vfs <= 0)
+		return false;
+	if (!mode)
+		return true;
+	const struct vdm_cat_gpu *cg = vdm_cat_gpu_by_pci(g->id.device, g->id.subsys_vendor,
+							  g->id.subsys_device);
+	return cg && cg->arch && !strcmp(cg->arch, "Ampere");
+}
+
 void vdm_mig_print_plan(FILE *f, const struct vdm_gpu_plan *gp)
 {
 	char pn[48];
@@ -18,11 +33,17 @@ void vdm_mig_print_plan(FILE *f, const struct vdm_gpu_plan *gp)
 		vdm_mig_profile_name(gp->gpu, s->profile_id, pn, sizeof(pn));
 		switch (s->kind) {
 		case VDM_MIG_MODE:
+			if (vfs_cycle(gp->gpu, s->mode))
+				fprintf(f, "  sriov       sriov-manage -d %s (VFs off: %s)\n", gp->gpu->addr,
+					s->mode ? "an Ampere GPU resets for the change only without VFs"
+						: "the driver turns MIG off only without VFs");
 			fprintf(f, "  mig-mode    %s%s\n", onoff(s->mode),
 				s->mode && gp->gpu->mig && gp->gpu->mig->profiles_from_catalogue
 					? " (GPU-instance profiles below: the catalogue's until NVML lists them "
 					  "in MIG mode; apply checks them then)"
 					: "");
+			if (vfs_cycle(gp->gpu, s->mode))
+				fprintf(f, "  sriov       sriov-manage -e %s (VFs on again)\n", gp->gpu->addr);
 			break;
 		case VDM_MIG_DESTROY_GI:
 			fprintf(f, "  gi-destroy  %u (%s at %u:%u)\n", s->gi_id, pn, s->start, s->size);
@@ -112,6 +133,14 @@ struct json_object *vdm_mig_json_plan(const struct vdm_gpu_plan *gp)
 	for (size_t i = 0; i < gp->mig->n_steps; i++) {
 		const struct vdm_mig_step *s = &gp->mig->steps[i];
 		struct json_object *e;
+		bool cycle = s->kind == VDM_MIG_MODE && vfs_cycle(gp->gpu, s->mode);
+		if (cycle) {
+			struct json_object *d = json_object_new_object();
+			json_object_object_add(d, "op", json_object_new_string("sriov-disable"));
+			json_object_object_add(d, "command", json_object_new_string("sriov-manage -d"));
+			json_object_object_add(d, "gpu", json_object_new_string(gp->gpu->addr));
+			json_object_array_add(a, d);
+		}
 		if (s->kind == VDM_MIG_MODE) {
 			e = json_object_new_object();
 			json_object_object_add(e, "mode", json_object_new_string(onoff(s->mode)));
@@ -126,6 +155,13 @@ struct json_object *vdm_mig_json_plan(const struct vdm_gpu_plan *gp)
 		}
 		json_object_object_add(e, "op", json_object_new_string(kinds[s->kind]));
 		json_object_array_add(a, e);
+		if (cycle) {
+			struct json_object *en = json_object_new_object();
+			json_object_object_add(en, "op", json_object_new_string("sriov-enable"));
+			json_object_object_add(en, "command", json_object_new_string("sriov-manage -e"));
+			json_object_object_add(en, "gpu", json_object_new_string(gp->gpu->addr));
+			json_object_array_add(a, en);
+		}
 	}
 	return a;
 }

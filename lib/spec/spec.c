@@ -21,6 +21,7 @@
 
 #include <yaml.h>
 
+#include "spec_hint.h"
 #include "spec_yaml.h"
 
 /* ---- the v1 schema ------------------------------------------------------ */
@@ -147,7 +148,9 @@ static int parse_types(struct ctx *c, const struct kv *kv, struct vdm_entry *e)
 		if (spec_spend(c, t->val) < 0)
 			goto out;
 		if (vdm_vgpu_type_parse(t->k, &vt, &why) < 0) {
-			spec_failf(c, spec_npos(t->key), "invalid vGPU type %s: %s", spec_qkey(c, t), why);
+			char *hint = spec_type_hint(t->k, why);
+			spec_failf(c, spec_npos(t->key), "invalid vGPU type %s: %s", spec_qkey(c, t), hint);
+			free(hint);
 			goto out;
 		}
 		if (first_mig < 0) {
@@ -210,7 +213,10 @@ static int parse_entry(struct ctx *c, yaml_node_t *n, struct vdm_entry *e)
 			if (parse_types(c, kv, e) < 0)
 				goto out;
 		} else {
-			spec_failf(c, spec_npos(kv->key), "unexpected field %s", spec_qkey(c, kv));
+			static const char *const keys[] = {"devices", "device-filter", "vgpu-devices"};
+			char *hint = spec_key_hint(kv->k, keys, 3);
+			spec_failf(c, spec_npos(kv->key), "unexpected field %s%s", spec_qkey(c, kv), hint);
+			free(hint);
 			goto out;
 		}
 	}
@@ -325,7 +331,11 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct vdm_spec *spec)
 	}
 	for (size_t i = 0; i < top.n; i++) {
 		if (&top.v[i] != version && &top.v[i] != configs) {
-			spec_failf(c, spec_npos(top.v[i].key), "unexpected field %s", spec_qkey(c, &top.v[i]));
+			static const char *const keys[] = {"version", "vgpu-configs"};
+			char *hint = spec_key_hint(top.v[i].k, keys, 2);
+			spec_failf(c, spec_npos(top.v[i].key), "unexpected field %s%s", spec_qkey(c, &top.v[i]),
+				   hint);
+			free(hint);
 			goto out;
 		}
 	}

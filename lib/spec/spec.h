@@ -57,6 +57,11 @@ struct vdm_spec *vdm_spec_load(const char *path, char **err);
 void vdm_spec_free(struct vdm_spec *spec);
 /* The config with this label, or NULL. */
 const struct vdm_config *vdm_spec_find(const struct vdm_spec *spec, const char *label);
+/* Is every vGPU type name of cfg (NULL: of the whole file) one the
+ * catalogue knows for its model? (A model the catalogue does not know is not judged: a host may
+ * offer it.) 0, or -EINVAL with *err "source:line:col: vGPU type 'T4-3Q' is
+ * not a T4 type in the catalogue; did you mean T4-2Q or T4-4Q?". */
+int vdm_spec_check_types(const struct vdm_spec *spec, const struct vdm_config *cfg, char **err);
 /* Does an entry select the GPU at this index with this identity? */
 bool vdm_entry_selects(const struct vdm_entry *e, int index, const struct vdm_devid *hw);
 

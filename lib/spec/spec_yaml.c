@@ -435,10 +435,34 @@ fail:
 /* ---- schema ------------------------------------------------------------ */
 
 
+/* A tab in the leading white space of line (0-based) of buf: its position,
+ * else line 0. libyaml's own words for it ("found a tab character that
+ * violates indentation", or a confused "could not find expected ':'") do not
+ * say what to do. */
+static struct vdm_pos indent_tab(const char *buf, size_t len, size_t line)
+{
+	size_t i = 0;
+	for (size_t l = 0; l < line && i < len; i++)
+		if (buf[i] == '\n')
+			l++;
+	for (size_t col = 1; i < len && (buf[i] == ' ' || buf[i] == '\t'); i++, col++)
+		if (buf[i] == '\t')
+			return (struct vdm_pos){(int)line + 1, (int)col};
+	return (struct vdm_pos){0, 0};
+}
+
 void spec_yaml_error(struct ctx *c, const yaml_parser_t *p, const char *buf, size_t len)
 {
 	const char *problem = p->problem ? p->problem : "invalid YAML";
 	struct vdm_pos pos;
+
+	if (p->error == YAML_SCANNER_ERROR || p->error == YAML_PARSER_ERROR) {
+		pos = indent_tab(buf, len, p->problem_mark.line);
+		if (pos.line) {
+			spec_failf(c, pos, "tab in indentation, use spaces (YAML indents with spaces only)");
+			return;
+		}
+	}
 
 	switch (p->error) {
 	case YAML_MEMORY_ERROR:

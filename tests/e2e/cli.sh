@@ -48,6 +48,13 @@ dm assert -f "$CFG" -c T4-16Q --valid-config
 expect_rc 0 "--valid-config"
 dm assert -f "$CFG" -c T4-16Q -a
 expect_rc 0 "-a"
+# A well-formed name no catalogue knows for its model is not valid either.
+printf 'version: v1\nvgpu-configs:\n  a:\n    - devices: all\n      vgpu-devices:\n        T4-3Q: 4\n  b:\n    - devices: all\n      vgpu-devices:\n        T4-4Q: 4\n' >"$T_TMP/t43.yaml"
+dm assert -a -f "$T_TMP/t43.yaml" -c a
+expect_rc 1 "-a: T4-3Q is no T4 type"
+expect_err "^FATA\[0000\] error parsing config file: $T_TMP/t43.yaml:6:9: vGPU type 'T4-3Q' is not a T4 type in the catalogue; did you mean T4-1Q or T4-2Q or T4-4Q\?$" "file:line:col and the closest names"
+dm assert -a -f "$T_TMP/t43.yaml" -c b
+expect_rc 0 "-a: another label of the file is judged on its own"
 
 # usage errors: one line, exit 1, nothing changed
 before=$(vgpus)
@@ -127,6 +134,17 @@ expect_eq "$(wc -l <"$ERR")" 1 "one line, whatever the label holds"
 expect_err "selected vgpu-config not present: \"nope\\\\nFATA\[0000\] forged\"; .*upstream-config-t4.yaml has: T4-1Q, T4-2Q, T4-4Q, T4-8Q, T4-16Q, T4-small, T4-medium, T4-large$" "label escaped, labels listed"
 dm apply -f "$CFG" -c nope
 expect_err "selected vgpu-config not present: nope; .* has: T4-1Q," "apply lists the labels too"
+# A label in the wrong case or mistyped: the closest labels by edit distance.
+dm apply -f "$CFG" -c T4-4q
+expect_rc 1 "a label in the wrong case"
+expect_err "not present: T4-4q; did you mean T4-4Q\? .*upstream-config-t4.yaml has: T4-1Q," "did you mean T4-4Q"
+dm apply -f "$CFG" -c T4-smal
+expect_err "not present: T4-smal; did you mean T4-small\? " "did you mean T4-small"
+dm apply -f "$CFG" -c zzzzzzzzz
+expect_err "not present: zzzzzzzzz; [^ ]*upstream-config-t4.yaml has" "nothing close: no suggestion"
+# Upstream's example has 711 labels for every GPU: this host's (T4) come first.
+dm apply -f "$DATA/upstream/upstream-config-example.yaml" -c t4-4q
+expect_err "not present: t4-4q; did you mean T4-4Q\? .*upstream-config-example.yaml has, for this host's GPUs: T4-1Q, T4-2Q, .*T4-16Q, .*; others: [^;]*, \.\.\. \(711 labels\)$" "labels for this host's GPUs first"
 
 # assert without a host to read says why without -d; a file as root says so.
 mkdir -p "$T_TMP/empty"

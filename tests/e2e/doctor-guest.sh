@@ -211,6 +211,43 @@ gdoc
 check guest.gpu.vgpu warn "FeatureType=2"
 check guest.driver.branch skip
 check guest.license.feature-type fail "FeatureType=2"
+# One source decides what the deployment needs: without gridd.conf the remedy
+# asks for the FeatureType the feature-type check will accept (2, not 1).
+rm "$G/etc/nvidia/gridd.conf"
+gdoc
+check guest.license.conf fail "set FeatureType=2;"
+# Passed through whole with the datacenter driver (no "vGPU Software Licensed
+# Product" in nvidia-smi -q, an A100 with 535.129.03): no licence is needed.
+sed -i '/vGPU Software Licensed Product/,/License Status/d' "$DOCTOR_FIXTURE/nvidia-smi-q.txt"
+DOCTOR_ACTIVE="docker" gdoc
+for id in guest.license.conf guest.license.feature-type guest.license.server guest.license.reachable \
+	guest.license.service guest.license.log guest.license.status; do
+	check $id skip
+done
+summary_has guest.license.conf "passed through whole with the datacenter driver needs no licence"
+if python3 -c 'import json,sys; sys.exit(any(c["result"] == "fail" and c["id"].startswith("guest.license") for c in json.load(open(sys.argv[1]))))' "$OUT"; then
+	pass "no licence failure for a passed-through GPU"; else fail "a licence check fails a passed-through GPU"; fi
+# In a VM with nested KVM (/sys/module/kvm, an empty mdev_bus), no nvidia-smi:
+# plain doctor decides guest from the hypervisor flag, and says so.
+make_guest
+cp "$DATA/pci-config-passthrough.bin" "$G/sys/bus/pci/devices/$BDF/config"
+mkdir -p "$G/sys/module/kvm" "$G/sys/class/mdev_bus"
+tools systemctl journalctl docker
+dm_at "$G" doctor
+expect_out "^vGPU guest \(/proc/cpuinfo: flags include hypervisor, and no vGPU Manager module\)" "nested KVM: a guest, from the hypervisor flag"
+# ... and without the flag, QEMU's virtual PCI devices tell it
+sed -i 's/ hypervisor//' "$G/proc/cpuinfo"
+mkdir -p "$G/sys/bus/pci/devices/0000:00:00.0"
+printf '0x8086\n' >"$G/sys/bus/pci/devices/0000:00:00.0/vendor"; printf '0x29c0\n' >"$G/sys/bus/pci/devices/0000:00:00.0/device"
+dm_at "$G" doctor
+expect_out "^vGPU guest \(/sys/bus/pci/devices/0000:00:00.0 is 8086:29c0 \(QEMU's Q35 host bridge\), a device only a VM has\)" "a guest, from QEMU's host bridge"
+# nvidia-gridd not running and not installed: the remedy says to install it
+make_guest
+DOCTOR_ACTIVE="docker" gdoc
+check guest.license.service fail "nvidia-gridd.service is not installed: reinstall the vGPU guest driver"
+mkdir -p "$G/usr/lib/systemd/system"; touch "$G/usr/lib/systemd/system/nvidia-gridd.service"
+DOCTOR_ACTIVE="docker" gdoc
+check guest.license.service fail "^systemctl enable --now nvidia-gridd"
 make_guest
 echo 550.54.14 >"$G/sys/module/nvidia/version"
 sed -i 's/535.183.06/550.54.14/' "$DOCTOR_FIXTURE/nvidia-smi-q.txt"

@@ -74,7 +74,8 @@ doctor_json -f "$CFG" -c q4
 expect_rc 0 "layout not applied yet: a warning, no failure"
 check host.config.plan ok
 summary_has host.config.plan "6 to create, 0 to remove"
-check host.config.applied warn "nvidia-vgpu-dm apply -f .* -c q4"
+# remedies name the tool as it was run: with --sysfs-root when there was one
+check host.config.applied warn "^nvidia-vgpu-dm --sysfs-root $ROOT apply -f .* -c q4"
 dm apply -f "$CFG" -c q4
 doctor_json -f "$CFG" -c q4
 check host.config.applied ok
@@ -85,6 +86,10 @@ expect_rc 1 "a layout apply would refuse"
 check host.config.plan fail "apply --dry-run -f .* -c big"
 summary_has host.config.plan "apply would refuse: .*L40S-5Q is not (supported on|offered by) GPU 0"
 check host.config.applied skip
+# too many vGPUs: the remedy names the GPU, the type and the count that fits
+printf 'version: v1\nvgpu-configs:\n  two48:\n    - devices: [0]\n      vgpu-devices:\n        L40S-48Q: 2\n' >"$T_TMP/two48.yaml"
+doctor_json -f "$T_TMP/two48.yaml" -c two48
+check host.config.plan fail "^GPU 0 \(0000:[0-9a-f:.]+\) holds at most 1 x L40S-48Q: set L40S-48Q to 1 or fewer for it in .*two48.yaml \(label two48\)"
 
 # a vGPU held by a VM, and a layout that removes it
 vf=$(grep -lv '^0$' "$ROOT"/sys/bus/pci/devices/*/nvidia/current_vgpu_type | head -1 | xargs dirname | xargs dirname)
@@ -122,7 +127,7 @@ summary_has host.gpu.mixed-size "mixed-size mode, as the layout needs"
 echo "pid 1" >"$ROOT/run/nvidia-vgpu-dm.journal"
 doctor_json
 expect_rc 1 "journal left: a failure"
-check host.journal fail "nvidia-vgpu-dm apply"
+check host.journal fail "nvidia-vgpu-dm --sysfs-root $ROOT apply"
 rm -f "$ROOT/run/nvidia-vgpu-dm.journal"
 
 # nvidia-smi from another driver than the loaded module; a datacenter driver
@@ -135,13 +140,35 @@ check host.driver.mode fail "install the vGPU Manager \(-vgpu-kvm\) driver"
 summary_has host.driver.mode "^2 of 2 GPUs are not in Host VGPU mode"
 
 # the vGPU Manager daemon is not running; no nvidia-smi
+# (a remedy names only the units installed under the root)
 DOCTOR_ACTIVE= doctor_json
-check host.vgpu.manager fail "systemctl restart nvidia-vgpud nvidia-vgpu-mgr"
+check host.vgpu.manager fail "no nvidia-vgpu-mgr.service is installed.*install the vGPU Manager"
+mkdir -p "$ROOT/run/systemd/system"
+touch "$ROOT/run/systemd/system/nvidia-vgpu-mgr.service" "$ROOT/run/systemd/system/nvidia-vgpud.service"
+DOCTOR_ACTIVE= doctor_json
+check host.vgpu.manager fail "^systemctl restart nvidia-vgpud nvidia-vgpu-mgr"
+evidence_has host.vgpu.manager "/run/systemd/system/nvidia-vgpu-mgr.service: installed"
+rm -r "$ROOT/run/systemd"
+# without stand-ins, the machine's own systemctl and nvidia-smi are not asked about a simulated root
+(unset VGPU_DM_TOOLS_DIR; dm doctor --json)
+check host.vgpu.manager skip
+summary_has host.vgpu.manager "systemctl not asked"
 tools systemctl
 doctor_json
 check host.driver.mode warn "VGPU_DM_NVIDIA_SMI"
 check host.vgpus.guest-driver skip
 tools systemctl journalctl; host_smi
+
+# ---- a GPU bound to vfio-pci (passed through whole) ----
+restart --gpu L40S:vfio --gpu A10:vfio --vfio-pci 1
+doctor_json
+check host.gpu.framework fail "echo 0000:[0-9a-f:.]+ > /sys/bus/pci/drivers/vfio-pci/unbind; echo .* > /sys/bus/pci/drivers/nvidia/bind" "GPU 1"
+expect_out "no vGPU framework: bound to vfio-pci, not to nvidia: it is passed through whole" "GPU 1: its binding and what it means"
+expect_out '"line": "-> vfio-pci"' "GPU 1: the driver link as evidence"
+check host.sriov.vfs skip "" "GPU 1"
+check host.vgpu.module ok
+if grep -q "modprobe nvidia_vgpu_vfio" "$OUT"; then fail "doctor still says modprobe for a vfio-pci GPU"; else pass "no modprobe remedy for a vfio-pci GPU"; fi
+restart --gpu L40S:vfio --gpu A10:vfio
 
 # ---- VFs not enabled ----
 restart --gpu L40S:vfio --vfs-disabled
@@ -212,7 +239,8 @@ printf '0x10de\n' >"$d/vendor"; printf '0x26b9\n' >"$d/device"; printf '0x030200
 printf '0x10de\n' >"$d/subsystem_vendor"; printf '0x1851\n' >"$d/subsystem_device"
 printf '32\n' >"$d/sriov_totalvfs"; printf '0\n' >"$d/sriov_numvfs"
 rm -f "$TOOLS/nvidia-smi"; ln -s "$DOCTOR_DIR/standin" "$TOOLS/nvidia-smi"  # fails: no fixture output
-mkdir -p "$NODRV/sys/module/kvm"
+mkdir -p "$NODRV/sys/module/kvm"  # no evidence: a VM with nested KVM has it too
+printf 'processor\t: 0\nflags\t\t: fpu vme de pse tsc msr pae vmx lahf_lm\n' >"$NODRV/proc/cpuinfo"
 dm_at "$NODRV" doctor --json
 expect_rc 1 "no driver: a failure"
 check host.driver.loaded fail "modprobe nvidia"
@@ -223,16 +251,16 @@ check host.gpus ok
 check host.sriov.vfs fail "sriov-manage -e 0000:3b:00.0"
 check host.gpu.framework skip
 dm_at "$NODRV" doctor
-expect_out "^vGPU host \(/sys/module/kvm exists\)" "host detected from the KVM module"
+expect_out "^vGPU host \(/proc/cpuinfo: no hypervisor flag, and no PCI device only a VM has: not a VM\)" "host detected: not a VM (the CPU's flags), whatever /sys/module/kvm says"
 expect_out "^FAIL +host.driver.loaded +the NVIDIA driver is not loaded" "text: the failure's line"
 expect_out "^ +fix: install the NVIDIA vGPU Manager" "text: its remedy line"
 rmdir "$NODRV/sys/kernel/iommu_groups/0"
 dm_at "$NODRV" doctor --json
 check host.iommu fail "intel_iommu=on iommu=pt"
 summary_has host.iommu "the IOMMU is off"
-rmdir "$NODRV/sys/module/kvm"
+rm "$NODRV/proc/cpuinfo"
 dm_at "$NODRV" doctor
-expect_rc 2 "nothing tells host from guest"
+expect_rc 2 "nothing tells host from guest (/sys/module/kvm alone does not)"
 expect_err "cannot tell a vGPU host from a guest here .*--host or --guest" "says to choose"
 dm_at "$NODRV" doctor --host --json
 expect_rc 1 "--host forces the host checks"

@@ -53,4 +53,21 @@ printf 'version: v1\nvgpu-configs:\n  x:\n    - devices: all\n      vgpu-devices
 dm apply -f "$T_TMP/big.yaml" --dry-run
 expect_rc 1 "dry-run reports the same refusals as apply"
 expect_err "holds at most 16" "capacity refusal"
+# With --json the refusal is JSON on stdout too (a script reads stdout only).
+dm apply -f "$T_TMP/big.yaml" --dry-run --json
+expect_rc 1 "dry-run --json: the same refusal"
+expect_err "holds at most 16" "the refusal on stderr as before"
+python3 - "$OUT" <<'PY' && pass "dry-run --json prints the refusal as JSON" || fail "refusal JSON"
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p["refused"] is True, p
+assert p["refusal"]["exit_code"] == 1 and "holds at most 16" in p["refusal"]["message"], p
+assert p["refusal"]["in_use"] is None, p
+PY
+dm apply -f "$CFG" -c split --dry-run --json
+python3 - "$OUT" <<'PY' && pass "an accepted plan says refused: false" || fail "plan JSON refused field"
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p["refused"] is False and p["refusal"] is None, p
+PY
 finish

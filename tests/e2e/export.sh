@@ -69,8 +69,10 @@ YAML
 # --- an empty host: every GPU with vgpu-devices: {} ---
 dm export
 expect_rc 0 "export of an empty host"
-expect_eq "$(grep -c '^    vgpu-devices: {}$' "$OUT")" 5 "5 GPUs, each with vgpu-devices: {}"
-expect_eq "$(grep -c '^  - device-filter: "0x25B610DE"$' "$OUT")" 4 "A16 device filter, uppercase hex"
+# identical GPUs share one entry: the A16 board's four as "devices: all"
+expect_eq "$(grep -c '^    vgpu-devices: {}$' "$OUT")" 2 "2 entries (T4; the A16s), each with vgpu-devices: {}"
+expect_eq "$(grep -c '^  - device-filter: "0x25B610DE"$' "$OUT")" 1 "A16 device filter, uppercase hex, once"
+expect_eq "$(grep -A1 '^  - device-filter: "0x25B610DE"$' "$OUT" | tail -1)" "    devices: all" "the four empty A16 GPUs: devices: all"
 expect_eq "$(grep -c '^  - device-filter: "0x1EB810DE"$' "$OUT")" 1 "T4 device filter"
 cp "$OUT" "$T_TMP/empty.yaml"
 dm assert -f "$T_TMP/empty.yaml"
@@ -179,6 +181,34 @@ expect_err "unexpected argument 'extra'" "unexpected argument message"
 dm export --help
 expect_rc 0 "export --help"
 expect_out "--label" "help lists --label"
+
+# --- identical GPUs merged: two pairs of A16 GPUs ---
+printf 'version: v1\nvgpu-configs:\n  pairs:\n    - devices: [1, 2]\n      vgpu-devices:\n        A16-4Q: 4\n    - devices: [3, 4]\n      vgpu-devices:\n        A16-8Q: 2\n' >"$T_TMP/pairs.yaml"
+dm2 apply -f "$T_TMP/pairs.yaml"
+expect_rc 0 "host 2: two pairs of A16 layouts"
+dm2 export
+cp "$OUT" "$T_TMP/pairs-x.yaml"
+expect_eq "$(grep -c '^    devices: \[1, 2\]$' "$OUT")" 1 "GPUs 1 and 2 share an entry"
+expect_eq "$(grep -c '^    devices: \[3, 4\]$' "$OUT")" 1 "GPUs 3 and 4 share an entry"
+dm2 assert -f "$T_TMP/pairs-x.yaml"
+expect_rc 0 "the merged export asserts"
+dm2 export --json
+python3 - "$OUT" <<'PY' && pass "export --json merges the same way" || fail "export --json merge"
+import json, sys
+es = json.load(open(sys.argv[1]))["vgpu-configs"]["current"]
+assert [e["devices"] for e in es] == [[0], [1, 2], [3, 4]], es
+PY
+
+# --- mixed-size mode is noted at the top of the file ---
+sim2_start --gpu A10 --mixed-size
+printf 'version: v1\nvgpu-configs:\n  mix:\n    - devices: all\n      vgpu-devices:\n        A10-4Q: 2\n        A10-8Q: 1\n' >"$T_TMP/mix.yaml"
+VGPU_DM_NVML_LIBRARY="$VGPU_SIM_NVML" VGPU_SIM_ROOT="$ROOT2" dm2 apply -f "$T_TMP/mix.yaml"
+expect_rc 0 "mixed sizes on an A10 in mixed-size mode"
+dm2 export
+expect_eq "$(head -1 "$OUT")" "# GPU 0 (0000:03:00.0) is in mixed-size mode: a GPU this layout is applied to must be too (nvidia-smi vgpu -i <address> -shm 1, while it holds no vGPU)" "export notes mixed-size mode"
+cp "$OUT" "$T_TMP/mix-x.yaml"
+dm2 assert -f "$T_TMP/mix-x.yaml"
+expect_rc 0 "the noted export asserts"
 
 # --- golden: an empty 2 x T4 host ---
 sim2_start --gpu T4 --gpu T4

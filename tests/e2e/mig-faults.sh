@@ -65,6 +65,10 @@ fault "mig 1 EBUSY"
 dm apply -f "$CFG" -c "$TS" --dry-run
 expect_rc 0 "$FW: dry-run writes nothing (the fault stays pending)"
 expect_out "^  mig-mode    off" "$FW: dry-run shows the mode step"
+# ... and the VF steps apply runs around it (MIG off: the driver needs the VFs off)
+pf=$(basename "$G")
+expect_out "^  sriov       sriov-manage -d $pf \(VFs off" "$FW: dry-run shows sriov-manage -d before the mode step"
+expect_out "^  sriov       sriov-manage -e $pf \(VFs on again\)" "$FW: dry-run shows sriov-manage -e after it"
 expect_out "^  gi-destroy  " "$FW: dry-run shows the instance steps"
 fault clear
 state >"$T_TMP/after"
@@ -74,6 +78,16 @@ cmp -s "$T_TMP/before" "$T_TMP/after" && pass "$FW: dry-run changed nothing" || 
 # mode, instances and vGPUs from it.
 dm apply -f "$CFG" -c "$TS"
 expect_rc 0 "$FW: back to $TS"
+# MIG on: an Ampere A100 needs its VFs off for the GPU reset, an H100 does not.
+dm apply -f "$CFG" -c "$MIG1" --dry-run --json
+python3 - "$OUT" "$FW" <<'PY' && pass "$FW: dry-run --json: the VF steps around MIG on as apply runs them" || fail "$FW: dry-run --json sriov steps"
+import json, sys
+steps = [s["op"] for s in json.load(open(sys.argv[1]))["gpus"][0]["mig_steps"]]
+if sys.argv[2] == "mdev":
+    assert steps[:3] == ["sriov-disable", "mig-mode", "sriov-enable"], steps
+else:
+    assert "sriov-disable" not in steps and steps[0] == "mig-mode", steps
+PY
 state >"$T_TMP/before"
 printf 'create 4 EIO\ncreate 6 EIO\n' >"$ROOT/.vgpu-sim/faults"
 dm apply -f "$CFG" -c "$MIG1"

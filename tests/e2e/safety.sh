@@ -42,6 +42,16 @@ expect_err "GPU 0 \($gpu0\): vGPU $held \(T4-4Q\) on $gpu0 is in use by pid $hol
 expect_eq "$(vgpus)" "$start" "refused: host unchanged"
 dm apply -f "$CFG" -c eight --dry-run
 expect_rc 3 "--dry-run reports the same refusal"
+dm apply -f "$CFG" -c eight --dry-run --json
+expect_rc 3 "--dry-run --json: the same refusal"
+python3 - "$OUT" "$held" "$holder" <<'PY' && pass "--dry-run --json: the refusal and its holder as JSON" || fail "in-use refusal JSON"
+import json, sys
+p = json.load(open(sys.argv[1]))
+r = p["refusal"]
+assert p["refused"] is True and r["exit_code"] == 3, p
+assert r["in_use"]["vgpu"] == sys.argv[2] and r["in_use"]["pid"] == int(sys.argv[3]), r
+assert r["in_use"]["type"] == "T4-4Q", r
+PY
 
 dm apply -f "$CFG" -c three
 expect_rc 0 "four -> three keeps the vGPU in use"
@@ -66,6 +76,23 @@ dm apply -f "$CFG" -c four --lock-timeout 10
 expect_rc 0 "waits for the lock, then applies"
 expect_err "Waiting for another nvidia-vgpu-dm" "says it waits"
 stop_holders
+
+# Not root: the lock cannot be made, and the message says apply needs root
+# (here: write access to the root it is given).
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	NR="$T_TMP/noroot"
+	mkdir -p "$NR/sys/bus/pci/devices" "$NR/run"
+	chmod 755 "$T_TMP" "$NR"
+	cp "$CFG" "$NR/c.yaml" && chmod 644 "$NR/c.yaml"
+	setpriv --reuid=65534 --regid=65534 --clear-groups env VGPU_DM_SYSFS_ROOT="$NR" \
+		"$VGPU_DM" apply -f "$NR/c.yaml" -c four >"$OUT" 2>"$ERR"
+	RC=$?
+	expect_rc 1 "not root: refused"
+	expect_err "^FATA\[0000\] cannot open the lock file $NR/run/nvidia-vgpu-dm.lock: Permission denied; apply needs root, or write access to the root it is given: $NR \(--sysfs-root\)$" "not root: says apply needs root"
+	chmod 700 "$T_TMP"
+else
+	pass "not-root lock message: skipped (needs root and setpriv to drop it)"
+fi
 
 # An apply that died midway: its journal says how the GPUs were.
 before=$(vgpus)

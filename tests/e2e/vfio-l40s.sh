@@ -80,7 +80,11 @@ expect_rc 0 "remove all"
 echo 1 >"$ROOT/.vgpu-sim/gpus/$l40s/mixed_size"
 dm apply -f "$CFG" -c mixed
 expect_rc 1 "mixed-size mode unknown without NVML on an empty GPU: refused"
-expect_err "not known to be in it \(NVML" "says the mode could not be read"
+expect_err "not known to be in it \(NVML could not be loaded \(.*libnvidia-ml.so.1.*\): install the driver's libnvidia-ml.so.1, or set VGPU_DM_NVML_LIBRARY to its path\)" "says NVML could not be loaded, and what to set"
+VGPU_DM_NVML_LIBRARY="$T_TMP/no-such-libnvidia-ml.so" dm apply -f "$CFG" -c mixed
+expect_err "not known to be in it \(NVML could not be loaded \(.*no-such-libnvidia-ml.so.*\): check the file VGPU_DM_NVML_LIBRARY names\)" "a wrong VGPU_DM_NVML_LIBRARY: says so"
+VGPU_SIM_ROOT="$T_TMP" VGPU_DM_NVML_LIBRARY="$VGPU_SIM_NVML" dm apply -f "$CFG" -c mixed
+expect_err "not known to be in it \(NVML was loaded from .* but nvmlInit_v2 failed: .*VGPU_SIM_ROOT is not its mount point\)" "NVML loaded but its init failed: says which, and what to set"
 VGPU_DM_NVML_LIBRARY="$VGPU_SIM_NVML" VGPU_SIM_ROOT="$ROOT" dm apply -f "$CFG" -c mixed
 expect_rc 0 "mixed sizes applied in mixed-size mode (NVML says so)"
 dm assert -f "$CFG" -c mixed

@@ -72,6 +72,10 @@ void pci(const char *bdf, const char *vendor, const char *device, const char *kl
 	put(rel, "0x10de\n");
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/subsystem_device", bdf);
 	put(rel, "0x12a2\n");
+	if (!strcmp(vendor, "0x10de")) { /* bound to nvidia, as on a vGPU host */
+		snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver", bdf);
+		link_to(rel, "../../drivers/nvidia");
+	}
 }
 
 void t4_types(const char *parent, int avail_4q)

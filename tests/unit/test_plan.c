@@ -166,7 +166,7 @@ static void test_plan_unsupported_type(void **state)
 	assert_int_equal(plan_for(&w, t4_yaml, "bad-type", VDM_PLAN_CHECK), -EINVAL);
 	assert_string_equal(w.err, "t.yaml:18:9: vGPU type T4-3Q is not supported on GPU 0 "
 				   "(0000:3b:00.0) (device 0x1EB8); it supports: T4-1Q, T4-2Q, "
-				   "T4-4Q, T4-8Q, T4-16Q");
+				   "T4-4Q, T4-8Q, T4-16Q; did you mean T4-1Q or T4-2Q or T4-4Q?");
 	assert_null(w.plan);
 	done(&w);
 }
@@ -243,6 +243,25 @@ static void test_plan_no_manager(void **state)
 	assert_int_equal(w.host->gpus[0].fw, VDM_FW_NONE);
 	assert_int_equal(plan_for(&w, t4_yaml, "all-4q", VDM_PLAN_CHECK), -ENODEV);
 	assert_non_null(strstr(w.err, "GPU 0 (0000:3b:00.0): no vGPU parent device found"));
+	done(&w);
+}
+
+/* A GPU bound to vfio-pci is passed through, not missing a vGPU Manager. */
+static void test_plan_vfio_pci(void **state)
+{
+	(void)state;
+	struct world w;
+	pci("0000:3b:00.0", "0x10de", "0x1eb8", "0x030200");
+	char drv[512];
+	snprintf(drv, sizeof(drv), "%s/sys/bus/pci/devices/0000:3b:00.0/driver", root);
+	assert_int_equal(unlink(drv), 0);
+	link_to("sys/bus/pci/devices/0000:3b:00.0/driver", "../../drivers/vfio-pci");
+	scan(&w);
+	assert_string_equal(w.host->gpus[0].driver, "vfio-pci");
+	assert_int_equal(plan_for(&w, t4_yaml, "all-4q", VDM_PLAN_CHECK), -ENODEV);
+	assert_non_null(strstr(w.err, "GPU 0 (0000:3b:00.0): no vGPU can be created: it is bound to "
+				      "vfio-pci, not to nvidia: it is passed through whole to a VM"));
+	assert_null(strstr(w.err, "vGPU Manager installed"));
 	done(&w);
 }
 
@@ -353,6 +372,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plan_empty_removes_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_no_gpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_no_manager, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_vfio_pci, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_sriov_vfs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_mig_suffix_matches_listed_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_duplicate_filter_picks_supported, setup, teardown),

@@ -111,7 +111,8 @@ static void in_use_refusal_names_the_holder(void **state)
 	hook_calls[0] = hook_calls[1] = 0;
 	assert_int_equal(quiet_apply(ctx, s, &o, &r), VDM_RUN_IN_USE);
 	assert_int_equal(r.status, VDM_RUN_IN_USE);
-	assert_non_null(strstr(r.message, "is in use by pid 777 (qemu-system-x86_64 -name vm1)"));
+	/* QEMU's -name is the VM the refusal names (libvirt: -name guest=<domain>). */
+	assert_non_null(strstr(r.message, "is in use by VM vm1 (pid 777), which holds /dev/vfio/42"));
 	assert_int_equal(r.in_use.pid, 777);
 	assert_int_equal(r.in_use.gpu_index, 0);
 	assert_string_equal(r.in_use.gpu, "0000:3b:00.0");
@@ -119,6 +120,7 @@ static void in_use_refusal_names_the_holder(void **state)
 	assert_string_equal(r.in_use.type, "T4-4Q");
 	assert_string_equal(r.in_use.parent, "0000:3b:00.0");
 	assert_string_equal(r.in_use.cmd, "qemu-system-x86_64 -name vm1");
+	assert_string_equal(r.in_use.vm, "vm1");
 	assert_string_equal(r.in_use.node, "/dev/vfio/42");
 	assert_false(r.changed);
 	/* The hook brackets the locked part, once each way. */
