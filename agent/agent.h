@@ -20,7 +20,7 @@
 
 #include <stdbool.h>
 
-#include "ctx.h"
+#include "base/base.h"
 #include "kube.h"
 
 #define LABEL_CONFIG "nvidia.com/vgpu.config"

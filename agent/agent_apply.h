@@ -4,7 +4,7 @@
 #define VGPUDM_AGENT_APPLY_H
 
 #include "agent.h"
-#include "spec.h"
+#include "spec/spec.h"
 
 struct agent_result {
 	bool ok;

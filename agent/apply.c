@@ -4,8 +4,7 @@
 #include <string.h>
 
 #include "agent_apply.h"
-#include "journal.h"
-#include "run.h"
+#include "apply/apply.h"
 
 bool agent_journal_pending(struct agent *a)
 {

@@ -24,7 +24,7 @@
 #include <yaml.h>
 
 #include "agent.h"
-#include "exec.h"
+#include "base/base.h"
 
 #define SYSTEMCTL_TIMEOUT_MS 60000
 

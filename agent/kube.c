@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ctx.h"
+#include "base/base.h"
 #include "kube.h"
 
 char *kube_conf_token(const struct kube_conf *c, char **err);

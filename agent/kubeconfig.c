@@ -7,7 +7,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "ctx.h"
+#include "base/base.h"
 #include "kube.h"
 
 void kube_conf_free(struct kube_conf *c)

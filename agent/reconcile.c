@@ -25,7 +25,7 @@
 
 #include "agent.h"
 #include "agent_apply.h"
-#include "spec.h"
+#include "spec/spec.h"
 
 long retry_delay_ms(const struct agent *a)
 {

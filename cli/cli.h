@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "ctx.h"
+#include "base/base.h"
 
 /* Exit codes (README, "Exit codes"). */
 enum {

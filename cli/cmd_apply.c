@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * apply: the flags, then vdm_run_apply (lib/run.c) does the run; this file
+ * apply: the flags, then vdm_run_apply (lib/apply/run.c) does the run; this file
  * prints its outcome and holds the stop signals while the lock is held.
  */
 #include <errno.h>
@@ -9,10 +9,9 @@
 #include <string.h>
 
 #include "config.h"
-#include "json.h"
-#include "report.h"
-#include "run.h"
-#include "sysfs.h"
+#include "report/report.h"
+#include "apply/apply.h"
+#include "base/base.h"
 
 static const char summary[] =
 	"Apply changes (if necessary) for a specific vGPU device configuration from a configuration file";

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "config.h"
-#include "run.h"
+#include "apply/apply.h"
 
 static const char summary[] =
 	"Assert that a specific vGPU device configuration is currently applied to the node";

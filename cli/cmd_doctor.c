@@ -11,8 +11,7 @@
 
 #include "cli.h"
 #include "config.h"
-#include "doctor.h"
-#include "doctor_facts.h"
+#include "doctor/doctor.h"
 
 #define EXIT_DOCTOR_ERROR 2
 

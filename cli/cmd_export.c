@@ -5,11 +5,10 @@
 
 #include "cli.h"
 #include "config.h"
-#include "export.h"
-#include "host.h"
-#include "json.h"
-#include "run.h"
-#include "spec.h"
+#include "report/report.h"
+#include "host/host.h"
+#include "apply/apply.h"
+#include "spec/spec.h"
 
 int cmd_export(struct cli *c, int argc, char **argv)
 {

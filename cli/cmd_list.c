@@ -4,10 +4,9 @@
 
 #include "cli.h"
 #include "config.h"
-#include "host.h"
-#include "json.h"
-#include "run.h"
-#include "mig.h"
+#include "host/host.h"
+#include "report/report.h"
+#include "apply/apply.h"
 
 static void print_gpu(struct vdm_host *h, struct vdm_gpu *g)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * plan: size vGPUs for a workload (lib/sizing.h) and print the config file
+ * plan: size vGPUs for a workload (lib/sizing/sizing.h) and print the config file
  * that lays them out; a table on stderr says what each GPU gets and why.
  */
 #include <ctype.h>
@@ -10,9 +10,9 @@
 
 #include "cli.h"
 #include "config.h"
-#include "host.h"
-#include "sizing.h"
-#include "spec.h"
+#include "host/host.h"
+#include "sizing/sizing.h"
+#include "spec/spec.h"
 
 #define USAGE                                                                                   \
 	"[--gpu MODEL[xN]]... (--vms N | --fill) [--memory GB] [--cuda | --series C|Q|A|B | "    \

@@ -3,7 +3,7 @@
 #define VGPUDM_CLI_CONFIG_H
 
 #include "cli.h"
-#include "spec.h"
+#include "spec/spec.h"
 
 struct config_flags {
 	const char *file;

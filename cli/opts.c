@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "pending.h"
+#include "apply/apply.h"
 
 bool parse_bool(const char *s, bool *out)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The models vgpu-sim simulates, taken from the library's catalogue
- * (lib/catalogue.h, the data in data/catalogue/<name>.tsv, with their sources):
+ * (lib/base/catalogue.h, the data in data/catalogue/<name>.tsv, with their sources):
  * every model whose "sim" column is yes or ids-simulated, its "offered"
  * types (what mdev_supported_types and creatable_vgpu_types list, in that
  * order) and its "unoffered" ones (names and maxima known, never listed:
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "catalogue.h"
+#include "base/base.h"
 
 static struct sim_model_spec *models;
 static size_t nmodels;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The GPU models vgpu-sim can simulate and their time-sliced vGPU types: a
- * view of the library's catalogue (lib/catalogue.h, data/catalogue/). */
+ * view of the library's catalogue (lib/base/catalogue.h, data/catalogue/). */
 #ifndef VGPU_SIM_MODELS_H
 #define VGPU_SIM_MODELS_H
 

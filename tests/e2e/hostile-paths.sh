@@ -46,7 +46,7 @@ dm_at "$R" apply -f "$CFG" -c none
 expect_eq "$(stat -c %s "$OUTSIDE/0000:3b:00.0/$U/remove")" 0 \
 	"apply writes nothing through an absolute link outside the root"
 expect_eq "$(stat -c %s "$T/create")" 0 "and nothing else"
-# The same on kernels without openat2 (the component walk of lib/rootfs.c).
+# The same on kernels without openat2 (the component walk of lib/base/rootfs.c).
 VGPU_DM_ROOTFS_WALK=1 dm_at "$R" list --json
 expect_rc 0 "walk: list"
 expect_out '"address": "0000:3b:00.0"' "walk: the GPU is found through the bus link"

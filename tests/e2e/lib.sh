@@ -97,7 +97,7 @@ vgpus() {
 }
 
 # The journal an apply that died (pid 999999) leaves: the mdev vGPUs now on
-# each mdev GPU, in the tool's journal format v2 (lib/journal.c).
+# each mdev GPU, in the tool's journal format v2 (lib/apply/journal.c).
 write_dead_journal() {
 	{
 		echo "nvidia-vgpu-dm journal v2"

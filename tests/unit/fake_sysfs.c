@@ -13,10 +13,10 @@
 
 #include <cmocka.h>
 
-#include "ctx.h"
-#include "host.h"
-#include "plan.h"
-#include "spec.h"
+#include "base/base.h"
+#include "host/host.h"
+#include "plan/plan.h"
+#include "spec/spec.h"
 
 char root[256];
 

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "catalogue.h"
-#include "spec.h"
+#include "base/base.h"
+#include "spec/spec.h"
 
 static void test_by_model(void **state)
 {

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "doctor_facts.h"
-#include "doctor_parse.h"
+#include "doctor/doctor.h"
+#include "doctor/doctor_parse.h"
 
 static char *slurp(const char *name, size_t *len)
 {

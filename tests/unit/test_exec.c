@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "exec.h"
+#include "base/base.h"
 
 static char dir[64];
 

@@ -15,13 +15,12 @@
 
 #include <cmocka.h>
 
-#include "ctx.h"
-#include "export.h"
+#include "base/base.h"
+#include "report/report.h"
 #include "fake_sysfs.h"
-#include "host.h"
-#include "json.h"
-#include "plan.h"
-#include "spec.h"
+#include "host/host.h"
+#include "plan/plan.h"
+#include "spec/spec.h"
 
 struct logbuf {
 	char text[4096];

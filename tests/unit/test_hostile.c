@@ -15,11 +15,11 @@
 
 #include <cmocka.h>
 
-#include "ctx.h"
+#include "base/base.h"
 #include "fake_sysfs.h"
-#include "host.h"
-#include "plan.h"
-#include "spec.h"
+#include "host/host.h"
+#include "plan/plan.h"
+#include "spec/spec.h"
 
 static const char yaml[] =
 	"version: v1\n"

@@ -15,13 +15,12 @@
 
 #include <cmocka.h>
 
-#include "ctx.h"
+#include "base/base.h"
 #include "fake_sysfs.h"
-#include "host.h"
-#include "json.h"
-#include "plan.h"
-#include "report.h"
-#include "spec.h"
+#include "host/host.h"
+#include "report/report.h"
+#include "plan/plan.h"
+#include "spec/spec.h"
 
 /* Plan as apply does (with every check), then give the creates fixed ids so
  * that the output can be compared. */

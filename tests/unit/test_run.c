@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "fake_sysfs.h"
-#include "run.h"
+#include "apply/apply.h"
 
 #define U1 "11111111-1111-4111-8111-111111111111"
 #define U2 "22222222-2222-4222-8222-222222222222"

@@ -17,12 +17,11 @@
 
 #include <cmocka.h>
 
-#include "catalogue.h"
+#include "base/base.h"
 #include "fake_sysfs.h"
-#include "ctx.h"
-#include "sizing.h"
-#include "sizing_int.h"
-#include "spec.h"
+#include "sizing/sizing.h"
+#include "sizing/sizing_int.h"
+#include "spec/spec.h"
 
 #define GB 1024L
 

@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "spec.h"
+#include "spec/spec.h"
 
 /* The usual head of a document. */
 #define V1 "version: v1\nvgpu-configs:\n"

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "spec.h"
+#include "spec/spec.h"
 
 struct valid_case {
 	const char *name;
