@@ -29,6 +29,28 @@ void watch_pos_free(struct watch_pos *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/* A Node the agent can act on: metadata an object; labels, when there, an
+ * object whose labels the agent reads are strings. Anything else (a label
+ * 7, labels a list) is skipped, not taken for "label absent". */
+static bool node_ok(struct agent *a, struct json_object *node, const char *from)
+{
+	struct json_object *md = kube_obj(node, "metadata"), *labels = NULL, *v;
+	const char *bad = NULL;
+	if (!md)
+		bad = "no metadata object";
+	else if (json_object_object_get_ex(md, "labels", &labels) && labels &&
+		 !json_object_is_type(labels, json_type_object))
+		bad = "labels not an object";
+	else if (labels && ((json_object_object_get_ex(labels, LABEL_CONFIG, &v) &&
+			     !json_object_is_type(v, json_type_string)) ||
+			    (json_object_object_get_ex(labels, LABEL_STATE, &v) &&
+			     !json_object_is_type(v, json_type_string))))
+		bad = "a label value not a string";
+	if (bad)
+		vdm_warn(a->ctx, "%s: node %s skipped: %s", from, a->o.node_name, bad);
+	return !bad;
+}
+
 void agent_node_seen(struct agent *a, struct json_object *node)
 {
 	node_cache(a, node);
@@ -88,7 +110,8 @@ int watch_event(struct agent *a, struct watch_pos *w, const char *line, size_t l
 		w->progress = true;
 		set_rv(w, meta_str(obj, "resourceVersion"));
 		const char *name = meta_str(obj, "name");
-		if (t[0] != 'D' && t[0] != 'B' && name && !strcmp(name, a->o.node_name))
+		if (t[0] != 'D' && t[0] != 'B' && name && !strcmp(name, a->o.node_name) &&
+		    node_ok(a, obj, "node watch"))
 			agent_node_seen(a, obj);
 	} else {
 		vdm_warn(a->ctx, "node watch: unknown event type \"%.40s\": skipped", t);
@@ -109,7 +132,7 @@ bool watch_list(struct agent *a, struct watch_pos *w, struct json_object *resp)
 		for (size_t i = 0; i < json_object_array_length(items); i++) {
 			struct json_object *n = json_object_array_get_idx(items, i);
 			const char *name = meta_str(n, "name");
-			if (name && !strcmp(name, a->o.node_name)) {
+			if (name && !strcmp(name, a->o.node_name) && node_ok(a, n, "node list")) {
 				agent_node_seen(a, n);
 				found = true;
 			}
