@@ -1,14 +1,17 @@
 # The front door. `make` builds, `make check` runs every test (also under
 # ASan+UBSan), `make demo` shows a simulated host being laid out, `make bench`
 # prints the benchmark table, `make install` installs, `make deb` builds the
-# Debian packages into $(DEB_OUT).
+# Debian packages into $(DEB_OUT), `make fuzz` runs each libFuzzer harness
+# (tests/fuzz) for FUZZ_TIME seconds.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME  ?= 60
 PREFIX     ?= /usr/local
 MESON_OPTS ?=
 DEB_OUT    ?= $(BUILD)/deb
 
-.PHONY: all deps build build-asan check demo bench install deb clean
+.PHONY: all deps build build-asan check demo bench install deb clean fuzz
 
 all: build
 
@@ -26,6 +29,16 @@ build: deps $(BUILD)/build.ninja
 
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
+
+# clang with libFuzzer; the library is built with coverage (fuzzer-no-link)
+# and ASan+UBSan so that the fuzzer sees into it.
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dbuildtype=debugoptimized -Dc_args=-fsanitize=fuzzer-no-link -Dman=disabled $(MESON_OPTS)
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD)
+	@scripts/fuzz $(FUZZ_BUILD) $(FUZZ_TIME)
 
 check: build build-asan
 	@scripts/run-tests $(BUILD) $(ASAN_BUILD)
@@ -48,4 +61,4 @@ deb: deps
 	scripts/build-deb $(DEB_OUT)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
