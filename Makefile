@@ -49,6 +49,7 @@ demo: build
 bench: build
 	@bench/run $(BUILD)
 	@bench/agent $(BUILD)
+	@bench/large $(BUILD)
 
 # PREFIX and DESTDIR count on every run, also when build/ was configured
 # before (by make, make demo or make check) with another prefix.

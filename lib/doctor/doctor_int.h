@@ -9,7 +9,11 @@
 /* nvidia-smi -q, run and parsed once: 0 with *smi, or the failure (-ENOENT:
  * not installed; -EIO: it ran and failed). */
 int dr_smi(struct vdm_doctor *d, const struct vdm_smi **smi);
-/* A whole file under the root (malloc'd, NUL-terminated; NULL with *rc = -errno). */
+/* Bytes of a file dr_read keeps; more is cut, with a warning. */
+#define DR_READ_MAX (4 << 20)
+/* A whole file under the root, at most DR_READ_MAX bytes (malloc'd,
+ * NUL-terminated, *rc its length; NULL with *rc = -errno). A longer file is
+ * cut there and a warning names it. */
 char *dr_read(struct vdm_doctor *d, const char *rel, int *rc);
 /* The path as evidence shows it: "/" + rel (relative to --sysfs-root). */
 const char *dr_path(struct vdm_doctor *d, const char *rel);
