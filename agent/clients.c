@@ -27,6 +27,7 @@
 #include "base/base.h"
 
 #define SYSTEMCTL_TIMEOUT_MS 60000
+#define CLIENTS_MAX (1 << 20)
 
 static yaml_node_t *get(yaml_document_t *d, yaml_node_t *m, const char *key)
 {
@@ -139,10 +140,22 @@ int clients_validate(struct agent *a, char **err)
 		*err = vdm_strdupf("GPU clients file %s: %s", path, strerror(errno));
 		return -1;
 	}
+	/* a list of a few service names: read at most CLIENTS_MAX bytes */
+	char *buf = vdm_xcalloc(1, CLIENTS_MAX + 1);
+	size_t len = fread(buf, 1, CLIENTS_MAX + 1, f);
+	bool bad = ferror(f);
+	fclose(f);
+	if (bad || len > CLIENTS_MAX) {
+		*err = bad ? vdm_strdupf("GPU clients file %s: cannot read it", path)
+			   : vdm_strdupf("GPU clients file %s: over %d KiB, not a list of services", path,
+					 CLIENTS_MAX >> 10);
+		free(buf);
+		return -1;
+	}
 	yaml_parser_t p;
 	yaml_document_t d;
 	yaml_parser_initialize(&p);
-	yaml_parser_set_input_file(&p, f);
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
 	int rc = -1;
 	if (!yaml_parser_load(&p, &d)) {
 		*err = vdm_strdupf("GPU clients file %s:%zu:%zu: %s", path, p.problem_mark.line + 1,
@@ -152,7 +165,7 @@ int clients_validate(struct agent *a, char **err)
 		yaml_document_delete(&d);
 	}
 	yaml_parser_delete(&p);
-	fclose(f);
+	free(buf);
 	return rc;
 }
 

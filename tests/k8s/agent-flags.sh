@@ -63,6 +63,10 @@ for bad in "'*'" "'nv*.service'" "a/b.service" "../x.service" "foo@.service" "'a
 	expect_rc 1 "clients file with $bad refused"
 	expect_err "clients.yaml:4:5: not a systemd unit name \(" "clients file with $bad: one clear line"
 done
+{ printf 'version: v1\n#'; head -c 2000000 /dev/zero | tr '\0' x; } >"$T_TMP/clients.yaml"
+run "${req[@]}" GPU_CLIENTS_FILE="$T_TMP/clients.yaml"
+expect_rc 1 "a 2 MB clients file"
+expect_err "clients.yaml: over 1024 KiB, not a list of services" "a clients file is read at most 1 MiB"
 printf 'version: v1\nsystemd-services:\n  - nvsm\n  - -.mount\n  - getty@tty1.service\n  - x.y\n' >"$T_TMP/clients.yaml"
 run "${req[@]}" GPU_CLIENTS_FILE="$T_TMP/clients.yaml"
 expect_err "KUBERNETES_SERVICE_HOST" "valid unit names (no suffix, -.mount, an instance) accepted"
