@@ -12,12 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fs.h"
 #include "sim.h"
 
 #ifndef VGPU_SIM_VERSION
 #define VGPU_SIM_VERSION "0.1.0"
+#endif
+/* Where `meson install` puts the stand-ins (LIBEXECDIR/vgpu-sim). */
+#ifndef VGPU_SIM_STANDIN_DIR
+#define VGPU_SIM_STANDIN_DIR "/usr/local/libexec/vgpu-sim"
 #endif
 
 #define EXIT_USAGE 2
@@ -39,6 +44,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: vgpu-sim [OPTIONS] MOUNTPOINT\n"
+		"       eval \"$(vgpu-sim --env MOUNTPOINT)\"\n"
 		"Mount a simulated NVIDIA vGPU host sysfs (mdev or vendor-specific VFIO framework)\n"
 		"at MOUNTPOINT. The mount looks like a host's /: MOUNTPOINT/sys/... The command\n"
 		"returns once the tree is usable; stop it with: fusermount3 -u MOUNTPOINT\n"
@@ -55,6 +61,11 @@ static void usage(FILE *out)
 		"                        by writing sriov_numvfs or with sim/sriov-manage\n"
 		"      --list-models     print each GPU model and its frameworks, one a line\n"
 		"                        (\"A10 mdev vfio\"), and exit\n"
+		"      --env             print, for the vgpu-sim mount at MOUNTPOINT, the shell\n"
+		"                        lines that point nvidia-vgpu-dm and the stand-ins at it\n"
+		"                        (VGPU_DM_SYSFS_ROOT, VGPU_SIM_ROOT, VGPU_DM_NVML_LIBRARY,\n"
+		"                        VGPU_DM_TOOLS_DIR), and exit:\n"
+		"                        eval \"$(vgpu-sim --env MOUNTPOINT)\"\n"
 		"      --display-mode    vfio GPUs are in display mode: their VFs list no vGPU type\n"
 		"  -f, --foreground      stay in the foreground\n"
 		"  -d, --debug           print every FUSE operation to stderr (implies -f)\n"
@@ -89,6 +100,69 @@ static void usage(FILE *out)
 		"                                 MIG models: mig_mode, gi_profiles, gis, mig_types, vgpus\n"
 		"                                 (see sim/README.md); faults also \"mig N ERRNO\" (mode\n"
 		"                                 change) and \"gi N ERRNO\" (GPU-instance create)\n");
+}
+
+/*
+ * The directory of the stand-ins (libnvidia-ml.so.1, nvidia-smi, sriov-manage,
+ * systemctl): standin/ next to this program in a build tree (build/sim/standin),
+ * else where `meson install` put them.
+ */
+static void standin_dir(char *dir, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			char probe[PATH_MAX + 32];
+			snprintf(probe, sizeof(probe), "%s/standin/libnvidia-ml.so.1", exe);
+			if (access(probe, R_OK) == 0 && strlen(exe) + sizeof("/standin") <= len) {
+				snprintf(dir, len, "%s/standin", exe);
+				return;
+			}
+		}
+	}
+	snprintf(dir, len, "%s", VGPU_SIM_STANDIN_DIR);
+}
+
+/* One `export NAME='VALUE'` line, VALUE quoted for the shell. */
+static void export_line(FILE *out, const char *name, const char *value, const char *suffix)
+{
+	fprintf(out, "export %s='", name);
+	for (const char *p = value; *p; p++) {
+		if (*p == '\'')
+			fputs("'\\''", out);
+		else
+			fputc(*p, out);
+	}
+	fprintf(out, "%s'\n", suffix);
+}
+
+/* --env MOUNTPOINT: the variables that point the tool and every stand-in at it. */
+static int print_env(const char *mountpoint)
+{
+	char real[PATH_MAX], info[PATH_MAX + 32], dir[PATH_MAX], lib[PATH_MAX + 32];
+	if (!realpath(mountpoint, real)) {
+		fprintf(stderr, "vgpu-sim: mountpoint '%s': %s\n", mountpoint, strerror(errno));
+		return EXIT_USAGE;
+	}
+	snprintf(info, sizeof(info), "%s/.vgpu-sim/info", real);
+	if (access(info, R_OK) != 0) {
+		fprintf(stderr, "vgpu-sim: '%s' is not a vgpu-sim mount; mount one first: vgpu-sim [--gpu MODEL]... %s\n",
+			mountpoint, mountpoint);
+		return EXIT_USAGE;
+	}
+	standin_dir(dir, sizeof(dir));
+	snprintf(lib, sizeof(lib), "%s/libnvidia-ml.so.1", dir);
+	if (access(lib, R_OK) != 0)
+		fprintf(stderr, "vgpu-sim: warning: the stand-ins are not installed in %s\n", dir);
+	export_line(stdout, "VGPU_DM_SYSFS_ROOT", real, "");
+	export_line(stdout, "VGPU_SIM_ROOT", real, "");
+	export_line(stdout, "VGPU_DM_NVML_LIBRARY", dir, "/libnvidia-ml.so.1");
+	export_line(stdout, "VGPU_DM_TOOLS_DIR", dir, "");
+	return 0;
 }
 
 /* --list-models: "MODEL FW..." per line, for scripts and shell completion. */
@@ -239,6 +313,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "mixed-size", no_argument, NULL, 'M' },
 		{ "vfs-disabled", no_argument, NULL, 'D' },
 		{ "list-models", no_argument, NULL, 'L' },
+		{ "env", no_argument, NULL, 'E' },
 		{ "display-mode", no_argument, NULL, 'P' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "debug", no_argument, NULL, 'd' },
@@ -247,6 +322,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
+	bool env = false;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":g:fdhV", longopts, NULL)) != -1) {
@@ -268,6 +344,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'L':
 			list_models(stdout);
 			return 0;
+		case 'E':
+			env = true;
+			break;
 		case 'P':
 			o->sim.display_mode = true;
 			break;
@@ -300,6 +379,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return EXIT_USAGE;
 	}
 	o->mountpoint = argv[optind];
+	if (env)
+		return print_env(o->mountpoint);
 	struct stat st;
 	int err = stat(o->mountpoint, &st) != 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : 0;
 	if (err) {

@@ -3,7 +3,7 @@
  * libnvidia-ml.so.1 stand-in for a vgpu-sim host.  It implements a few NVML
  * calls with NVML's C signatures and return codes (declared here from the
  * public documentation; no NVIDIA header is used) and answers them from the
- * simulated host whose mount point is in VGPU_SIM_ROOT:
+ * simulated host whose mount point is in VGPU_SIM_ROOT (else VGPU_DM_SYSFS_ROOT):
  *
  *   .vgpu-sim/gpus/<BDF>/     one directory per GPU (the NVML devices)
  *        types                "id max_instances name" of its offered types
@@ -12,7 +12,7 @@
  *   .vgpu-sim/types           "id name" of every type of the host's models
  *   sys/module/nvidia/version the driver version
  *
- * Choices: without VGPU_SIM_ROOT (or without a simulator there) nvmlInit_v2
+ * Choices: without either variable (or without a simulator there) nvmlInit_v2
  * returns NVML_ERROR_DRIVER_NOT_LOADED, as NVML does without the driver.
  * nvmlVgpuTypeGetName returns the same full name sysfs shows
  * ("NVIDIA L40S-1B", "GRID T4-1Q").  nvmlDeviceGetSupportedVgpus lists the
@@ -206,7 +206,10 @@ NVML_API nvmlReturn_t nvmlInit_v2(void)
 		st.refcount++;
 		return NVML_SUCCESS;
 	}
+	/* The mount: VGPU_SIM_ROOT, else the tool's own root (vgpu-sim --env sets both). */
 	const char *root = getenv("VGPU_SIM_ROOT");
+	if (!root || !*root)
+		root = getenv("VGPU_DM_SYSFS_ROOT");
 	if (!root || !*root)
 		return NVML_ERROR_DRIVER_NOT_LOADED;
 	st.root = strdup(root);

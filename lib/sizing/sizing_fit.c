@@ -192,8 +192,11 @@ static void explain(struct vdm_sizing *s, const struct vdm_sizing_request *r, co
 			else if (searched)
 				append_why(g, "%sthe largest %c size that gives all %d VMs a vGPU", pre,
 					   t->series, grp->vms);
-			else
+			else if (mem[al->group])
 				append_why(g, "%sthe smallest %c size with %s", pre, t->series, gb);
+			else
+				append_why(g, "%sthe smallest %c size: no size gives all %d VMs a vGPU", pre,
+					   t->series, grp->vms);
 			if (!grp->profile) {
 				vdm_sizing_series(g, r, t->mig, &note);
 				if (note)
@@ -240,8 +243,9 @@ static char *what(const struct vdm_sizing_request *r, const struct vdm_sizing_gr
 		   : !mem ? vdm_xstrdup("vGPUs")
 		   : r->series ? vdm_strdupf("%s %c-series", gb, r->series)
 			       : vdm_strdupf("%s vGPUs", gb);
+	/* "4 x 8 GB vGPUs", "4 x T4-8Q"; without a size, "4 vGPUs" */
 	char *out = grp->fill ? vdm_strdupf("--fill with %s", kind)
-			      : vdm_strdupf("%d x %s", grp->vms, kind);
+		  : vdm_strdupf(mem || grp->profile ? "%d x %s" : "%d %s", grp->vms, kind);
 	free(kind);
 	return out;
 }
@@ -301,7 +305,9 @@ static void shortfall(struct vdm_sizing *s, struct vdm_sizing_request *r, size_t
 		if (taken)
 			snprintf(extra, sizeof(extra), ", %d of them used by the other vGPUs", taken);
 		if (takers == have)
-			line = vdm_strdupf("%s needs %d x %s; %s %d%s", w, need, best, where, have, extra);
+			line = vdm_strdupf("%s %s %d x %s; %s %d%s", w,
+					   mem || grp->profile || grp->fill ? "needs" : "need", need, best, where,
+					   have, extra);
 		else
 			line = vdm_strdupf("%s: %d placed, %d short; that needs %d more %s (%d per GPU as %s)",
 					   w, placed, short_by, (short_by + best_room - 1) / best_room,

@@ -16,6 +16,8 @@ usage: man-help.py PAGE.scd BUILT-PAGE PROGRAM
   --help are those of "# GLOBAL OPTIONS". Otherwise the options of --help are
   those of "# OPTIONS".
 - Every environment variable --help names ([$VAR]) is named in the man page.
+- A program with --list-models (vgpu-sim): the man page's "# MODELS" section
+  lists ("- *MODEL*: ...") exactly the models the program prints, in its order.
 - The built page renders with groff without a warning, and with every option.
 Prints TAP-like "ok"/"not ok" lines; exits 1 on any failure.
 """
@@ -155,6 +157,14 @@ def main():
     missing = sorted(e for e in envs if e not in text)
     check(not missing, f"{name}: every environment variable of --help is in the man page",
           "missing: " + " ".join(missing))
+
+    if "--list-models" in top:
+        models = [l.split()[0] for l in help_text([prog, "--list-models"]).splitlines() if l.strip()]
+        sec = re.search(r"^# MODELS\n(.*?)(?=^# )", text, re.S | re.M)
+        listed = re.findall(r"^- \*([^*]+)\*:", sec.group(1), re.M) if sec else []
+        check(bool(models) and listed == models,
+              f"{name}: the MODELS section lists every model of --list-models, in its order",
+              f"--list-models: {' '.join(models)}; the page: {' '.join(listed)}")
 
     r = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", built],
                        capture_output=True, text=True)

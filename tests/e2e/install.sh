@@ -17,6 +17,22 @@ check_tree() { # check_tree PREFIX DESTDIR what
 	local unit="$d$p/lib/systemd/system/nvidia-vgpu-dm.service"
 	[ -f "$unit" ] && pass "$3: the unit under the prefix" || fail "$3: no $unit"
 	expect_eq "$(grep '^ExecStart=' "$unit" 2>/dev/null | cut -d' ' -f1)" "ExecStart=$p/bin/nvidia-vgpu-dm" "$3: ExecStart names PREFIX/bin"
+	local s
+	[ -f "$d$p/libexec/vgpu-sim/libnvidia-ml.so.1" ] && pass "$3: the simulator's NVML in PREFIX/libexec/vgpu-sim" ||
+		fail "$3: no $d$p/libexec/vgpu-sim/libnvidia-ml.so.1"
+	for s in nvidia-smi sriov-manage systemctl; do
+		[ -x "$d$p/libexec/vgpu-sim/$s" ] && pass "$3: the simulator's $s in PREFIX/libexec/vgpu-sim" ||
+			fail "$3: no $d$p/libexec/vgpu-sim/$s"
+	done
+	# vgpu-sim --env names the stand-ins where they are installed (PREFIX, not DESTDIR)
+	mkdir -p "$ROOT"
+	if "$d$p/bin/vgpu-sim" "$ROOT"; then
+		expect_eq "$("$d$p/bin/vgpu-sim" --env "$ROOT" 2>/dev/null | grep TOOLS_DIR)" \
+			"export VGPU_DM_TOOLS_DIR='$p/libexec/vgpu-sim'" "$3: installed vgpu-sim --env names PREFIX/libexec/vgpu-sim"
+		fusermount3 -u "$ROOT"
+	else
+		fail "$3: the installed vgpu-sim does not mount"
+	fi
 	local outside
 	outside=$(find "$d" -type f | grep -v "^$d$p/" | head -3)
 	expect_eq "$outside" "" "$3: nothing installed outside DESTDIR/PREFIX"

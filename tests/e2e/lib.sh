@@ -44,6 +44,17 @@ sim_start() {
 	fi
 }
 
+# Point the tool and every stand-in of the simulator (NVML, nvidia-smi,
+# sriov-manage, systemctl) at the mount, the way the README tells users to.
+sim_env() {
+	local e
+	if ! e=$("$VGPU_SIM" --env "$ROOT"); then
+		echo "FATAL: vgpu-sim --env $ROOT failed" >&2
+		exit 1
+	fi
+	eval "$e"
+}
+
 # Run the tool against the simulated host; stdout in $OUT, stderr in $ERR, status in $RC.
 dm() {
 	dm_at "$ROOT" "$@"

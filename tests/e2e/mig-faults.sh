@@ -7,9 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 FW=${1:?framework: mdev or vfio}
 CFG="$VGPUDM_SRCDIR/tests/data/upstream/upstream-config-example.yaml"
-export VGPU_SIM_ROOT="$ROOT" VGPU_DM_NVML_LIBRARY="$VGPU_SIM_NVML" VGPU_DM_SRIOV_MANAGE="$VGPU_SIM_SRIOV_MANAGE"
 if [ "$FW" = mdev ]; then M=A100 TS=A100-4C MIG1=A100-1-5C MIG2=A100-2-10C; else M=H100 TS=H100-4C MIG1=H100-1-10C MIG2=H100-2-20C; fi
 sim_start --gpu "$M:$FW"
+sim_env # NVML, sriov-manage: the simulator's stand-ins
 G=$(echo "$ROOT"/.vgpu-sim/gpus/*)
 
 # Everything a rollback must restore, one line per item.

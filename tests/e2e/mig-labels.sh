@@ -7,7 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 FW=${1:?framework: mdev or vfio}
 CFG="$VGPUDM_SRCDIR/tests/data/upstream/upstream-config-example.yaml"
-export VGPU_SIM_ROOT="$ROOT" VGPU_DM_NVML_LIBRARY="$VGPU_SIM_NVML" VGPU_DM_SRIOV_MANAGE="$VGPU_SIM_SRIOV_MANAGE"
 
 gpu_dir() { echo "$ROOT"/.vgpu-sim/gpus/*; }
 mig_mode() { cat "$(gpu_dir)/mig_mode"; }
@@ -31,6 +30,7 @@ n_vgpus() {
 for model in A100 A100D A30 H100 DC; do
 	mountpoint -q "$ROOT" && fusermount3 -u "$ROOT"
 	sim_start --gpu "$model:$FW"
+	sim_env # NVML, sriov-manage: the simulator's stand-ins
 	labels=$(grep -E "^    $model-[1-9]-[0-9]+[ABCQ](ME|NOME|MEALL|GFX)?:\$" "$CFG" | tr -d ' :')
 	[ -n "$labels" ] || fail "$model: no MIG-backed labels found"
 	for label in $labels; do

@@ -100,7 +100,7 @@ for e in NODE_NAME=spec.nodeName NAMESPACE=metadata.namespace CONFIG_FILE=/vgpu-
 	if grep -qx -- "$e" <<<"$ENVS"; then pass "env $e"; else fail "env $e missing (have: $(echo $ENVS))"; fi
 done
 # Every variable the DaemonSet sets is one the agent reads: its --help lists
-# it, or (the library's VGPU_DM_* ones) README.md documents it.
+# it, or (the library's VGPU_DM_* ones) doc/configuration.md documents it.
 if [ -z "${VGPU_K8S_DM:-}" ] && [ -n "${VGPU_DM:-}" ]; then
 	VGPU_K8S_DM="$(dirname "$(dirname "$VGPU_DM")")/agent/nvidia-k8s-vgpu-dm"
 fi
@@ -109,8 +109,8 @@ if [ -x "${VGPU_K8S_DM:-}" ]; then
 	for n in $(cut -d= -f1 <<<"$ENVS"); do
 		if grep -q "\[\$$n\]" "$OUT"; then
 			pass "nvidia-k8s-vgpu-dm --help lists \$$n"
-		elif [[ $n == VGPU_DM_* ]] && grep -q "$n" "$VGPUDM_SRCDIR/README.md"; then
-			pass "$n is a library variable in README.md"
+		elif [[ $n == VGPU_DM_* ]] && grep -q "$n" "$VGPUDM_SRCDIR/doc/configuration.md"; then
+			pass "$n is a library variable in doc/configuration.md"
 		else
 			fail "the DaemonSet sets $n, which the agent does not read"
 		fi

@@ -9,7 +9,7 @@ set -uo pipefail
 export LC_ALL=C
 SRC=$(realpath "${VGPUDM_SRCDIR:-.}")
 T=$(mktemp -d "${TMPDIR:-/tmp}/vgpudm-pkg.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+trap 'fusermount3 -u "$T/sim" 2>/dev/null; rm -rf "$T"' EXIT
 fails=0 checks=0
 ok() { checks=$((checks + 1)); echo "ok - $*"; }
 bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "not ok - $*"; }
@@ -54,6 +54,10 @@ eq "$(files "$(deb nvidia-vgpu-dm)")" "/etc/default/nvidia-vgpu-dm
 /usr/share/man/man5/nvidia-vgpu-dm-config.5.gz
 /usr/share/man/man8/nvidia-vgpu-dm.8.gz" "nvidia-vgpu-dm: its files (dpkg -c)"
 eq "$(files "$(deb vgpu-sim)")" "/usr/bin/vgpu-sim
+/usr/libexec/vgpu-sim/libnvidia-ml.so.1
+/usr/libexec/vgpu-sim/nvidia-smi
+/usr/libexec/vgpu-sim/sriov-manage
+/usr/libexec/vgpu-sim/systemctl
 /usr/share/bash-completion/completions/vgpu-sim
 /usr/share/man/man1/vgpu-sim.1.gz" "vgpu-sim: its files (dpkg -c)"
 eq "$(files "$(deb nvidia-k8s-vgpu-dm)")" "/usr/bin/nvidia-k8s-vgpu-dm
@@ -62,6 +66,8 @@ eq "$(files "$(deb nvidia-k8s-vgpu-dm)")" "/usr/bin/nvidia-k8s-vgpu-dm
 if dpkg-deb -f "$(deb nvidia-k8s-vgpu-dm)" Depends | grep -q libcurl; then ok "nvidia-k8s-vgpu-dm depends on libcurl"
 else bad "nvidia-k8s-vgpu-dm: no libcurl in Depends"; fi
 has "$(dpkg -c "$(deb nvidia-vgpu-dm)")" "usr/share/doc/nvidia-vgpu-dm/copyright" "nvidia-vgpu-dm: copyright"
+has "$(dpkg -c "$(deb nvidia-vgpu-dm)")" "^d.* \./etc/nvidia-vgpu-dm/$" \
+	"nvidia-vgpu-dm: /etc/nvidia-vgpu-dm/, where the config the boot unit applies goes"
 has "$(dpkg -c "$(deb nvidia-vgpu-dm)")" "usr/share/doc/nvidia-vgpu-dm/examples/config-t4.yaml" \
 	"nvidia-vgpu-dm: the example configs"
 
@@ -86,6 +92,15 @@ R=$T/root
 for p in nvidia-vgpu-dm nvidia-k8s-vgpu-dm vgpu-sim; do dpkg -x "$(deb $p)" "$R"; done
 eq "$("$R/usr/bin/nvidia-vgpu-dm" --version 2>&1)" "nvidia-vgpu-dm version $VERSION" "installed nvidia-vgpu-dm --version"
 eq "$("$R/usr/bin/vgpu-sim" --version 2>&1)" "vgpu-sim $VERSION" "installed vgpu-sim --version"
+# --env names the packaged stand-ins (the scratch root is not /: they are named, not found there)
+mkdir -p "$T/sim"
+if "$R/usr/bin/vgpu-sim" "$T/sim"; then
+	has "$("$R/usr/bin/vgpu-sim" --env "$T/sim" 2>/dev/null)" "^export VGPU_DM_TOOLS_DIR='/usr/libexec/vgpu-sim'$" \
+		"installed vgpu-sim --env names the packaged stand-ins"
+	fusermount3 -u "$T/sim"
+else
+	bad "installed vgpu-sim does not mount"
+fi
 has "$("$R/usr/bin/nvidia-k8s-vgpu-dm" --version 2>&1)" "$VERSION" "installed nvidia-k8s-vgpu-dm --version"
 
 UNIT=$R/lib/systemd/system/nvidia-vgpu-dm.service

@@ -163,6 +163,22 @@ static void test_unmeetable(void **state)
 	vdm_sizing_free(s);
 }
 
+/* No size given and no size gives every VM a vGPU: the smallest size, said so, and the
+ * shortfall counts vGPUs, not "x vGPUs" of no size. */
+static void test_unmeetable_without_size(void **state)
+{
+	(void)state;
+	struct req q;
+	struct vdm_sizing *s = gpus("H100", NULL);
+	one(&q, 30, 0, 'C');
+	expect_unmet(s, &q.r, "30 C-series vGPUs need 2 x H100; the GPUs given have 1");
+	char *t = vdm_sizing_table(s);
+	assert_non_null(strstr(t, "the smallest C size: no size gives all 30 VMs a vGPU"));
+	assert_null(strstr(t, "0 GB;"));
+	free(t);
+	vdm_sizing_free(s);
+}
+
 /* ---- the rules ---- */
 
 /* The smallest listed size that gives each VM its memory. */
@@ -458,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_guide_4x2q),
 		cmocka_unit_test(test_guide_two_gpus),
 		cmocka_unit_test(test_unmeetable),
+		cmocka_unit_test(test_unmeetable_without_size),
 		cmocka_unit_test(test_smallest_size),
 		cmocka_unit_test(test_largest_that_fits),
 		cmocka_unit_test(test_capacity_limits),
