@@ -4,8 +4,9 @@
  * nvidia.com/vgpu.config label and the mounted config file, and applies the
  * layout the label names through libvgpudm, in-process. Modules:
  *   main.c      flags and environment (upstream's names and defaults), start-up
- *   loop.c      the event loop: node watch (curl multi), signalfd, inotify, timerfd
- *   watch.c     LIST + WATCH of the Node (resourceVersion, bookmarks, 410 -> re-list)
+ *   loop.c      the event loop: node watch (curl multi), signalfd, inotify, timerfd;
+ *               LIST + WATCH of the Node (resourceVersion, bookmarks, 410 -> re-list)
+ *   watch.c     what a LIST answer or a watch event says (untrusted input)
  *   node.c      label writes (GET + PUT with resourceVersion, retry on 409), operand
  *               pause/restore, waiting for operand pods
  *   reconcile.c one reconcile: parse, assert, pause, apply, restore, state, Event
@@ -83,6 +84,7 @@ struct agent {
 	bool last_ok;
 	int failures;              /* consecutive failures: the retry delay doubles */
 	bool retry_armed;
+	long retry_ms;             /* the armed retry's delay (retry_delay_ms + jitter) */
 	bool retry_due;            /* the retry timer fired: try even if nothing changed */
 	bool host_clients_stopped;
 	bool after_reboot;         /* the state label read "rebooting" (we rebooted for a MIG
@@ -117,9 +119,12 @@ const char *node_label(struct json_object *node, const char *key);
 /* Keep this copy of the node (a reference is taken; NULL forgets). */
 void node_cache(struct agent *a, struct json_object *node);
 
-/* events.c: post an Event about the node; failures are only logged. */
+/* events.c: post an Event about the node; failures are only logged. A
+ * repeat within 6 min updates the first one's series count; at most 25
+ * requests at once, then one per 5 min (client-go's defaults). */
 void event_post(struct agent *a, bool warning, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+void events_free(void);
 
 /* reconcile.c: one reconcile of the node's wish with the host. */
 void reconcile(struct agent *a);
@@ -129,8 +134,25 @@ char *reconcile_key(struct agent *a);
 /* Delay before the next retry (ms), from the failure count. */
 long retry_delay_ms(const struct agent *a);
 
-/* watch.c / loop.c */
+/* loop.c */
 int agent_run(struct agent *a);
+
+/* watch.c: the node's LIST and WATCH answers. */
+struct watch_pos {
+	char *rv;                  /* resourceVersion to watch from */
+	bool relist;               /* an ERROR event: list again */
+	bool progress;             /* an ADDED/MODIFIED/DELETED/BOOKMARK event came */
+	int events;                /* events read on this watch */
+};
+/* One line of the node watch (len bytes, NUL-terminated). 1: end this
+ * watch (an ERROR event: w->relist); 0: go on. A line that is not a watch
+ * event (not JSON, type not a string, object not an object...) is logged
+ * and skipped. */
+int watch_event(struct agent *a, struct watch_pos *w, const char *line, size_t len);
+/* A LIST answer (any JSON, or NULL): its resourceVersion, and the node
+ * when it is there (true). */
+bool watch_list(struct agent *a, struct watch_pos *w, struct json_object *resp);
+void watch_pos_free(struct watch_pos *w);
 /* Take the node object seen by LIST or WATCH. */
 void agent_node_seen(struct agent *a, struct json_object *node);
 
@@ -144,6 +166,9 @@ static inline const char *agent_host_root(const struct agent *a)
 /* clients.c: GPU_CLIENTS_FILE. Parse it (at start); stop the active
  * services (WITH_SHUTDOWN_HOST_GPU_CLIENTS) and start again those stopped. */
 int clients_validate(struct agent *a, char **err);
+/* A valid systemd unit name for s (".service" added when it has no unit
+ * type suffix), malloc'd; NULL with *why (static) when s is not one. */
+char *clients_unit_name(const char *s, const char **why);
 int clients_stop(struct agent *a, char **err);
 void clients_start(struct agent *a);
 void clients_free(struct agent *a);

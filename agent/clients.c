@@ -9,6 +9,13 @@
  * vGPUs change and started again afterwards, on every way out, as upstream
  * does with `chroot $HOST_ROOT_MOUNT systemctl ...`. chroot is found and run
  * through lib/exec (VGPU_DM_CHROOT overrides it).
+ *
+ * The names run as root on the host, so the file is refused unless each is
+ * a valid unit name by systemd's rules (src/basic/unit-name.c): at most 255
+ * bytes of [A-Za-z0-9:_.\-] and '@' (prefix@instance), ending in a unit type
+ * suffix; a name without one gets ".service", as systemctl adds it. No glob
+ * (`stop '*'` would stop every loaded unit), no path, no template without an
+ * instance; and "--" goes before the name, so "-.mount" is no option.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +27,7 @@
 #include "base/base.h"
 
 #define SYSTEMCTL_TIMEOUT_MS 60000
+#define CLIENTS_MAX (1 << 20)
 
 static yaml_node_t *get(yaml_document_t *d, yaml_node_t *m, const char *key)
 {
@@ -29,6 +37,45 @@ static yaml_node_t *get(yaml_document_t *d, yaml_node_t *m, const char *key)
 			return yaml_document_get_node(d, p->value);
 	}
 	return NULL;
+}
+
+static const char *const unit_types[] = {".service", ".socket", ".target", ".device", ".mount",
+					 ".automount", ".swap", ".timer", ".path", ".slice", ".scope"};
+
+char *clients_unit_name(const char *s, const char **why)
+{
+	size_t n = strlen(s);
+	const char *dot = strrchr(s, '.');
+	bool typed = false;
+	for (size_t i = 0; dot && i < sizeof(unit_types) / sizeof(unit_types[0]); i++)
+		typed |= !strcmp(dot, unit_types[i]);
+	char *u = typed ? vdm_xstrdup(s) : vdm_strdupf("%s.service", s);
+	size_t len = strlen(u), base = (size_t)(strrchr(u, '.') - u);
+	const char *at = memchr(u, '@', base);
+	*why = NULL;
+	if (!n)
+		*why = "empty";
+	else if (len > 255)
+		*why = "longer than 255 bytes";
+	else if (strchr(s, '/'))
+		*why = "a path, not a unit name";
+	else if (strpbrk(s, "*?[]"))
+		*why = "a glob pattern (systemctl would act on every unit that matches)";
+	else if (base == 0 || at == u)
+		*why = "no name before the suffix";
+	else if (at && at + 1 == u + base)
+		*why = "a template without an instance";
+	for (size_t i = 0; !*why && i < base; i++) {
+		unsigned char c = (unsigned char)u[i];
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
+		    !strchr(":-_.\\", c) && !(c == '@' && at))
+			*why = "a character systemd does not allow in a unit name";
+	}
+	if (*why) {
+		free(u);
+		return NULL;
+	}
+	return u;
 }
 
 static int parse(struct agent *a, yaml_document_t *d, const char *path, char **err)
@@ -62,14 +109,22 @@ static int parse(struct agent *a, yaml_document_t *d, const char *path, char **e
 	}
 	for (yaml_node_item_t *i = l->data.sequence.items.start; i < l->data.sequence.items.top; i++) {
 		yaml_node_t *s = yaml_document_get_node(d, *i);
-		if (s->type != YAML_SCALAR_NODE || !s->data.scalar.length ||
-		    s->data.scalar.value[0] == '-') {
-			*err = vdm_strdupf("GPU clients file %s:%zu:%zu: a service name is expected", path,
-					   s->start_mark.line + 1, s->start_mark.column + 1);
+		const char *why = "not a string";
+		char *u = NULL;
+		if (s->type == YAML_SCALAR_NODE && strlen((char *)s->data.scalar.value) != s->data.scalar.length)
+			why = "a NUL byte";
+		else if (s->type == YAML_SCALAR_NODE)
+			u = clients_unit_name((char *)s->data.scalar.value, &why);
+		if (!u) {
+			*err = vdm_strdupf("GPU clients file %s:%zu:%zu: not a systemd unit name (%s)%s%.80s%s",
+					   path, s->start_mark.line + 1, s->start_mark.column + 1, why,
+					   s->type == YAML_SCALAR_NODE ? ": \"" : "",
+					   s->type == YAML_SCALAR_NODE ? (char *)s->data.scalar.value : "",
+					   s->type == YAML_SCALAR_NODE ? "\"" : "");
 			return -1;
 		}
 		a->clients = vdm_xrealloc(a->clients, a->n_clients + 1, sizeof(*a->clients));
-		a->clients[a->n_clients].name = vdm_xstrdup((char *)s->data.scalar.value);
+		a->clients[a->n_clients].name = u;
 		a->clients[a->n_clients++].stopped = false;
 	}
 	return 0;
@@ -85,10 +140,22 @@ int clients_validate(struct agent *a, char **err)
 		*err = vdm_strdupf("GPU clients file %s: %s", path, strerror(errno));
 		return -1;
 	}
+	/* a list of a few service names: read at most CLIENTS_MAX bytes */
+	char *buf = vdm_xcalloc(1, CLIENTS_MAX + 1);
+	size_t len = fread(buf, 1, CLIENTS_MAX + 1, f);
+	bool bad = ferror(f);
+	fclose(f);
+	if (bad || len > CLIENTS_MAX) {
+		*err = bad ? vdm_strdupf("GPU clients file %s: cannot read it", path)
+			   : vdm_strdupf("GPU clients file %s: over %d KiB, not a list of services", path,
+					 CLIENTS_MAX >> 10);
+		free(buf);
+		return -1;
+	}
 	yaml_parser_t p;
 	yaml_document_t d;
 	yaml_parser_initialize(&p);
-	yaml_parser_set_input_file(&p, f);
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
 	int rc = -1;
 	if (!yaml_parser_load(&p, &d)) {
 		*err = vdm_strdupf("GPU clients file %s:%zu:%zu: %s", path, p.problem_mark.line + 1,
@@ -98,7 +165,7 @@ int clients_validate(struct agent *a, char **err)
 		yaml_document_delete(&d);
 	}
 	yaml_parser_delete(&p);
-	fclose(f);
+	free(buf);
 	return rc;
 }
 
@@ -121,7 +188,7 @@ static int systemctl(struct agent *a, const char *verb, const char *name, char *
 		*err = vdm_strdupf("cannot find chroot (%s) to run systemctl on the host", path);
 		return -1;
 	}
-	char *const argv[] = {"chroot", (char *)agent_host_root(a), "systemctl", (char *)verb,
+	char *const argv[] = {"chroot", (char *)agent_host_root(a), "systemctl", (char *)verb, "--",
 			      (char *)name, NULL};
 	struct vdm_exec_opts o = {.timeout_ms = SYSTEMCTL_TIMEOUT_MS, .out = VDM_EXEC_DISCARD,
 				  .err = VDM_EXEC_CAPTURE};

@@ -4,6 +4,15 @@
  * cluster-scoped, so its Events live in namespace "default" (reference §8);
  * eventTime is a MicroTime (six fractional digits). A failed post is logged,
  * never fatal.
+ *
+ * As Kubernetes' own client (client-go tools/events) does:
+ *  - an Event equal to one posted less than 6 minutes before (same type,
+ *    reason and note) is not posted again: the first one's series
+ *    {count, lastObservedTime} is updated (a merge PATCH);
+ *  - posts and updates draw from a token bucket per agent: 25 at once, then
+ *    one every 5 minutes (client-go's spam filter defaults). Past it an
+ *    Event is only logged; a series' count still grows and goes out with
+ *    its next update.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +23,98 @@
 #include "agent.h"
 
 #define NOTE_MAX 1024
+#define SERIES_MS (6L * 60 * 1000)   /* isomorphic Events within this make a series */
+#define BURST 25
+#define REFILL_MS (5L * 60 * 1000)   /* one more token each */
+#define CACHE 16
+
+struct seen {
+	char *key;     /* type|reason|note */
+	char *name;    /* the Event's metadata.name */
+	long last_ms;  /* CLOCK_MONOTONIC of the newest occurrence */
+	int count;
+};
+
+static struct {
+	struct seen s[CACHE];
+	double tokens;
+	long refilled_ms;
+	bool init;
+} ev_state;
+
+/* Take a token; false when the bucket is empty. */
+static bool take_token(void)
+{
+	long now = kube_now_ms();
+	if (!ev_state.init) {
+		ev_state.init = true;
+		ev_state.tokens = BURST;
+		ev_state.refilled_ms = now;
+	}
+	ev_state.tokens += (double)(now - ev_state.refilled_ms) / REFILL_MS;
+	if (ev_state.tokens > BURST)
+		ev_state.tokens = BURST;
+	ev_state.refilled_ms = now;
+	if (ev_state.tokens < 1)
+		return false;
+	ev_state.tokens -= 1;
+	return true;
+}
+
+void events_free(void)
+{
+	for (int i = 0; i < CACHE; i++) {
+		free(ev_state.s[i].key);
+		free(ev_state.s[i].name);
+	}
+	memset(&ev_state, 0, sizeof(ev_state));
+}
+
+static void now_micro(char *when, size_t n, struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	struct tm tm;
+	gmtime_r(&ts->tv_sec, &tm);
+	char stamp[32];
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(when, n, "%s.%06ldZ", stamp, ts->tv_nsec / 1000);
+}
+
+/* A repeat: update the series. true when done (or rate-limited: counted). */
+static bool series_update(struct agent *a, struct seen *e, const char *reason)
+{
+	e->count++;
+	e->last_ms = kube_now_ms();
+	if (!take_token()) {
+		vdm_dbg(a->ctx, "Event %s repeated (%d times): not sent, rate limit", reason, e->count);
+		return true;
+	}
+	char when[64];
+	struct timespec ts;
+	now_micro(when, sizeof(when), &ts);
+	struct json_object *p = json_object_new_object(), *series = json_object_new_object();
+	json_object_object_add(series, "count", json_object_new_int(e->count));
+	json_object_object_add(series, "lastObservedTime", json_object_new_string(when));
+	json_object_object_add(p, "series", series);
+	char *n = kube_escape(e->name);
+	char *path = vdm_strdupf("/apis/events.k8s.io/v1/namespaces/" EVENTS_NAMESPACE "/events/%s", n);
+	struct json_object *resp = NULL;
+	char *err = NULL;
+	int st = kube_request(a->kube, "PATCH", path, p, REQ_TIMEOUT_MS, &resp, &err);
+	bool done = st == 200;
+	if (!done && st != 404) {
+		char *m = st > 0 ? kube_status_message(st, resp) : NULL;
+		vdm_warn(a->ctx, "cannot update Event %s: %s", reason, m ? m : err);
+		free(m);
+		done = true; /* counted; the next repeat tries again */
+	}
+	free(err);
+	free(n);
+	free(path);
+	json_object_put(resp);
+	json_object_put(p);
+	return done;
+}
 
 static struct json_object *jstr(const char *s)
 {
@@ -32,13 +133,32 @@ void event_post(struct agent *a, bool warning, const char *reason, const char *f
 	}
 	vdm_log(a->ctx, warning ? VDM_LOG_WARN : VDM_LOG_INFO, "%s: %s", reason, note);
 
+	char *key = vdm_strdupf("%s|%s|%s", warning ? "Warning" : "Normal", reason, note);
+	struct seen *slot = &ev_state.s[0];
+	for (int i = 0; i < CACHE; i++) {
+		struct seen *e = &ev_state.s[i];
+		if (e->key && !strcmp(e->key, key) && kube_now_ms() - e->last_ms < SERIES_MS &&
+		    series_update(a, e, reason)) {
+			free(key);
+			free(note);
+			return;
+		}
+		if (!e->key || e->last_ms < slot->last_ms)
+			slot = e; /* a free one, else the oldest */
+		if (!slot->key)
+			break;
+	}
+	if (!take_token()) {
+		vdm_dbg(a->ctx, "Event %s not sent: rate limit (%d, then one per %ld min)", reason, BURST,
+			REFILL_MS / 60000);
+		free(key);
+		free(note);
+		return;
+	}
+
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct tm tm;
-	gmtime_r(&ts.tv_sec, &tm);
-	char when[64], stamp[32];
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when, sizeof(when), "%s.%06ldZ", stamp, ts.tv_nsec / 1000);
+	char when[64];
+	now_micro(when, sizeof(when), &ts);
 
 	struct json_object *ev = json_object_new_object(), *md = json_object_new_object();
 	char *name = vdm_strdupf("%s.%016llx", a->o.node_name,
@@ -75,6 +195,12 @@ void event_post(struct agent *a, bool warning, const char *reason, const char *f
 		char *m = st > 0 ? kube_status_message(st, resp) : NULL;
 		vdm_warn(a->ctx, "cannot post Event %s: %s", reason, m ? m : err);
 		free(m);
+		free(key);
+	} else {
+		free(slot->key);
+		free(slot->name);
+		*slot = (struct seen){.key = key, .name = vdm_xstrdup(name), .last_ms = kube_now_ms(),
+				      .count = 1};
 	}
 	free(err);
 	json_object_put(resp);

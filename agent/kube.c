@@ -15,15 +15,23 @@ struct kube {
 	struct kube_conf conf;
 	CURL *easy;        /* reused for blocking requests: one kept-alive connection */
 	bool tls;
+	int stop_fd;       /* a signalfd, or -1 */
+	long stop_at;      /* CLOCK_MONOTONIC ms after which requests end; 0 none */
 };
 
 struct buf {
 	char *p;
 	size_t n, cap;
+	bool over;         /* more than KUBE_BODY_MAX came: the transfer was ended */
 };
 
-static void buf_add(struct buf *b, const char *p, size_t n)
+/* Append; false (and nothing kept) past KUBE_BODY_MAX. */
+static bool buf_add(struct buf *b, const char *p, size_t n)
 {
+	if (b->n + n > (size_t)KUBE_BODY_MAX) {
+		b->over = true;
+		return false;
+	}
 	if (b->n + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 1024;
 		while (cap < b->n + n + 1)
@@ -34,6 +42,7 @@ static void buf_add(struct buf *b, const char *p, size_t n)
 	memcpy(b->p + b->n, p, n);
 	b->n += n;
 	b->p[b->n] = '\0';
+	return true;
 }
 
 long kube_now_ms(void)
@@ -49,6 +58,7 @@ struct kube *kube_new(struct kube_conf *conf)
 	k->conf = *conf;
 	memset(conf, 0, sizeof(*conf));
 	k->tls = !strncmp(k->conf.server, "https://", 8);
+	k->stop_fd = -1;
 	k->easy = curl_easy_init();
 	if (!k->easy) {
 		kube_conf_free(&k->conf);
@@ -72,6 +82,80 @@ const struct kube_conf *kube_conf_of(const struct kube *k)
 	return &k->conf;
 }
 
+void kube_set_stop_fd(struct kube *k, int fd)
+{
+	k->stop_fd = fd;
+}
+
+void kube_stop_now(struct kube *k)
+{
+	if (!k->stop_at)
+		k->stop_at = kube_now_ms() + KUBE_STOP_GRACE_MS;
+}
+
+/* Is it time to end the requests? Looks at the stop fd (no read). */
+static bool stopping(struct kube *k)
+{
+	if (!k->stop_at && k->stop_fd >= 0) {
+		struct pollfd p = {.fd = k->stop_fd, .events = POLLIN};
+		if (poll(&p, 1, 0) > 0)
+			kube_stop_now(k);
+	}
+	return k->stop_at && kube_now_ms() >= k->stop_at;
+}
+
+/* libcurl calls this at least once a second during a transfer, idle too. */
+static int xfer_check(void *ud, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln)
+{
+	(void)dlt, (void)dln, (void)ult, (void)uln;
+	return stopping(ud) ? 1 : 0;
+}
+
+const char *kube_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	if (o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+struct json_object *kube_obj(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	if (o && json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, key, &v) &&
+	    json_object_is_type(v, json_type_object))
+		return v;
+	return NULL;
+}
+
+bool kube_token_ok(const char *t)
+{
+	size_t n = 0;
+	for (; t[n]; n++)
+		if ((unsigned char)t[n] < 0x21 || (unsigned char)t[n] > 0x7e)
+			return false;
+	return n > 0 && n <= 16384;
+}
+
+long kube_backoff_next(struct kube_backoff *b)
+{
+	long d = b->base_ms;
+	for (int i = 0; i < b->n && d < b->cap_ms; i++)
+		d *= 2;
+	if (d > b->cap_ms)
+		d = b->cap_ms;
+	if (b->n < 64)
+		b->n++;
+	long half = d / 2;
+	return half + (half > 0 ? random() % (d - half + 1) : 0);
+}
+
+void kube_backoff_reset(struct kube_backoff *b)
+{
+	b->n = 0;
+}
+
 char *kube_escape(const char *s)
 {
 	char *e = curl_easy_escape(NULL, s, 0);
@@ -88,7 +172,7 @@ static void blob_opt(CURL *e, CURLoption opt, const struct kube_blob *b)
 
 /* Options common to every request. Returns the header list (caller frees)
  * or NULL with *err set when the token cannot be read. */
-static struct curl_slist *setup(struct kube *k, CURL *e, const char *path, bool json_body,
+static struct curl_slist *setup(struct kube *k, CURL *e, const char *path, const char *ctype,
 				bool *failed, char **err)
 {
 	const struct kube_conf *c = &k->conf;
@@ -103,6 +187,9 @@ static struct curl_slist *setup(struct kube *k, CURL *e, const char *path, bool 
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 10L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, xfer_check);
+	curl_easy_setopt(e, CURLOPT_XFERINFODATA, k);
 	if (c->insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -123,8 +210,11 @@ static struct curl_slist *setup(struct kube *k, CURL *e, const char *path, bool 
 	else if (c->key_file)
 		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key_file);
 	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
-	if (json_body)
-		h = curl_slist_append(h, "Content-Type: application/json");
+	if (ctype) {
+		char *hdr = vdm_strdupf("Content-Type: %s", ctype);
+		h = curl_slist_append(h, hdr);
+		free(hdr);
+	}
 	if (k->tls) {
 		char *tok = kube_conf_token(c, err);
 		if (!tok && (c->token_file)) {
@@ -145,8 +235,7 @@ static struct curl_slist *setup(struct kube *k, CURL *e, const char *path, bool 
 
 static size_t collect(char *p, size_t size, size_t n, void *ud)
 {
-	buf_add(ud, p, size * n);
-	return size * n;
+	return buf_add(ud, p, size * n) ? size * n : 0;
 }
 
 static int request_once(struct kube *k, const char *method, const char *path, const char *body,
@@ -155,7 +244,16 @@ static int request_once(struct kube *k, const char *method, const char *path, co
 	CURL *e = k->easy;
 	bool failed = false;
 	curl_easy_reset(e);
-	struct curl_slist *h = setup(k, e, path, body != NULL, &failed, err);
+	if (stopping(k)) {
+		*err = vdm_strdupf("%s %s%s: not sent, stopping", method, k->conf.server, path);
+		return -1;
+	}
+	if (k->stop_at && k->stop_at - kube_now_ms() < timeout_ms)
+		timeout_ms = k->stop_at - kube_now_ms();
+	/* PATCH bodies are JSON merge patches (RFC 7386) */
+	const char *ctype = !body ? NULL : strcmp(method, "PATCH") ? "application/json"
+								  : "application/merge-patch+json";
+	struct curl_slist *h = setup(k, e, path, ctype, &failed, err);
 	if (failed)
 		return -1;
 	struct buf b = {0};
@@ -176,8 +274,14 @@ static int request_once(struct kube *k, const char *method, const char *path, co
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, NULL);
 	if (rc != CURLE_OK) {
-		*err = vdm_strdupf("%s %s%s: %s", method, k->conf.server, path,
-				   *errbuf ? errbuf : curl_easy_strerror(rc));
+		if (b.over)
+			*err = vdm_strdupf("%s %s%s: response body over %ld MiB: connection ended", method,
+					   k->conf.server, path, KUBE_BODY_MAX >> 20);
+		else if (rc == CURLE_ABORTED_BY_CALLBACK)
+			*err = vdm_strdupf("%s %s%s: cut short, stopping", method, k->conf.server, path);
+		else
+			*err = vdm_strdupf("%s %s%s: %s", method, k->conf.server, path,
+					   *errbuf ? errbuf : curl_easy_strerror(rc));
 		free(b.p);
 		return -1;
 	}
@@ -205,9 +309,9 @@ int kube_request(struct kube *k, const char *method, const char *path, struct js
 
 char *kube_status_message(int status, struct json_object *resp)
 {
-	struct json_object *m;
-	if (resp && json_object_object_get_ex(resp, "message", &m) && json_object_get_string(m))
-		return vdm_strdupf("HTTP %d: %s", status, json_object_get_string(m));
+	const char *m = kube_str(resp, "message");
+	if (m)
+		return vdm_strdupf("HTTP %d: %s", status, m);
 	return vdm_strdupf("HTTP %d", status);
 }
 
@@ -239,22 +343,23 @@ static size_t stream_write(char *p, size_t size, size_t n, void *ud)
 	}
 	if (s->stopped)
 		return CURL_WRITEFUNC_ERROR;
-	buf_add(&s->line, p, len);
-	char *start = s->line.p, *nl;
-	while ((nl = memchr(start, '\n', s->line.n - (size_t)(start - s->line.p)))) {
-		*nl = '\0';
-		if (nl > start && s->fn(s->ud, start, (size_t)(nl - start))) {
-			s->stopped = true;
-			start = nl + 1;
-			break;
-		}
+	/* Each byte is searched once: a line that never ends costs linear
+	 * time, and ends the connection at KUBE_BODY_MAX. */
+	char *start = p, *end = p + len, *nl;
+	while ((nl = memchr(start, '\n', (size_t)(end - start)))) {
+		if (!buf_add(&s->line, start, (size_t)(nl - start)))
+			return CURL_WRITEFUNC_ERROR;
+		int stop = s->line.n > 0 && s->fn(s->ud, s->line.p, s->line.n);
+		s->line.n = 0;
 		start = nl + 1;
+		if (stop) {
+			s->stopped = true;
+			return CURL_WRITEFUNC_ERROR;
+		}
 	}
-	size_t rest = s->line.n - (size_t)(start - s->line.p);
-	memmove(s->line.p, start, rest);
-	s->line.n = rest;
-	s->line.p[rest] = '\0';
-	return s->stopped ? CURL_WRITEFUNC_ERROR : len;
+	if (start < end && !buf_add(&s->line, start, (size_t)(end - start)))
+		return CURL_WRITEFUNC_ERROR;
+	return len;
 }
 
 struct kube_stream *kube_stream_start(struct kube *k, CURLM *multi, const char *path, long max_s,
@@ -263,7 +368,7 @@ struct kube_stream *kube_stream_start(struct kube *k, CURLM *multi, const char *
 	struct kube_stream *s = vdm_xcalloc(1, sizeof(*s));
 	s->e = curl_easy_init();
 	bool failed = false;
-	if (!s->e || !(s->h = setup(k, s->e, path, false, &failed, err))) {
+	if (!s->e || !(s->h = setup(k, s->e, path, NULL, &failed, err))) {
 		if (!failed)
 			*err = vdm_strdupf("out of memory");
 		if (s->e)
@@ -302,6 +407,11 @@ int kube_stream_result(struct kube_stream *s, CURLcode res, char **err)
 	curl_easy_getinfo(s->e, CURLINFO_RESPONSE_CODE, &code);
 	if (s->stopped)
 		return (int)code;
+	if (s->line.over) {
+		*err = vdm_strdupf("%s: a line over %ld MiB without a newline: connection ended", s->what,
+				   KUBE_BODY_MAX >> 20);
+		return -1;
+	}
 	if (res != CURLE_OK) {
 		*err = vdm_strdupf("%s: %s", s->what, *s->errbuf ? s->errbuf : curl_easy_strerror(res));
 		return -1;

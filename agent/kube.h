@@ -23,6 +23,12 @@
 #include <stddef.h>
 
 #define KUBE_SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+/* The most a response body or one watch line may hold (bytes). A Node is a
+ * few KiB; anything over this ends the connection with a log line. */
+#define KUBE_BODY_MAX (16L << 20)
+/* After a stop signal, requests still running or started are cut this many
+ * ms after the signal was first seen. */
+#define KUBE_STOP_GRACE_MS 1000L
 
 struct kube_blob {
 	char *data;
@@ -56,7 +62,8 @@ struct kube *kube_new(struct kube_conf *conf);
 void kube_free(struct kube *k);
 const struct kube_conf *kube_conf_of(const struct kube *k);
 
-/* Blocking request: method "GET"/"PUT"/"POST"/"DELETE", path from the server
+/* Blocking request: method "GET"/"PUT"/"POST"/"PATCH" (a JSON merge
+ * patch)/"DELETE", path from the server
  * root ("/api/v1/nodes/n1"), body NULL or a JSON object (not consumed).
  * Waits at most timeout_ms. Returns the HTTP status, with *resp the parsed
  * JSON body (NULL if none or not JSON; caller puts it); or -1 on a transport
@@ -93,6 +100,36 @@ bool kube_stream_stopped(const struct kube_stream *s);
  * -3 at deadline_ms (CLOCK_MONOTONIC), -1 on error (*err set). */
 int kube_stream_run(struct kube *k, const char *path, long deadline_ms, int stop_fd, kube_line_fn fn,
 		    void *ud, char **err);
+
+/* Stop signals: once fd (a signalfd) is readable, every request and
+ * stream ends at most KUBE_STOP_GRACE_MS later (a request that finishes
+ * sooner still counts: the state written on the way out). kube_stop_now
+ * starts that grace period without looking at the fd. */
+void kube_set_stop_fd(struct kube *k, int fd);
+void kube_stop_now(struct kube *k);
+
+/* What the server sends is untrusted: each field may be missing, null or of
+ * another type. kube_str: the member key of object o when it is a string,
+ * else NULL; kube_obj: the member when it is an object, else NULL (o may be
+ * NULL or not an object). */
+const char *kube_str(struct json_object *o, const char *key);
+struct json_object *kube_obj(struct json_object *o, const char *key);
+
+/* A bearer token that can go into an HTTP header: 1 to 16384 bytes of
+ * printable ASCII other than space (RFC 6750 b64token is narrower; the
+ * point is no CR, LF or other byte that ends or splits a header). */
+bool kube_token_ok(const char *t);
+
+/* Capped exponential backoff with jitter, for every way back to the
+ * server: the n-th consecutive wait is d = min(cap, base * 2^n) ms, drawn
+ * uniformly from [d/2, d] so that agents restarted together spread out.
+ * Reset after an attempt that made progress. */
+struct kube_backoff {
+	long base_ms, cap_ms;
+	int n;
+};
+long kube_backoff_next(struct kube_backoff *b);
+void kube_backoff_reset(struct kube_backoff *b);
 
 /* Percent-encode a query value. malloc'd. */
 char *kube_escape(const char *s);

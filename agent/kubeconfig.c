@@ -26,8 +26,9 @@ void kube_conf_free(struct kube_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* Read a small file whole; NULL with errno set. Trailing whitespace stays. */
-static char *slurp(const char *path, size_t *len)
+/* Read a small file whole, at most max bytes; NULL with errno set (EFBIG
+ * when it is longer). Trailing whitespace stays. */
+static char *slurp(const char *path, size_t max, size_t *len)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
@@ -37,6 +38,12 @@ static char *slurp(const char *path, size_t *len)
 	size_t r;
 	while ((r = fread(buf + n, 1, cap - n, f)) > 0) {
 		n += r;
+		if (n > max) {
+			fclose(f);
+			free(buf);
+			errno = EFBIG;
+			return NULL;
+		}
 		if (n == cap) {
 			buf = vdm_xrealloc(buf, 2 * cap + 1, 1);
 			cap *= 2;
@@ -62,6 +69,13 @@ static void trim(char *s)
 		s[--n] = '\0';
 }
 
+/* Token, namespace and certificate files are small; a kubeconfig with
+ * inline certificates is a few KiB. */
+#define SMALL_MAX (64L << 10)
+#define KUBECONFIG_MAX (4L << 20)
+
+char *kube_conf_token(const struct kube_conf *c, char **err);
+
 int kube_conf_incluster(struct kube_conf *c, const char *dir, char **err)
 {
 	memset(c, 0, sizeof(*c));
@@ -76,16 +90,14 @@ int kube_conf_incluster(struct kube_conf *c, const char *dir, char **err)
 	c->token_file = vdm_strdupf("%s/token", dir);
 	c->ca_file = vdm_strdupf("%s/ca.crt", dir);
 	c->source = vdm_strdupf("in-cluster (%s)", dir);
-	char *tok = slurp(c->token_file, NULL);
+	char *tok = kube_conf_token(c, err);
 	if (!tok) {
-		*err = vdm_strdupf("cannot read the service account token %s: %s", c->token_file,
-				   strerror(errno));
 		kube_conf_free(c);
 		return -1;
 	}
 	free(tok);
 	char *nsfile = vdm_strdupf("%s/namespace", dir);
-	c->namespace = slurp(nsfile, NULL);
+	c->namespace = slurp(nsfile, SMALL_MAX, NULL);
 	if (c->namespace)
 		trim(c->namespace);
 	free(nsfile);
@@ -233,6 +245,12 @@ static int parse_kubeconfig(struct kube_conf *c, yaml_document_t *d, const char 
 		*err = vdm_strdupf("%s: server \"%s\" is not an http(s) URL", path, server);
 		return -1;
 	}
+	for (const char *q = server; *q; q++)
+		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f) {
+			*err = vdm_strdupf("%s: cluster \"%s\": the server URL holds a space, a "
+					   "control character or a non-ASCII byte", path, cname);
+			return -1;
+		}
 	c->server = vdm_xstrdup(server);
 	size_t sl = strlen(c->server);
 	while (sl && c->server[sl - 1] == '/')
@@ -245,6 +263,14 @@ static int parse_kubeconfig(struct kube_conf *c, yaml_document_t *d, const char 
 		goto out;
 	const char *insecure = scalar(map_get(d, cl, "insecure-skip-tls-verify"));
 	c->insecure = insecure && !strcmp(insecure, "true");
+	if (c->insecure && (c->ca_file || c->ca_data.data)) {
+		/* as kubectl: a CA beside it would silently not count */
+		*err = vdm_strdupf("%s: cluster \"%s\": specifying a root certificates file with the "
+				   "insecure flag is not allowed (certificate-authority%s with "
+				   "insecure-skip-tls-verify: true)", path, cname,
+				   c->ca_data.data ? "-data" : "");
+		goto out;
+	}
 	if (ns && *ns)
 		c->namespace = vdm_xstrdup(ns);
 	yaml_node_t *u = uname ? named(d, root, "users", uname, "user") : NULL;
@@ -262,6 +288,12 @@ static int parse_kubeconfig(struct kube_conf *c, yaml_document_t *d, const char 
 				goto out;
 			}
 		const char *tok = scalar(map_get(d, u, "token"));
+		if (tok && *tok && !kube_token_ok(tok)) {
+			*err = vdm_strdupf("%s: user \"%s\": the token holds a byte that cannot go "
+					   "into an HTTP header (control character, space or non-ASCII)",
+					   path, uname);
+			goto out;
+		}
 		if (tok && *tok)
 			c->token = vdm_xstrdup(tok);
 		get_path(d, u, "tokenFile", dir, &c->token_file);
@@ -287,9 +319,11 @@ int kube_conf_kubeconfig(struct kube_conf *c, const char *path, char **err)
 		return -1;
 	}
 	size_t len;
-	char *buf = slurp(path, &len);
+	char *buf = slurp(path, KUBECONFIG_MAX, &len);
 	if (!buf) {
-		*err = vdm_strdupf("cannot read kubeconfig %s: %s", path, strerror(errno));
+		*err = errno == EFBIG ? vdm_strdupf("kubeconfig %s: over %ld MiB, not a kubeconfig", path,
+						    KUBECONFIG_MAX >> 20)
+				      : vdm_strdupf("cannot read kubeconfig %s: %s", path, strerror(errno));
 		return -1;
 	}
 	yaml_parser_t p;
@@ -311,18 +345,25 @@ int kube_conf_kubeconfig(struct kube_conf *c, const char *path, char **err)
 	return rc;
 }
 
-/* For kube.c: the token to send now (read again from a file each time). */
-char *kube_conf_token(const struct kube_conf *c, char **err);
+/* For kube.c: the token to send now (read again from a file each time).
+ * NULL with *err when the file cannot be read or holds a byte that cannot
+ * go into a header. */
 char *kube_conf_token(const struct kube_conf *c, char **err)
 {
 	if (c->token_file) {
-		char *t = slurp(c->token_file, NULL);
+		char *t = slurp(c->token_file, SMALL_MAX, NULL);
 		if (!t) {
 			*err = vdm_strdupf("cannot read token file %s: %s", c->token_file,
-					   strerror(errno));
+					   errno == EFBIG ? "over 64 KiB, not a token" : strerror(errno));
 			return NULL;
 		}
 		trim(t);
+		if (!kube_token_ok(t)) {
+			*err = vdm_strdupf("token file %s holds a byte that cannot go into an HTTP header "
+					   "(control character, space or non-ASCII): not sent", c->token_file);
+			free(t);
+			return NULL;
+		}
 		return t;
 	}
 	return c->token ? vdm_xstrdup(c->token) : NULL;

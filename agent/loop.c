@@ -10,9 +10,13 @@
  * metadata.name=NODE), then WATCH from the list's resourceVersion with
  * allowWatchBookmarks and timeoutSeconds. A stream the server ends is
  * watched again from the last resourceVersion; 410 Gone or an ERROR event
- * lists again; a lost connection or a failed request waits (0.5 s doubling
- * to 30 s) and then reconnects. Changes that arrive while an apply runs are
- * read afterwards; only the newest label value counts.
+ * lists again. Every way back to the server waits (capped, jittered
+ * backoff: 0.25-0.5 s doubling to 15-30 s) unless the watch just ended made
+ * progress (delivered an event or bookmark, or lasted 10 s): a server that
+ * answers every watch with 410 or an ERROR sees a few requests a minute,
+ * not thousands a second. A LIST that succeeds is no progress by itself.
+ * Changes that arrive while an apply runs are read afterwards; only the
+ * newest label value counts.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -30,88 +34,24 @@
 
 enum wstate { W_LIST, W_WATCH, W_WATCHING, W_WAIT_LIST, W_WAIT_WATCH };
 
+#define PROGRESS_MS 10000L /* a watch this long made progress, events or not */
+
 struct loop {
 	struct agent *a;
 	CURLM *multi;
 	struct kube_stream *stream;
 	enum wstate ws;
-	char *rv;
-	bool relist;          /* the stream said: list again (410 / ERROR) */
-	int reconnects;       /* consecutive failures of LIST/WATCH */
+	struct watch_pos w;
+	struct kube_backoff bo; /* LIST and WATCH */
 	long started;         /* when the current watch started */
-	int events;           /* events on the current watch */
 	int tfd_retry, tfd_conn, ifd;
 	char *cfg_dir, *cfg_base;
 };
 
-static void set_rv(struct loop *l, const char *rv)
-{
-	if (!rv || !*rv)
-		return;
-	free(l->rv);
-	l->rv = vdm_xstrdup(rv);
-}
-
-static const char *meta_str(struct json_object *o, const char *key)
-{
-	struct json_object *md, *v;
-	if (o && json_object_object_get_ex(o, "metadata", &md) && json_object_object_get_ex(md, key, &v))
-		return json_object_get_string(v);
-	return NULL;
-}
-
-void agent_node_seen(struct agent *a, struct json_object *node)
-{
-	node_cache(a, node);
-	const char *uid = meta_str(node, "uid");
-	if (uid && (!a->node_uid || strcmp(uid, a->node_uid))) {
-		free(a->node_uid);
-		a->node_uid = vdm_xstrdup(uid);
-	}
-	const char *v = node_label(node, LABEL_CONFIG);
-	if (v && !*v)
-		v = NULL;
-	bool changed = !a->synced || (v == NULL) != (a->label == NULL) || (v && strcmp(v, a->label));
-	if (!changed)
-		return;
-	if (a->synced)
-		vdm_info(a->ctx, "label %s is now %s%s%s", LABEL_CONFIG, v ? "\"" : "",
-			 v ? v : "absent", v ? "\"" : "");
-	free(a->label);
-	a->label = v ? vdm_xstrdup(v) : NULL;
-	a->synced = true;
-	a->dirty = true;
-}
-
 static int watch_line(void *ud, const char *line, size_t len)
 {
 	struct loop *l = ud;
-	(void)len;
-	struct json_object *ev = json_tokener_parse(line), *type, *obj;
-	if (!ev || !json_object_object_get_ex(ev, "type", &type) ||
-	    !json_object_object_get_ex(ev, "object", &obj)) {
-		vdm_warn(l->a->ctx, "node watch: not a watch event: %.80s", line);
-		json_object_put(ev);
-		return 0;
-	}
-	const char *t = json_object_get_string(type);
-	l->events++;
-	int stop = 0;
-	if (!strcmp(t, "ERROR")) {
-		struct json_object *code, *msg;
-		vdm_info(l->a->ctx, "node watch: ERROR event (%d %s): listing again",
-			 json_object_object_get_ex(obj, "code", &code) ? json_object_get_int(code) : 0,
-			 json_object_object_get_ex(obj, "message", &msg) ? json_object_get_string(msg) : "");
-		l->relist = true;
-		stop = 1;
-	} else {
-		set_rv(l, meta_str(obj, "resourceVersion"));
-		if ((!strcmp(t, "ADDED") || !strcmp(t, "MODIFIED")) &&
-		    meta_str(obj, "name") && !strcmp(meta_str(obj, "name"), l->a->o.node_name))
-			agent_node_seen(l->a, obj);
-	}
-	json_object_put(ev);
-	return stop;
+	return watch_event(l->a, &l->w, line, len);
 }
 
 static void arm(int tfd, long ms)
@@ -126,10 +66,7 @@ static void arm(int tfd, long ms)
 
 static void conn_failed(struct loop *l, enum wstate next, const char *why)
 {
-	long ms = 500L << (l->reconnects < 6 ? l->reconnects : 6);
-	if (ms > 30000)
-		ms = 30000;
-	l->reconnects++;
+	long ms = kube_backoff_next(&l->bo);
 	vdm_warn(l->a->ctx, "%s; trying again in %.1fs", why, ms / 1000.0);
 	l->ws = next;
 	arm(l->tfd_conn, ms);
@@ -148,7 +85,7 @@ static void do_list(struct loop *l)
 	struct agent *a = l->a;
 	char *sel = node_selector(a), *err = NULL;
 	char *path = vdm_strdupf("/api/v1/nodes?fieldSelector=%s", sel);
-	struct json_object *resp = NULL, *items;
+	struct json_object *resp = NULL;
 	int st = kube_request(a->kube, "GET", path, NULL, REQ_TIMEOUT_MS, &resp, &err);
 	free(path);
 	free(sel);
@@ -160,19 +97,7 @@ static void do_list(struct loop *l)
 		json_object_put(resp);
 		return;
 	}
-	free(l->rv);
-	l->rv = NULL;
-	set_rv(l, meta_str(resp, "resourceVersion"));
-	bool found = false;
-	if (json_object_object_get_ex(resp, "items", &items) && json_object_is_type(items, json_type_array))
-		for (size_t i = 0; i < json_object_array_length(items); i++) {
-			struct json_object *n = json_object_array_get_idx(items, i);
-			if (meta_str(n, "name") && !strcmp(meta_str(n, "name"), a->o.node_name)) {
-				agent_node_seen(a, n);
-				found = true;
-			}
-		}
-	if (!found)
+	if (!watch_list(a, &l->w, resp))
 		vdm_warn(a->ctx, "node %s not found: waiting for it to appear", a->o.node_name);
 	json_object_put(resp);
 	l->ws = W_WATCH;
@@ -182,13 +107,14 @@ static void start_watch(struct loop *l)
 {
 	struct agent *a = l->a;
 	long t = a->o.watch_timeout_s > 0 ? (long)a->o.watch_timeout_s : 300 + random() % 301;
-	char *sel = node_selector(a), *rv = kube_escape(l->rv ? l->rv : ""), *err = NULL;
+	char *sel = node_selector(a), *rv = kube_escape(l->w.rv ? l->w.rv : ""), *err = NULL;
 	char *path = vdm_strdupf("/api/v1/nodes?allowWatchBookmarks=true&fieldSelector=%s&"
 				 "resourceVersion=%s&timeoutSeconds=%ld&watch=true", sel, rv, t);
 	free(sel);
 	free(rv);
-	l->relist = false;
-	l->events = 0;
+	l->w.relist = false;
+	l->w.progress = false;
+	l->w.events = 0;
 	l->started = kube_now_ms();
 	l->stream = kube_stream_start(a->kube, l->multi, path, t + 30, watch_line, l, &err);
 	free(path);
@@ -208,28 +134,34 @@ static void watch_ended(struct loop *l, CURLcode res)
 	long lasted = kube_now_ms() - l->started;
 	kube_stream_free(l->stream);
 	l->stream = NULL;
-	if (l->relist) {
-		l->reconnects = 0;
-		l->ws = W_LIST;
+	bool progress = l->w.progress || lasted >= PROGRESS_MS;
+	if (progress)
+		kube_backoff_reset(&l->bo);
+	const char *why = NULL;
+	char *msg = NULL;
+	enum wstate next = W_LIST;
+	if (l->w.relist) {
+		why = "node watch: ERROR event";
 	} else if (st == 410) {
 		vdm_info(l->a->ctx, "node watch: resourceVersion too old (410 Gone): listing again");
-		l->ws = W_LIST;
+		why = "node watch: 410 Gone";
 	} else if (st == 200 && !stopped) {
-		/* the server ended the watch (timeoutSeconds): watch again from rv,
-		 * unless it keeps closing at once */
-		if (l->events == 0 && lasted < 1000)
-			conn_failed(l, W_WAIT_WATCH, "node watch closed at once");
-		else {
-			l->reconnects = 0;
-			l->ws = W_WATCH;
-		}
+		/* the server ended the watch (timeoutSeconds): watch again from rv */
+		next = W_WATCH;
+		why = "node watch closed without an event";
 	} else if (st < 0) {
-		conn_failed(l, W_WAIT_WATCH, err);
+		next = W_WATCH;
+		why = msg = vdm_strdupf("node watch: %s", err ? err : "failed");
+		progress = false; /* a lost connection always waits a little */
 	} else {
-		char *why = vdm_strdupf("node watch: %s", err ? err : "failed");
-		conn_failed(l, W_WAIT_LIST, why);
-		free(why);
+		why = msg = vdm_strdupf("node watch: %s", err ? err : "failed");
+		progress = false;
 	}
+	if (progress)
+		l->ws = next;
+	else
+		conn_failed(l, next == W_LIST ? W_WAIT_LIST : W_WAIT_WATCH, why);
+	free(msg);
 	free(err);
 }
 
@@ -304,7 +236,7 @@ static void teardown(struct loop *l)
 		close(l->tfd_conn);
 	if (l->ifd >= 0)
 		close(l->ifd);
-	free(l->rv);
+	watch_pos_free(&l->w);
 	free(l->cfg_dir);
 	free(l->cfg_base);
 }
@@ -317,7 +249,7 @@ static bool readable(int fd)
 
 int agent_run(struct agent *a)
 {
-	struct loop l = {.tfd_retry = -1, .tfd_conn = -1, .ifd = -1};
+	struct loop l = {.tfd_retry = -1, .tfd_conn = -1, .ifd = -1, .bo = {500, 30000, 0}};
 	if (setup(&l, a) < 0) {
 		teardown(&l);
 		return -1;
@@ -337,7 +269,7 @@ int agent_run(struct agent *a)
 			reconcile(a);
 			metrics_busy(a, false);
 			if (a->retry_armed)
-				arm(l.tfd_retry, retry_delay_ms(a));
+				arm(l.tfd_retry, a->retry_ms);
 			else if (was_armed)
 				arm(l.tfd_retry, 0);
 		}
@@ -356,9 +288,9 @@ int agent_run(struct agent *a)
 		curl_multi_poll(l.multi, fds, fds[4].fd >= 0 ? 5 : 4, INT_MAX, NULL);
 		if (fds[4].fd >= 0 && fds[4].revents)
 			metrics_pong(a);
+		if (fds[0].revents || readable(a->sigfd))
+			break; /* before reading more of the watch: a stop is never kept waiting */
 		handle_curl(&l);
-		if (fds[0].revents)
-			break;
 		if (fds[1].revents && config_event(&l)) {
 			vdm_dbg(a->ctx, "%s changed", a->o.config_file);
 			a->dirty = true;

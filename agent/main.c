@@ -29,6 +29,9 @@ struct flag {
 
 static struct timespec t0;
 
+/* One log line a message: what the server, a file or a label sent may hold
+ * any byte, so control bytes (a CR or LF would forge a line, ESC drives the
+ * terminal) are written as \xNN. */
 static void log_cb(struct vdm_ctx *ctx, int prio, const char *msg, void *ud)
 {
 	(void)ctx;
@@ -37,7 +40,41 @@ static void log_cb(struct vdm_ctx *ctx, int prio, const char *msg, void *ud)
 					       : prio <= VDM_LOG_INFO ? "INFO" : "DEBU";
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	fprintf(stderr, "%s[%04ld] %s\n", lvl, (long)(now.tv_sec - t0.tv_sec), msg);
+	flockfile(stderr);
+	fprintf(stderr, "%s[%04ld] ", lvl, (long)(now.tv_sec - t0.tv_sec));
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			putc_unlocked(*p, stderr);
+	putc_unlocked('\n', stderr);
+	funlockfile(stderr);
+}
+
+/* RFC 1123 names as Kubernetes checks them: a label (namespace) is at most
+ * 63 of [a-z0-9-], alphanumeric at both ends; a subdomain (node name) is
+ * such labels joined by dots, at most 253. */
+static bool dns1123(const char *s, bool subdomain)
+{
+	size_t n = strlen(s), run = 0;
+	if (!n || n > (subdomain ? 253u : 63u))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (c == '.' && subdomain) {
+			if (!run || s[i - 1] == '-')
+				return false;
+			run = 0;
+			continue;
+		}
+		if (!alnum && c != '-')
+			return false;
+		if (c == '-' && !run)
+			return false;
+		run++;
+	}
+	return s[n - 1] != '-' && s[n - 1] != '.';
 }
 
 static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -206,6 +243,16 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (!dns1123(o->node_name, true)) {
+		fatal("invalid --node-name \"%s\": a Node name is a DNS subdomain (RFC 1123: lower-case "
+		      "letters, digits, '-' and '.', at most 253)", o->node_name);
+		return 1;
+	}
+	if (!dns1123(o->namespace, false)) {
+		fatal("invalid --namespace \"%s\": a namespace is a DNS label (RFC 1123: lower-case "
+		      "letters, digits and '-', at most 63)", o->namespace);
+		return 1;
+	}
 	if (o->retry_base_s <= 0 || o->pod_wait_s <= 0) {
 		fatal("--retry-backoff and --pod-wait-timeout must be more than 0 seconds");
 		return 1;
@@ -251,7 +298,17 @@ int main(int argc, char **argv)
 	char *where = vdm_run_describe(a.ctx);
 	vdm_info(a.ctx, "host: %s", where);
 	free(where);
+	if (kc.insecure)
+		vdm_warn(a.ctx, "insecure-skip-tls-verify is set in %s: the API server's certificate is "
+			 "not checked, anyone on the path can read and change what the agent sees",
+			 kc.source);
 	a.kube = kube_new(&kc);
+	if (!a.kube) {
+		fatal("out of memory");
+		vdm_ctx_free(a.ctx);
+		curl_global_cleanup();
+		return 1;
+	}
 
 	/* Stop signals are read from a signalfd: an apply is never cut short. */
 	sigset_t stop;
@@ -263,6 +320,7 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	a.sigfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
+	kube_set_stop_fd(a.kube, a.sigfd);
 	srandom((unsigned)(t0.tv_nsec ^ getpid()));
 
 	/* After the signal mask: the HTTP thread inherits it (a stop signal must
@@ -274,6 +332,8 @@ int main(int argc, char **argv)
 		free(err);
 	}
 	rc = agent_run(&a);
+	if (!a.stop) /* a stop signal: what follows ends within a second */
+		kube_stop_now(a.kube);
 	struct signalfd_siginfo si;
 	if (read(a.sigfd, &si, sizeof(si)) == sizeof(si))
 		vdm_info(a.ctx, "received %s: stopping", strsignal((int)si.ssi_signo));
@@ -292,6 +352,7 @@ int main(int argc, char **argv)
 	free(a.last_key);
 	free(a.node_uid);
 	node_cache(&a, NULL);
+	events_free();
 	vdm_ctx_free(a.ctx);
 	curl_global_cleanup();
 	return rc < 0 ? 1 : 0;

@@ -15,11 +15,20 @@
 
 const char *node_label(struct json_object *node, const char *key)
 {
-	struct json_object *md, *labels, *v;
-	if (node && json_object_object_get_ex(node, "metadata", &md) &&
-	    json_object_object_get_ex(md, "labels", &labels) && json_object_object_get_ex(labels, key, &v))
-		return json_object_get_string(v);
-	return NULL;
+	return kube_str(kube_obj(kube_obj(node, "metadata"), "labels"), key);
+}
+
+/* Sleep up to ms, or less when a stop signal is pending. */
+static void pause_ms(struct agent *a, long ms)
+{
+	struct pollfd p = {.fd = a->sigfd, .events = POLLIN};
+	poll(&p, 1, (int)ms);
+}
+
+static bool stop_pending(struct agent *a)
+{
+	struct pollfd p = {.fd = a->sigfd, .events = POLLIN};
+	return a->sigfd >= 0 && poll(&p, 1, 0) > 0;
 }
 
 static char *node_path(struct agent *a)
@@ -40,7 +49,11 @@ int node_edit(struct agent *a, node_edit_fn fn, void *ud, char **err)
 {
 	char *path = node_path(a);
 	int rc = -1;
+	/* as client-go's RetryOnConflict: a short, jittered wait between tries */
+	struct kube_backoff bo = {20, 1000, 0};
 	for (int attempt = 0; attempt < 10; attempt++) {
+		if (attempt > 0)
+			pause_ms(a, kube_backoff_next(&bo));
 		struct json_object *node = NULL, *resp = NULL;
 		int st;
 		if (attempt == 0 && a->node) {
@@ -59,8 +72,8 @@ int node_edit(struct agent *a, node_edit_fn fn, void *ud, char **err)
 			json_object_put(node);
 			break;
 		}
-		struct json_object *md, *labels;
-		if (!json_object_object_get_ex(node, "metadata", &md) || !json_object_is_type(md, json_type_object)) {
+		struct json_object *md = kube_obj(node, "metadata"), *labels;
+		if (!md) {
 			*err = vdm_strdupf("GET node %s: no metadata in the reply", a->o.node_name);
 			json_object_put(node);
 			break;
@@ -113,11 +126,10 @@ struct set_args {
 
 static bool set_label(struct json_object *labels, const char *key, const char *val)
 {
-	struct json_object *v;
 	if (!val || !*val) /* never write an empty value */
 		return false;
-	if (json_object_object_get_ex(labels, key, &v) && json_object_get_string(v) &&
-	    !strcmp(json_object_get_string(v), val))
+	const char *cur = kube_str(labels, key);
+	if (cur && !strcmp(cur, val))
 		return false;
 	json_object_object_add(labels, key, json_object_new_string(val));
 	return true;
@@ -129,8 +141,7 @@ static bool edit_set(struct json_object *labels, void *ud)
 	bool changed = s->state ? set_label(labels, LABEL_STATE, s->state) : false;
 	static const char *const ops[] = {LABEL_DP, LABEL_VAL};
 	for (int i = 0; i < 2; i++) {
-		struct json_object *v;
-		const char *cur = json_object_object_get_ex(labels, ops[i], &v) ? json_object_get_string(v) : NULL;
+		const char *cur = kube_str(labels, ops[i]);
 		if (!cur || !*cur || !strcmp(cur, "false"))
 			continue; /* not deployed: stays as it is (absent stays absent) */
 		if (s->pause)
@@ -161,6 +172,7 @@ struct podset {
 	char **names;
 	size_t n;
 	char *rv;
+	bool progress;   /* the watch delivered an event */
 };
 
 static void podset_add(struct podset *p, const char *name)
@@ -193,25 +205,24 @@ static void podset_clear(struct podset *p)
 
 static const char *obj_str(struct json_object *o, const char *a, const char *b)
 {
-	struct json_object *x, *y;
-	if (json_object_object_get_ex(o, a, &x) && json_object_object_get_ex(x, b, &y))
-		return json_object_get_string(y);
-	return NULL;
+	return kube_str(kube_obj(o, a), b);
 }
 
-/* A watch event line: ADDED/MODIFIED add, DELETED removes; stop when empty. */
+/* A watch event line: ADDED/MODIFIED add, DELETED removes; stop when empty.
+ * Lines that are not events (type not a string, object not an object) are
+ * skipped. */
 static int pod_line(void *ud, const char *line, size_t len)
 {
 	struct podset *p = ud;
 	(void)len;
-	struct json_object *ev = json_tokener_parse(line), *type, *obj;
-	if (!ev)
-		return 0;
+	struct json_object *ev = json_tokener_parse(line);
+	const char *t = kube_str(ev, "type");
+	struct json_object *obj = kube_obj(ev, "object");
 	int stop = 0;
-	if (json_object_object_get_ex(ev, "type", &type) && json_object_object_get_ex(ev, "object", &obj)) {
-		const char *t = json_object_get_string(type);
+	if (t && obj) {
 		const char *name = obj_str(obj, "metadata", "name");
 		const char *rv = obj_str(obj, "metadata", "resourceVersion");
+		p->progress |= strcmp(t, "ERROR") != 0;
 		if (!strcmp(t, "ERROR")) {
 			stop = 1; /* list again */
 			free(p->rv);
@@ -238,6 +249,9 @@ static int list_pods(struct agent *a, const char *query, struct podset *p, char 
 	struct json_object *resp = NULL, *items;
 	int st = kube_request(a->kube, "GET", path, NULL, REQ_TIMEOUT_MS, &resp, err);
 	free(path);
+	if (st == 404 && !kube_str(resp, "kind")) {
+		st = 500; /* a 404 that is not a Status (a proxy's page) is no answer */
+	}
 	if (st == 404) { /* as upstream: NotFound counts as gone */
 		podset_clear(p);
 		json_object_put(resp);
@@ -255,7 +269,8 @@ static int list_pods(struct agent *a, const char *query, struct podset *p, char 
 	podset_clear(p);
 	const char *rv = obj_str(resp, "metadata", "resourceVersion");
 	p->rv = rv ? vdm_xstrdup(rv) : NULL;
-	if (json_object_object_get_ex(resp, "items", &items) && json_object_is_type(items, json_type_array))
+	if (resp && json_object_is_type(resp, json_type_object) &&
+	    json_object_object_get_ex(resp, "items", &items) && json_object_is_type(items, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(items); i++) {
 			const char *name = obj_str(json_object_array_get_idx(items, i), "metadata", "name");
 			if (name)
@@ -263,13 +278,6 @@ static int list_pods(struct agent *a, const char *query, struct podset *p, char 
 		}
 	json_object_put(resp);
 	return 0;
-}
-
-/* Sleep up to ms, or less when a stop signal is pending. */
-static void pause_ms(struct agent *a, long ms)
-{
-	struct pollfd p = {.fd = a->sigfd, .events = POLLIN};
-	poll(&p, 1, (int)ms);
 }
 
 static int wait_app(struct agent *a, const char *app, long deadline, char **err)
@@ -281,6 +289,7 @@ static int wait_app(struct agent *a, const char *app, long deadline, char **err)
 	free(node), free(sel), free(en), free(es);
 	struct podset p = {0};
 	char *last = NULL; /* the last transient error, for the timeout message */
+	struct kube_backoff bo = {200, 5000, 0};
 	int rc;
 	for (;;) {
 		long left = deadline - kube_now_ms();
@@ -294,9 +303,9 @@ static int wait_app(struct agent *a, const char *app, long deadline, char **err)
 			vdm_dbg(a->ctx, "%s", e);
 			free(last);
 			last = e;
-			pause_ms(a, left < 500 ? left : 500);
-			struct pollfd sp = {.fd = a->sigfd, .events = POLLIN};
-			if (poll(&sp, 1, 0) > 0) {
+			long ms = kube_backoff_next(&bo);
+			pause_ms(a, left < ms ? left : ms);
+			if (stop_pending(a)) {
 				rc = -EINTR;
 				break;
 			}
@@ -307,24 +316,35 @@ static int wait_app(struct agent *a, const char *app, long deadline, char **err)
 			break;
 		}
 		vdm_dbg(a->ctx, "waiting for %zu %s pod(s) on %s to go", p.n, app, a->o.node_name);
+		char *rv = kube_escape(p.rv ? p.rv : "");
 		char *wpath = vdm_strdupf("/api/v1/namespaces/%s/pods?%s&resourceVersion=%s&"
-					  "timeoutSeconds=%ld&watch=true", a->o.namespace, query,
-					  p.rv ? p.rv : "", left / 1000 + 1);
+					  "timeoutSeconds=%ld&watch=true", a->o.namespace, query, rv,
+					  left / 1000 + 1);
+		free(rv);
+		long started = kube_now_ms();
+		p.progress = false;
 		rc = kube_stream_run(a->kube, wpath, deadline, a->sigfd, pod_line, &p, &e);
 		free(wpath);
 		if (rc == -2) {
 			rc = -EINTR;
 			break;
 		}
-		if (rc == -1) { /* a failed watch (410, 500...): list again, not at once */
+		if (rc == -1) { /* a failed watch (410, 500...) */
 			vdm_dbg(a->ctx, "pod watch: %s", e);
 			free(last);
 			last = e;
 			e = NULL;
-			pause_ms(a, 200);
 		}
 		free(e);
-		/* set empty, ERROR, ended or failed: list again to be sure */
+		/* set empty, ERROR, ended or failed: list again to be sure; at once
+		 * only after a watch that delivered events or ran a while */
+		if (rc != -1 && (p.progress || kube_now_ms() - started >= 10000)) {
+			kube_backoff_reset(&bo);
+		} else {
+			long ms = kube_backoff_next(&bo);
+			left = deadline - kube_now_ms();
+			pause_ms(a, left < ms ? (left > 0 ? left : 0) : ms);
+		}
 	}
 	if (rc == -ETIMEDOUT && last)
 		*err = last; /* node_wait_operands adds what timed out */

@@ -12,8 +12,11 @@
  * Every way out restores operand labels that read paused-for-vgpu-change,
  * also the "already applied" and "invalid file" ones, so a restart after a
  * kill -9 heals the node. A failure is retried after 10 s, 20 s, ... up to
- * 5 min while nothing changes; a new label value or file content retries at
- * once. WITH_REBOOT: an apply that a reboot would complete (a MIG mode
+ * 5 min (each plus up to 10% jitter) while nothing changes; a new label value
+ * or layout retries at once. The same label and layout as the last attempt
+ * (a touched file, a ConfigMap rewritten with the same content, an edit of
+ * another layout) is not applied again, whatever the outcome was: a failure
+ * waits for its retry, so no storm of applies or Events. WITH_REBOOT: an apply that a reboot would complete (a MIG mode
  * change whose GPU reset was refused) reboots the node, once: see reboot().
  */
 #include <errno.h>
@@ -90,6 +93,12 @@ char *reconcile_key(struct agent *a)
 	return k;
 }
 
+/* Kubernetes' wait.Jitter(d, 0.1): d plus up to 10%. */
+static long jitter(long d)
+{
+	return d + random() % (d / 10 + 1);
+}
+
 /* The end of every reconcile: state, operands back, Event, retry timer. */
 static void finish(struct agent *a, bool ok, char *key, bool warning, const char *reason,
 		   const char *note)
@@ -115,8 +124,9 @@ static void finish(struct agent *a, bool ok, char *key, bool warning, const char
 	} else {
 		a->failures++;
 		a->retry_armed = true;
+		a->retry_ms = jitter(retry_delay_ms(a));
 		vdm_info(a->ctx, "trying again in %.1fs unless the label or the config changes first",
-			 retry_delay_ms(a) / 1000.0);
+			 a->retry_ms / 1000.0);
 	}
 }
 
@@ -162,29 +172,36 @@ void reconcile(struct agent *a)
 		a->after_reboot = true;
 	}
 
+	/* The key of this attempt: the layout, or what is wrong with the file. */
 	struct vdm_spec *spec = vdm_spec_load(a->o.config_file, &err);
+	const struct vdm_config *cfg = spec ? vdm_spec_find(spec, label) : NULL;
+	char *key = !spec ? vdm_strdupf("!invalid|%s|%s", label, err)
+		    : !cfg ? vdm_strdupf("!unknown|%s", label) : layout_key(label, cfg);
+	if (!retry && a->last_key && !strcmp(key, a->last_key)) {
+		if (a->last_ok)
+			vdm_dbg(a->ctx, "vGPU config %s unchanged and applied: nothing to do", label);
+		else
+			vdm_dbg(a->ctx, "vGPU config %s unchanged since the last attempt, which failed: "
+				"nothing to do until the retry", label);
+		free(key);
+		free(err);
+		vdm_spec_free(spec);
+		return;
+	}
 	if (!spec) {
 		char *note = vdm_strdupf("error parsing config file %s: %s; the host was not changed",
 					 a->o.config_file, err);
-		finish(a, false, NULL, true, "InvalidConfig", note);
+		finish(a, false, key, true, "InvalidConfig", note);
 		free(note);
 		free(err);
 		return;
 	}
-	const struct vdm_config *cfg = vdm_spec_find(spec, label);
 	if (!cfg) {
 		char *note = vdm_strdupf("selected vgpu-config not present: %s (%s %s, file %s); the host "
 					 "was not changed", label, a->label ? "label" : "default",
 					 a->label ? LABEL_CONFIG : "config", a->o.config_file);
-		finish(a, false, NULL, true, "UnknownConfig", note);
+		finish(a, false, key, true, "UnknownConfig", note);
 		free(note);
-		vdm_spec_free(spec);
-		return;
-	}
-	char *key = layout_key(label, cfg);
-	if (!retry && a->last_ok && a->last_key && !strcmp(key, a->last_key)) {
-		vdm_dbg(a->ctx, "vGPU config %s unchanged and applied: nothing to do", label);
-		free(key);
 		vdm_spec_free(spec);
 		return;
 	}

@@ -18,9 +18,8 @@ static const char summary[] =
 
 static bool seconds_arg(struct cli *c, const char *flag, const char *s, long *out)
 {
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (end == s || *end || v < 0 || v > 3600) {
+	long v;
+	if (vdm_parse_long(s, 10, 0, 3600, &v) < 0) {
 		cli_fatal(c, "invalid value \"%s\" for --%s: seconds from 0 to 3600", s, flag);
 		return false;
 	}

@@ -44,9 +44,10 @@ int cmd_doctor(struct cli *c, int argc, char **argv)
 	}
 	struct vdm_doctor_opts o = {.mode = host ? VDM_DOCTOR_HOST : guest ? VDM_DOCTOR_GUEST : VDM_DOCTOR_AUTO};
 	if (cuda) {
-		char *end;
-		long v = strtol(cuda, &end, 10);
-		if (end == cuda || (*end && *end != '.') || !vdm_cuda_min_driver((int)v)) {
+		const char *end = cuda;
+		long v = 0;
+		if (vdm_parse_long_prefix(cuda, &end, 10, 1, 1000, &v) < 0 || (*end && *end != '.') ||
+		    !vdm_cuda_min_driver((int)v)) {
 			cli_fatal(c, "invalid value \"%s\" for --cuda: a CUDA major version from %d to %d", cuda,
 				  vdm_cuda_major_min(), vdm_cuda_major_max());
 			return EXIT_DOCTOR_ERROR;

@@ -22,13 +22,8 @@
 
 static bool parse_count(const char *s, int *out)
 {
-	char *end;
 	long v;
-	if (!s || !isdigit((unsigned char)s[0]))
-		return false;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 1 || v > 100000)
+	if (!s || vdm_parse_long(s, 10, 1, 100000, &v) < 0)
 		return false;
 	*out = (int)v;
 	return true;

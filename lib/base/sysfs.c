@@ -269,7 +269,7 @@ int vdm_pci_addr_parse(const char *s, uint32_t *out)
 	return 0;
 }
 
-int vdm_parse_long(const char *s, int base, long min, long max, long *out)
+int vdm_parse_long_prefix(const char *s, const char **endp, int base, long min, long max, long *out)
 {
 	const char *p = s;
 	if (*p == '-' && min < 0)
@@ -279,10 +279,23 @@ int vdm_parse_long(const char *s, int base, long min, long max, long *out)
 	char *end;
 	errno = 0;
 	long v = strtol(s, &end, base);
-	if (*end)
-		return -EINVAL;
+	if (endp)
+		*endp = end;
 	if (errno == ERANGE || v < min || v > max)
 		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int vdm_parse_long(const char *s, int base, long min, long max, long *out)
+{
+	const char *end;
+	long v;
+	int rc = vdm_parse_long_prefix(s, &end, base, min, max, &v);
+	if (rc == -EINVAL || *end)
+		return -EINVAL;
+	if (rc < 0)
+		return rc;
 	*out = v;
 	return 0;
 }

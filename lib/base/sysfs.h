@@ -37,10 +37,15 @@ bool vdm_sysfs_exists(struct vdm_ctx *ctx, const char *rel);
 int vdm_sysfs_list(struct vdm_ctx *ctx, const char *rel, char ***names);
 void vdm_names_free(char **names, int n);
 
-/* A whole string as a number in [min, max]: base 10, or base 0 (0x hex,
- * decimal); no sign unless min < 0, no spaces, nothing after it. 0, or
- * -EINVAL (not a number) or -ERANGE (out of range). */
+/* The one number parser for what a user, a file or the host hands us:
+ * never atoi (which wraps: "L40Sx4294967297" was one GPU) or an unchecked
+ * strtol. A whole string as a number in [min, max]: base 10, or base 0 (0x
+ * hex, decimal); no sign unless min < 0, no spaces, nothing after it. 0, or
+ * -EINVAL (not a number) or -ERANGE (out of range, also past LONG_MAX). */
 int vdm_parse_long(const char *s, int base, long min, long max, long *out);
+/* The same for a number at the start of s ("535" of "r535_00", "12" of
+ * "12.4"): at least one digit; *end (may be NULL) gets what follows it. */
+int vdm_parse_long_prefix(const char *s, const char **end, int base, long min, long max, long *out);
 
 /* PCI address "dddd:bb:dd.f" to a number that sorts like the bus does. */
 int vdm_pci_addr_parse(const char *s, uint32_t *out);

@@ -18,6 +18,7 @@
 #include "doctor_parse.h"
 
 #define CMD_TIMEOUT_MS 15000
+#define CMD_OUT_MAX (1 << 20)   /* bytes of a command's output kept */
 
 struct cmd_entry {
 	char *key;                 /* tool and args joined by ' ' */
@@ -48,13 +49,13 @@ const char *vdm_check_result_name(enum vdm_check_result r)
 }
 
 /* What a check prints comes from files and commands: keep it one line of at
- * most 300 bytes of valid UTF-8 (control bytes and broken sequences become
+ * most max bytes (300 for summaries and evidence) of valid UTF-8 (control bytes and broken sequences become
  * '?'), so the table stays a table and --json stays valid. In place. */
-static void clean_text(char *s)
+static void clean_text_max(char *s, size_t max)
 {
 	unsigned char *p = (unsigned char *)s;
 	size_t n = strlen(s), o = 0;
-	for (size_t i = 0; i < n && o < 300;) {
+	for (size_t i = 0; i < n && o < max;) {
 		unsigned c = p[i];
 		size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
 		bool ok = len > 0 && i + len <= n && (len == 1 || c >= 0xc2) && c <= 0xf4;
@@ -71,15 +72,20 @@ static void clean_text(char *s)
 			i++;
 			continue;
 		}
-		if (o + len > 300)
+		if (o + len > max)
 			break;
 		memmove(p + o, p + i, len);
 		o += len;
 		i += len;
 	}
-	if (o == 300 && n > 300)
-		memcpy(p + 297, "...", 3);
+	if (o == max && n > max)
+		memcpy(p + max - 3, "...", 3);
 	p[o] = '\0';
+}
+
+static void clean_text(char *s)
+{
+	clean_text_max(s, 300);
 }
 
 struct vdm_check *vdm_doctor_add(struct vdm_doctor *d, const char *id, const char *target,
@@ -123,6 +129,9 @@ void vdm_check_remedy(struct vdm_check *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	c->remedy = vdm_vstrdupf(fmt, ap);
 	va_end(ap);
+	/* like summaries: what came from gridd.conf or a tool cannot drive
+	 * the terminal (remedies run longer: 1000 characters) */
+	clean_text_max(c->remedy, 1000);
 }
 
 int vdm_doctor_failed(const struct vdm_doctor *d)
@@ -175,7 +184,7 @@ int vdm_doctor_cmd(struct vdm_doctor *d, const char *tool, const char *const *ar
 			.timeout_ms = CMD_TIMEOUT_MS,
 			.out = VDM_EXEC_CAPTURE,
 			.err = VDM_EXEC_DISCARD,
-			.capture_max = 1 << 20,
+			.capture_max = CMD_OUT_MAX,
 		};
 		struct vdm_exec_result r;
 		char *err = NULL;
@@ -188,6 +197,9 @@ int vdm_doctor_cmd(struct vdm_doctor *d, const char *tool, const char *const *ar
 			status = r.exit_code >= 0 ? r.exit_code : 128 + r.signal;
 		}
 		output = r.out ? vdm_xstrdup(r.out) : NULL;
+		if (r.out_truncated)
+			vdm_warn(d->ctx, "doctor: the output of `%s` is over %d MiB: only its first %d MiB "
+				 "were read (the output was cut)", key, CMD_OUT_MAX >> 20, CMD_OUT_MAX >> 20);
 		free(err);
 		vdm_exec_result_free(&r);
 	} else if (status != -EXDEV) {
@@ -268,14 +280,24 @@ char *dr_read(struct vdm_doctor *d, const char *rel, int *rc)
 			if (fd >= 0)
 				close(fd);
 		} else {
-			size_t len = 0;
-			FILE *m = open_memstream(&buf, &len);
-			char chunk[4096];
+			/* At most DR_READ_MAX bytes: a runaway file (a 2 GB
+			 * gridd.conf, a log) is cut, and the user told so. */
+			size_t len = 0, cap = 4096;
+			buf = vdm_xcalloc(1, cap + 1);
 			size_t n;
-			while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && len < (4u << 20))
-				fwrite(chunk, 1, n, m);
+			while (len < DR_READ_MAX && (n = fread(buf + len, 1, cap - len, f)) > 0) {
+				len += n;
+				if (len == cap && cap < DR_READ_MAX) {
+					cap = cap * 2 > DR_READ_MAX ? DR_READ_MAX : cap * 2;
+					buf = vdm_xrealloc(buf, cap + 1, 1);
+				}
+			}
+			buf[len] = '\0';
+			if (len == DR_READ_MAX && fgetc(f) != EOF)
+				vdm_warn(d->ctx, "doctor: %s is over %d MiB: only its first %d MiB were read "
+					 "(the file was cut)", dr_path(d, rel), DR_READ_MAX >> 20,
+					 DR_READ_MAX >> 20);
 			fclose(f);
-			fclose(m);
 			r = (int)len;
 		}
 	}

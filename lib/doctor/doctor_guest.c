@@ -145,8 +145,10 @@ static void check_driver(struct gctx *g)
 	/* Guest branch against the host's (the PCI record). */
 	int gp[4], hp[4];
 	int host = vdm_version_parse(g->host_version, hp) ? hp[0] : 0;
-	if (!host && !strncmp(g->host_branch, "r", 1))
-		host = atoi(g->host_branch + 1);
+	long hb;
+	if (!host && !strncmp(g->host_branch, "r", 1) &&
+	    vdm_parse_long_prefix(g->host_branch + 1, NULL, 10, 1, 100000, &hb) == 0)
+		host = (int)hb;
 	int guest = vdm_is_version(g->version) && vdm_version_parse(g->version, gp) ? gp[0] : 0;
 	if (!guest || !host) {
 		vdm_doctor_add(d, "guest.driver.branch", NULL, VDM_CHECK_SKIP, "%s",
@@ -290,9 +292,8 @@ static void check_license_conf(struct gctx *g)
 
 		/* FeatureType: 0 unlicensed, 1 vGPU (per type), 2 vWS, 4 vCS (physical GPUs). */
 		const struct vdm_gridd_key *ft = &g->conf.feature_type;
-		char *end;
-		long lv = ft->line ? strtol(ft->value, &end, 10) : -1;
-		int v = ft->line && *ft->value && !*end && lv >= 0 && lv <= 4 ? (int)lv : ft->line ? 3 : -1;
+		long lv;
+		int v = !ft->line ? -1 : vdm_parse_long(ft->value, 10, 0, 4, &lv) == 0 ? (int)lv : 3;
 		enum vdm_check_result r = VDM_CHECK_OK;
 		const char *why = "";
 		if (!ft->line || !*ft->value)

@@ -20,7 +20,11 @@ const char *dr_dm(struct vdm_doctor *d);
  * usr/lib/systemd/system, lib/systemd/system...), root-relative, or NULL
  * when none is installed (static storage). */
 const char *dr_unit_file(struct vdm_doctor *d, const char *unit);
-/* A whole file under the root (malloc'd, NUL-terminated; NULL with *rc = -errno). */
+/* Bytes of a file dr_read keeps; more is cut, with a warning. */
+#define DR_READ_MAX (4 << 20)
+/* A whole file under the root, at most DR_READ_MAX bytes (malloc'd,
+ * NUL-terminated, *rc its length; NULL with *rc = -errno). A longer file is
+ * cut there and a warning names it. */
 char *dr_read(struct vdm_doctor *d, const char *rel, int *rc);
 /* The path as evidence shows it: "/" + rel (relative to --sysfs-root). */
 const char *dr_path(struct vdm_doctor *d, const char *rel);

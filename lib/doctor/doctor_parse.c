@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,13 +74,18 @@ void vdm_smi_parse(const char *text, struct vdm_smi *out)
 	char *sections[8] = {0};
 	int gpu = -1;
 	char *save = NULL;
+	/* Linear in the text: line numbers are counted as the lines go by
+	 * (each byte once), arrays grow by doubling. */
+	size_t cap = 0, gcap = 0, counted = 0;
+	int ln = 1;
 	for (char *line = strtok_r(copy_text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *key, *value;
 		int depth = split_line(line, &key, &value);
 		if (depth < 0 || key[0] == '=')
 			continue;
 		if (depth == 0 && !value && !strncmp(key, "GPU ", 4)) {
-			out->gpu_ids = vdm_xrealloc(out->gpu_ids, out->n_gpus + 1, sizeof(char *));
+			if (out->n_gpus == gcap)
+				out->gpu_ids = vdm_xrealloc(out->gpu_ids, gcap = gcap ? 2 * gcap : 8, sizeof(char *));
 			out->gpu_ids[out->n_gpus] = vdm_xstrdup(key + 4);
 			gpu = (int)out->n_gpus++;
 			memset(sections, 0, sizeof(sections));
@@ -107,19 +113,16 @@ void vdm_smi_parse(const char *text, struct vdm_smi *out)
 		sections[level] = key;
 		for (int i = level + 1; i < 8; i++)
 			sections[i] = NULL;
-		out->f = vdm_xrealloc(out->f, out->n + 1, sizeof(*out->f));
+		if (out->n == cap)
+			out->f = vdm_xrealloc(out->f, cap = cap ? 2 * cap : 64, sizeof(*out->f));
+		/* the newlines from the last field's line to this one */
+		for (size_t off = (size_t)(line - copy_text); counted < off; counted++)
+			ln += text[counted] == '\n';
 		out->f[out->n].gpu = gpu;
 		out->f[out->n].path = vdm_xstrdup(path);
 		out->f[out->n].value = vdm_xstrdup(value);
-		out->f[out->n].line = (int)(line - copy_text); /* offset for now */
+		out->f[out->n].line = ln;
 		out->n++;
-	}
-	/* Offsets to 1-based line numbers. */
-	for (size_t i = 0; i < out->n; i++) {
-		int off = out->f[i].line, ln = 1;
-		for (int j = 0; j < off && text[j]; j++)
-			ln += text[j] == '\n';
-		out->f[i].line = ln;
 	}
 	/* Section names pointed into copy_text; the fields own their strings. */
 	free(copy_text);
@@ -277,8 +280,13 @@ int vdm_version_parse(const char *s, int part[4])
 	if (!s || !isdigit((unsigned char)*s))
 		return 0;
 	int n = 0;
+	long v;
 	while (n < 4 && isdigit((unsigned char)*s)) {
-		part[n++] = (int)strtol(s, (char **)&s, 10);
+		if (vdm_parse_long_prefix(s, &s, 10, 0, INT_MAX, &v) < 0) {
+			memset(part, 0, 4 * sizeof(int));
+			return 0; /* a part past INT_MAX: not a version */
+		}
+		part[n++] = (int)v;
 		if (*s != '.')
 			break;
 		s++;
@@ -518,8 +526,12 @@ void vdm_containerd_parse(const char *text, struct vdm_containerd *out)
 		}
 		size_t vl;
 		const char *v;
-		if (!*table && (v = toml_value(s, "version", &vl)))
-			out->version = atoi(v);
+		if (!*table && (v = toml_value(s, "version", &vl))) {
+			char num[16];
+			long n;
+			copy(num, sizeof(num), v, vl);
+			out->version = vdm_parse_long(num, 10, 1, 1000, &n) == 0 ? (int)n : 0;
+		}
 		else if ((v = toml_value(s, "default_runtime_name", &vl)) && strstr(table, "containerd")) {
 			copy(out->default_runtime, sizeof(out->default_runtime), v, vl);
 			out->default_line = ln;

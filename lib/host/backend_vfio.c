@@ -14,6 +14,7 @@
  * named stays unnamed (assert reports it), it is never guessed.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,13 +273,16 @@ static void nvml_enrich(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml *
 		if (vg->type >= 0)
 			continue;
 		vg->type = vdm_gpu_type_by_id(g, vg->type_id);
-		if (vg->type < 0 && vdm_nvml_type_name(*nvml, (unsigned)strtoul(vg->type_id, NULL, 10),
-						       name, sizeof(name)) == 0)
+		long id;
+		if (vg->type < 0 && vdm_parse_long(vg->type_id, 10, 0, UINT_MAX, &id) == 0 &&
+		    vdm_nvml_type_name(*nvml, (unsigned)id, name, sizeof(name)) == 0)
 			vg->type = vdm_gpu_add_type(g, vg->type_id, name);
 	}
 	for (size_t t = 0; t < g->n_types; t++) {
-		int max = vdm_nvml_type_max_instances(*nvml, g->addr,
-						      (unsigned)strtoul(g->types[t].id, NULL, 10));
+		long id;
+		if (vdm_parse_long(g->types[t].id, 10, 0, UINT_MAX, &id) < 0)
+			continue;
+		int max = vdm_nvml_type_max_instances(*nvml, g->addr, (unsigned)id);
 		if (max >= 0)
 			g->types[t].max_instances = max;
 	}

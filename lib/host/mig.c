@@ -6,6 +6,7 @@
 #include "host.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,8 @@ void vdm_mig_free(struct vdm_mig *m)
 
 static unsigned type_number(const char *id)
 {
-	return (unsigned)strtoul(strncmp(id, "nvidia-", 7) ? id : id + 7, NULL, 10);
+	long v;
+	return vdm_parse_long(strncmp(id, "nvidia-", 7) ? id : id + 7, 10, 0, UINT_MAX, &v) == 0 ? (unsigned)v : 0;
 }
 
 /* The catalogue's GPU-instance profiles of g's model (by PCI ids, else by

@@ -128,12 +128,13 @@ int vdm_sizing_add_model_arg(struct vdm_sizing *s, const char *arg, char **err)
 	snprintf(model, sizeof(model), "%s", arg);
 	if (!vdm_cat_gpu_by_model(arg)) {
 		/* "L40Sx2" or "2xL40S" */
+		long v = 0;
 		if ((x = strrchr(arg, 'x')) && x[1] && strspn(x + 1, "0123456789") == strlen(x + 1)) {
-			n = atoi(x + 1);
+			n = vdm_parse_long(x + 1, 10, 1, 64, &v) == 0 ? (int)v : 0;
 			snprintf(model, sizeof(model), "%.*s", (int)(x - arg), arg);
 		} else if ((x = strchr(arg, 'x')) && x > arg &&
 			   strspn(arg, "0123456789") == (size_t)(x - arg)) {
-			n = atoi(arg);
+			n = vdm_parse_long_prefix(arg, NULL, 10, 1, 64, &v) == 0 ? (int)v : 0;
 			snprintf(model, sizeof(model), "%s", x + 1);
 		}
 		if (n < 1 || n > 64 || !model[0]) {

@@ -369,6 +369,12 @@ static int check_mig(const struct vdm_sizing *s, const struct vdm_sizing_request
 		       s->gpus[0].model);
 }
 
+static int cmp_desc(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
 int vdm_sizing_run(struct vdm_sizing *s, struct vdm_sizing_request *r, char **err)
 {
 	int rc = check_request(s, r, err);
@@ -387,18 +393,29 @@ int vdm_sizing_run(struct vdm_sizing *s, struct vdm_sizing_request *r, char **er
 
 	struct vdm_sizing_group *g0 = &r->groups[0];
 	if (r->n_groups == 1 && !g0->fill && !g0->memory_mib && !g0->profile) {
-		/* the largest size that still gives every VM a vGPU */
-		long best = 0;
-		for (size_t i = 0; i < s->n_gpus; i++) {
+		/* The largest size that still gives every VM a vGPU. Each distinct
+		 * size is tried once, largest first, and the first that places every
+		 * VM wins (a smaller size never places fewer): a few placements,
+		 * not one per GPU and type (2048 GPUs took minutes). */
+		size_t nfb = 0, cap = 0;
+		long *fbs = NULL;
+		for (size_t i = 0; i < s->n_gpus; i++)
 			for (size_t t = 0; t < s->gpus[i].n_types; t++) {
-				long fb = s->gpus[i].types[t].fb_mib;
-				if (fb <= best)
-					continue;
-				drop_allocs(s);
-				if (place(s, r, 0, fb) >= g0->vms)
-					best = fb;
+				if (nfb == cap)
+					fbs = vdm_xrealloc(fbs, cap = cap ? 2 * cap : 32, sizeof(*fbs));
+				fbs[nfb++] = s->gpus[i].types[t].fb_mib;
 			}
+		if (nfb)
+			qsort(fbs, nfb, sizeof(*fbs), cmp_desc);
+		long best = 0;
+		for (size_t i = 0; i < nfb && !best; i++) {
+			if (i > 0 && fbs[i] == fbs[i - 1])
+				continue;
+			drop_allocs(s);
+			if (place(s, r, 0, fbs[i]) >= g0->vms)
+				best = fbs[i];
 		}
+		free(fbs);
 		drop_allocs(s);
 		mem[0] = best;
 		searched = best > 0;

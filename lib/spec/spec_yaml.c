@@ -207,22 +207,23 @@ int spec_plain_uint(const yaml_node_t *n, int *out)
 {
 	const char *s;
 	size_t len;
-	long long v = 0;
+	long v = 0;
 
 	if (!is_plain(n) || spec_slen(n) == 0)
 		return 1;
 	s = spec_scalar(n);
 	len = spec_slen(n);
-	if (len > 1 && s[0] == '0')
+	if ((len > 1 && s[0] == '0') || strlen(s) != len)
 		return 1;
 	for (size_t i = 0; i < len; i++)
 		if (s[i] < '0' || s[i] > '9')
 			return 1;
-	for (size_t i = 0; i < len; i++) {
-		v = v * 10 + (s[i] - '0');
-		if (v > INT_MAX)
-			return 2;
-	}
+	/* lib/base's parser: the range check is the one every number gets */
+	int rc = vdm_parse_long(s, 10, 0, INT_MAX, &v);
+	if (rc == -ERANGE)
+		return 2;
+	if (rc < 0)
+		return 1;
 	*out = (int)v;
 	return 0;
 }

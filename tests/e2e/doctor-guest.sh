@@ -281,4 +281,20 @@ long=$(python3 -c 'import json, sys; print(max(len(e["line"]) for c in json.load
 check guest.driver.cuda skip
 check guest.docker.runtime fail "fix /etc/docker/daemon.json"
 check guest.license.feature-type fail "FeatureType=1"
+
+# Escape bytes from gridd.conf reach a remedy line (the port), escaped like
+# summaries; never the terminal.
+make_guest
+set_key ServerPort "$(printf '1\033]0;pwn\007\033[2J')"
+dm_at "$G" doctor
+grep -q "open TCP 1?]0;pwn??\[2J in the firewall" "$OUT" && pass "remedy: escape bytes from gridd.conf shown as ?" ||
+	fail "remedy not sanitized: $(grep -a 'open TCP' "$OUT" | cat -v)"
+grep -q $'\e' "$OUT" && fail "an escape byte reached the output" || pass "no escape byte in doctor's output"
+# A huge gridd.conf (100 MiB, sparse): only 4 MiB read, and the cut said.
+make_guest
+truncate -s 100M "$G/etc/nvidia/gridd.conf"
+dm_at "$G" doctor --json
+expect_err "/etc/nvidia/gridd.conf is over 4 MiB: only its first 4 MiB were read \(the file was cut\)" \
+	"a gridd.conf over 4 MiB: cut at 4 MiB, said"
+check guest.license.conf ok
 finish

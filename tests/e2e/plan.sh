@@ -143,6 +143,20 @@ expect_rc 1 "bad --vms"
 expect_err "plan: --vms \"many\": expected a number of VMs" "bad --vms named"
 dm plan --gpu T4 --vms 1 --memory -2
 expect_rc 1 "bad --memory"
+# Numbers past the int range are refused, never wrapped (atoi made x4294967297 one GPU).
+for g in L40Sx4294967297 4294967297xL40S L40Sx18446744073709551617 L40Sx0 L40Sx65; do
+	dm plan --gpu "$g" --vms 1
+	expect_rc 1 "--gpu $g refused"
+	expect_err "plan: --gpu \"$g\": the count must be 1 to 64" "--gpu $g: the count named"
+done
+for v in 4294967297 9223372036854775808 100001 0 -1 +1 " 1" 1x; do
+	dm plan --gpu T4 --vms "$v"
+	expect_rc 1 "--vms '$v' refused"
+done
+dm apply -f "$VGPUDM_SRCDIR/tests/data/k8s/config.yaml" -c default --lock-timeout 4294967297 --dry-run
+expect_rc 1 "--lock-timeout past the range refused"
+dm doctor --cuda 4294967308
+expect_rc 2 "--cuda 4294967308 (12 + 2^32) refused, not taken for CUDA 12"
 dm plan --gpu T4 --vms 1 --series X
 expect_rc 1 "bad --series"
 expect_err "expected C, Q, A or B" "bad --series named"

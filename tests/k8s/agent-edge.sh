@@ -14,7 +14,7 @@ cm_config "$T_TMP/c.yaml"
 cat >"$T_TMP/chroot" <<SH
 #!/bin/sh
 echo "\$*" >>"$T_TMP/systemctl.log"
-[ "\$3" = is-active ] && [ "\$4" = b.service ] && exit 3
+[ "\$3" = is-active ] && [ "\$5" = b.service ] && exit 3
 exit 0
 SH
 chmod +x "$T_TMP/chroot"
@@ -25,7 +25,7 @@ agent_start
 expect_event "vGPU config default applied" "default applied"
 wait_state success
 expect_eq "$(cat "$T_TMP/systemctl.log" | paste -sd';' -)" \
-	"/hostroot systemctl is-active a.service;/hostroot systemctl stop a.service;/hostroot systemctl is-active b.service;/hostroot systemctl start a.service" \
+	"/hostroot systemctl is-active -- a.service;/hostroot systemctl stop -- a.service;/hostroot systemctl is-active -- b.service;/hostroot systemctl start -- a.service" \
 	"host GPU clients: the running one stopped during the change, then started"
 
 # Operand pods that never go: bounded wait, failed, labels restored.

@@ -54,7 +54,34 @@ expect_err "$T_TMP/bad-kc:[0-9]+:[0-9]+: " "kubeconfig error has line:col"
 printf 'version: v1\nsystemd-services:\n  - a.service\n  - {x: 1}\n' >"$T_TMP/clients.yaml"
 run "${req[@]}" GPU_CLIENTS_FILE="$T_TMP/clients.yaml"
 expect_rc 1 "bad GPU clients file"
-expect_err "GPU clients file $T_TMP/clients.yaml:4:5: a service name is expected" "clients file error at line:col"
+expect_err "GPU clients file $T_TMP/clients.yaml:4:5: not a systemd unit name \(not a string\)" "clients file error at line:col"
+# Names go to `chroot HOST systemctl VERB -- NAME` as root: systemd's unit name rules.
+for bad in "'*'" "'nv*.service'" "a/b.service" "../x.service" "foo@.service" "'a b.service'" \
+	"'x[1].service'" "\"a\\u0000b\"" "'@x.service'"; do
+	printf 'version: v1\nsystemd-services:\n  - a.service\n  - %s\n' "$bad" >"$T_TMP/clients.yaml"
+	run "${req[@]}" GPU_CLIENTS_FILE="$T_TMP/clients.yaml"
+	expect_rc 1 "clients file with $bad refused"
+	expect_err "clients.yaml:4:5: not a systemd unit name \(" "clients file with $bad: one clear line"
+done
+{ printf 'version: v1\n#'; head -c 2000000 /dev/zero | tr '\0' x; } >"$T_TMP/clients.yaml"
+run "${req[@]}" GPU_CLIENTS_FILE="$T_TMP/clients.yaml"
+expect_rc 1 "a 2 MB clients file"
+expect_err "clients.yaml: over 1024 KiB, not a list of services" "a clients file is read at most 1 MiB"
+printf 'version: v1\nsystemd-services:\n  - nvsm\n  - -.mount\n  - getty@tty1.service\n  - x.y\n' >"$T_TMP/clients.yaml"
+run "${req[@]}" GPU_CLIENTS_FILE="$T_TMP/clients.yaml"
+expect_err "KUBERNETES_SERVICE_HOST" "valid unit names (no suffix, -.mount, an instance) accepted"
+run "${req[@]}" NAMESPACE=a/b
+expect_rc 1 "a namespace that is no DNS label"
+expect_err 'invalid --namespace "a/b": a namespace is a DNS label' "bad namespace named"
+run "${req[@]}" NODE_NAME='n1?x=1'
+expect_rc 1 "a node name that is no DNS subdomain"
+expect_err 'invalid --node-name "n1\?x=1"' "bad node name named"
+# A service-account token with a CR/LF would add a header: refused at start.
+mkdir -p "$T_TMP/sa"
+printf 'abc\r\nX-Evil: 1\n' >"$T_TMP/sa/token"
+run "${req[@]}" KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT=1 VGPU_DM_SERVICE_ACCOUNT_DIR="$T_TMP/sa"
+expect_rc 1 "a token with CR/LF"
+expect_err "token file $T_TMP/sa/token holds a byte that cannot go into an HTTP header" "token with CR/LF refused, named"
 printf 'version: v2\n' >"$T_TMP/clients.yaml"
 run "${req[@]}" GPU_CLIENTS_FILE="$T_TMP/clients.yaml"
 expect_err "version must be v1" "clients file version checked"
@@ -81,6 +108,18 @@ for k in data insecure; do
 	agent_stop
 	expect_eq "$AGENT_RC" 0 "kubeconfig '$k': works, exits 0"
 done
+has "WARN.*insecure-skip-tls-verify is set in $T_TMP/kc/insecure" "$AGENT_LOG" &&
+	pass "insecure-skip-tls-verify: a warning at start" || fail "insecure-skip-tls-verify taken silently"
+# kubectl refuses a CA beside insecure-skip-tls-verify; so does the agent.
+kc "$T_TMP/kc/both" "    insecure-skip-tls-verify: true
+    certificate-authority: $K8S/ca.pem" "    token: $K8S_TOKEN"
+run "${req[@]}" KUBECONFIG="$T_TMP/kc/both"
+expect_rc 1 "insecure-skip-tls-verify with certificate-authority"
+expect_err "specifying a root certificates file with the insecure flag is not allowed" "CA + insecure refused as kubectl does"
+kc "$T_TMP/kc/crlf" "    certificate-authority: $K8S/ca.pem" '    token: "abc\r\nX-Evil: 1"'
+run "${req[@]}" KUBECONFIG="$T_TMP/kc/crlf"
+expect_rc 1 "a kubeconfig token with CR/LF"
+expect_err 'user "u": the token holds a byte that cannot go into an HTTP header' "kubeconfig token with CR/LF refused"
 m=$(k8s_mark)
 agent_start KUBECONFIG="$T_TMP/kc/wrongca"
 k8s_wait_until 20 grep -q "SSL certificate problem\|certificate verify failed" "$AGENT_LOG" &&

@@ -406,6 +406,25 @@ class Handler(BaseHTTPRequestHandler):
         self.logreq(200, watch=True)
         for o in initial:
             self.chunk({"type": "ADDED", "object": o})
+        inject = st.faults.take("inject", "WATCH", self.urlpath)
+        for line in (inject.extra.get("lines", []) if inject else []):
+            data = (line if isinstance(line, str) else dumps(line).decode()).encode() + b"\n"
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            self.wfile.flush()
+        flood = st.faults.take("flood", "WATCH", self.urlpath)
+        if flood:  # one line that never ends: bytes of it (0: until the client goes)
+            left = int(flood.extra.get("bytes", 0)) or None
+            block = b'{"type":"MODIFIED","object":{"x":"' + b"x" * 65500
+            try:
+                while left is None or left > 0:
+                    data = block if left is None else block[:left]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                    if left is not None:
+                        left -= len(data)
+                    block = b"x" * 65536
+            except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+                self.close_connection = True
+                return
         if initial_events:
             self.chunk({"type": "BOOKMARK", "object": {
                 "kind": r.kind, "apiVersion": r.api_version,
@@ -505,7 +524,8 @@ class Handler(BaseHTTPRequestHandler):
             raise status_error(400, "POST /_test/faults wants a JSON object")
         known = {"drop_watches", "close_watches", "expire_watches", "bookmark_now", "compact",
                  "gone_next_watch", "conflict_next_writes", "error_next_requests",
-                 "stall_next", "down_for", "rotate_token", "operands", "clear"}
+                 "stall_next", "down_for", "rotate_token", "operands", "clear",
+                 "watch_lines", "flood_next_watch"}
         bad = set(b) - known
         if bad:
             raise status_error(400, "unknown fault(s): %s; known: %s"
@@ -517,6 +537,11 @@ class Handler(BaseHTTPRequestHandler):
                               ("error_next_requests", "error")):
                 if key in b:
                     st.faults.add(kind, b[key])
+            if "watch_lines" in b:  # raw lines into the next watch, then as usual
+                w = b["watch_lines"]
+                st.faults.add("inject", w if isinstance(w, dict) else {"count": 1, "lines": w})
+            if "flood_next_watch" in b:
+                st.faults.add("flood", b["flood_next_watch"])
             if "stall_next" in b:
                 s = b["stall_next"]
                 st.faults.add("stall", s if isinstance(s, dict) else {"count": 1,

@@ -1,6 +1,7 @@
 """Fault knobs and the request log of the test API server (tests/k8s/apiserver.py).
 
-Faults are rules consumed by matching requests: {"kind": "error"|"conflict"|"stall"|"gone",
+Faults are rules consumed by matching requests: {"kind": "error"|"conflict"|"stall"|"gone"|
+"inject"|"flood",
 "count": N, "method": "PUT"|None, "path": regex|None, ...}. See tests/k8s/README.md for the
 control API that fills them.
 """
@@ -33,7 +34,7 @@ class Rule:
 
 # Which requests each kind applies to when the rule names no method.
 DEFAULT_METHODS = {"conflict": ("PUT", "PATCH"), "gone": ("WATCH",), "error": None,
-                   "stall": None}
+                   "stall": None, "inject": ("WATCH",), "flood": ("WATCH",)}
 
 
 class Faults:

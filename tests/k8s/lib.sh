@@ -243,11 +243,22 @@ k8s_wait_until() {
 }
 
 # k8s_events [NS]: the Events in NS (default "default", where Events about a
-# Node belong), one a line: "TYPE REASON KIND/NAME NOTE", oldest first
-# (by eventTime).
+# Node belong), one a line: "TYPE REASON KIND/NAME NOTE", oldest first. An
+# Event with a series (repeats the client aggregated) is one line per
+# occurrence (series.count), placed at its newest one (lastObservedTime).
 k8s_events() {
-	kctl get events.events.k8s.io -n "${1:-default}" --sort-by=.eventTime \
-		-o jsonpath='{range .items[*]}{.type} {.reason} {.regarding.kind}/{.regarding.name} {.note}{"\n"}{end}'
+	kctl get events.events.k8s.io -n "${1:-default}" -o json | python3 -c '
+import json, sys
+rows = []
+for e in json.load(sys.stdin)["items"]:
+    s = e.get("series") or {}
+    when = s.get("lastObservedTime") or e.get("eventTime") or ""
+    line = "%s %s %s/%s %s" % (e.get("type"), e.get("reason"), e["regarding"].get("kind"),
+                               e["regarding"].get("name"), e.get("note"))
+    rows.append((when, [line] * int(s.get("count") or 1)))
+for _, lines in sorted(rows, key=lambda r: r[0]):
+    print("\n".join(lines))
+'
 }
 # k8s_wait_event REGEX [NS] [SECONDS]: wait until a line of k8s_events matches.
 k8s_wait_event() {

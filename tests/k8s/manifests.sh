@@ -99,8 +99,8 @@ expect_eq "$(jp role -n "$OPNS" "$SA-operands" -o jsonpath="$RULES")" \
 	'[""] ["pods"] ["get","list","watch"]' \
 	"Role in $OPNS: pods get/list/watch and nothing else"
 expect_eq "$(jp role -n default "$SA-events" -o jsonpath="$RULES")" \
-	'["events.k8s.io",""] ["events"] ["create"]' \
-	"Role in default: events create (both groups) and nothing else"
+	'["events.k8s.io",""] ["events"] ["create","patch"]' \
+	"Role in default: events create and patch (both groups) and nothing else"
 expect_eq "$(jp clusterroles -o name | wc -l),$(jp roles -A -o name | wc -l)" 1,2 \
 	"no other ClusterRole or Role"
 SUBJ='{.roleRef.kind}/{.roleRef.name} {range .subjects[*]}{.kind}/{.namespace}/{.name}{end}'

@@ -6,6 +6,7 @@
  * once per VF.
  */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -229,9 +230,38 @@ static void test_empty_root_refused(void **state)
 	vdm_ctx_free(ctx);
 }
 
+/* The one number parser (lib/base): whole string, range, no wrap. */
+static void test_parse_long(void **state)
+{
+	(void)state;
+	long v = -7;
+	assert_int_equal(vdm_parse_long("64", 10, 1, 64, &v), 0);
+	assert_int_equal(v, 64);
+	assert_int_equal(vdm_parse_long("4294967297", 10, 1, 64, &v), -ERANGE);
+	assert_int_equal(vdm_parse_long("18446744073709551617", 10, 0, LONG_MAX, &v), -ERANGE);
+	assert_int_equal(vdm_parse_long("9223372036854775808", 10, 0, LONG_MAX, &v), -ERANGE);
+	assert_int_equal(vdm_parse_long("0", 10, 1, 64, &v), -ERANGE);
+	assert_int_equal(vdm_parse_long("-1", 10, 0, 64, &v), -EINVAL);
+	assert_int_equal(vdm_parse_long("-1", 10, -5, 64, &v), 0);
+	assert_int_equal(v, -1);
+	assert_int_equal(vdm_parse_long("+1", 10, 0, 64, &v), -EINVAL);
+	assert_int_equal(vdm_parse_long(" 1", 10, 0, 64, &v), -EINVAL);
+	assert_int_equal(vdm_parse_long("1 ", 10, 0, 64, &v), -EINVAL);
+	assert_int_equal(vdm_parse_long("", 10, 0, 64, &v), -EINVAL);
+	assert_int_equal(vdm_parse_long("0x10", 0, 0, 64, &v), 0);
+	assert_int_equal(v, 16);
+	const char *end = NULL;
+	assert_int_equal(vdm_parse_long_prefix("535_00", &end, 10, 1, 100000, &v), 0);
+	assert_int_equal(v, 535);
+	assert_string_equal(end, "_00");
+	assert_int_equal(vdm_parse_long_prefix("4294967308.0", &end, 10, 1, 1000, &v), -ERANGE);
+	assert_int_equal(vdm_parse_long_prefix("x1", &end, 10, 1, 1000, &v), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_long),
 		cmocka_unit_test(test_empty_root_refused),
 		cmocka_unit_test_setup_teardown(test_unparsable_class_refuses_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_out_of_range, setup, teardown),
