@@ -125,6 +125,11 @@ g="$T_TMP/nomgr/sys/bus/pci/devices/0000:3b:00.0"
 mkdir -p "$g"
 printf '0x10de\n' >"$g/vendor"; printf '0x1eb8\n' >"$g/device"; printf '0x030200\n' >"$g/class"
 dm_at "$T_TMP/nomgr" apply -f "$CFG" -c four
+expect_rc 1 "GPU bound to no driver"
+expect_err "GPU 0 \(0000:3b:00.0\): no vGPU can be created: it is bound to no driver" "no driver message"
+mkdir -p "$T_TMP/nomgr/sys/bus/pci/drivers/nvidia"
+ln -s ../../drivers/nvidia "$g/driver"
+dm_at "$T_TMP/nomgr" apply -f "$CFG" -c four
 expect_rc 1 "GPU without vGPU manager"
 expect_err "GPU 0 \(0000:3b:00.0\): no vGPU parent device found .* NVIDIA vGPU Manager" "no manager message"
 mkdir -p "$T_TMP/norun/sys/bus/pci/devices"
