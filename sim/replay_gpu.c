@@ -396,7 +396,10 @@ int replay_add_gpu(struct sim *s, json_object *hg, json_object *nvml, char **err
 		pv_push(&g->vfs, f);
 	}
 	long mixed = rj_num(ng, "heterogeneous_mode", rj_num(hg, "mixed_size", -1));
-	if (g->spec->num_vfs && mixed < 0)
+	/* NVML answers NOT_SUPPORTED in MIG mode (nvml.h 12.8 on): then the GPU
+	 * has no mixed-size mode to lack, and the capture recorded that answer. */
+	const char *mixed_err = rj_str(ng, "heterogeneous_mode_error");
+	if (g->spec->num_vfs && mixed < 0 && !(mixed_err && strcasestr(mixed_err, "not supported")))
 		replay_note(s, "GPU %s: no heterogeneous (mixed-size) mode in the capture: equal-size is assumed", addr);
 	g->policy = mixed == 1 ? SIM_MIX_MIXED_SIZE : SIM_MIX_SAME_SIZE;
 	mig_state(s, g, ng);
