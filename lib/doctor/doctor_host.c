@@ -355,6 +355,11 @@ static void check_gpu(struct hctx *h, struct vdm_gpu *g)
 	/* SR-IOV VFs (H6). */
 	bool vfs_off = g->sriov && g->num_vfs == 0;
 	char *bound = vdm_gpu_binding(g);
+	if (bound && !h->nvidia && g->driver && !*g->driver) {
+		/* Unbound because no nvidia module is loaded: host.driver.loaded says so. */
+		free(bound);
+		bound = NULL;
+	}
 	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s/sriov_numvfs", g->addr);
 	if (bound && g->sriov) {
 		vdm_doctor_add(d, "host.sriov.vfs", lbl, VDM_CHECK_SKIP, "not bound to nvidia (host.gpu.framework)");
