@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* capture: host.json, the commands, the manifest, redaction and the tarball
  * (capture.h). */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,56 +211,6 @@ struct vdm_redact *vdm_capture_redaction(struct cap *c, json_object **docs, size
 	for (size_t i = 0; i < c->n_extra; i++)
 		redact_entry(r, &c->extra[i]);
 	return r;
-}
-
-/* ---- the tarball ---- */
-
-static int put(struct archive *a, const char *name, enum kind k, const char *data, size_t len, unsigned mode,
-	       time_t when)
-{
-	struct archive_entry *e = archive_entry_new();
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_mtime(e, when, 0);
-	archive_entry_set_filetype(e, k == K_DIR ? AE_IFDIR : k == K_LINK ? AE_IFLNK : AE_IFREG);
-	archive_entry_set_perm(e, mode);
-	if (k == K_LINK)
-		archive_entry_set_symlink(e, data);
-	archive_entry_set_size(e, k == K_FILE ? (la_int64_t)len : 0);
-	int rc = archive_write_header(a, e);
-	if (rc == ARCHIVE_OK && k == K_FILE && len && archive_write_data(a, data, len) != (la_ssize_t)len)
-		rc = ARCHIVE_FATAL;
-	archive_entry_free(e);
-	return rc == ARCHIVE_OK ? 0 : -EIO;
-}
-
-int vdm_capture_write_tar(struct cap *c, int fd, char **docs, const char *const *doc_names, size_t n_docs, char **err)
-{
-	struct archive *a = archive_write_new();
-	time_t now = time(NULL);
-	int rc = 0;
-
-	archive_write_add_filter_gzip(a);
-	archive_write_set_format_pax_restricted(a);
-	if (archive_write_open_fd(a, fd) != ARCHIVE_OK)
-		rc = -EIO;
-	for (size_t i = 0; rc == 0 && i < n_docs; i++)
-		rc = put(a, doc_names[i], K_FILE, docs[i], strlen(docs[i]), 0644, now);
-	for (size_t i = 0; rc == 0 && i < c->n_extra; i++)
-		rc = put(a, c->extra[i].path, K_FILE, c->extra[i].data, c->extra[i].len, 0644, now);
-	for (size_t i = 0; rc == 0 && i < c->n; i++) {
-		if (i && !strcmp(c->e[i].path, c->e[i - 1].path))
-			continue; /* reached twice (a VF that is also a parent) */
-		char *name = vdm_strdupf("root/%s", c->e[i].path);
-		rc = put(a, name, c->e[i].kind, c->e[i].data, c->e[i].len, c->e[i].mode, now);
-		free(name);
-	}
-	if (rc == 0 && archive_write_close(a) != ARCHIVE_OK)
-		rc = -EIO;
-	if (rc)
-		*err = vdm_strdupf("writing the capture: %s",
-				   archive_error_string(a) ? archive_error_string(a) : strerror(EIO));
-	archive_write_free(a);
-	return rc;
 }
 
 json_object *vdm_capture_manifest(struct cap *c, const struct vdm_host *h, bool redacted)
