@@ -242,7 +242,8 @@ static void walk(struct cap *c, const char *path, int depth)
 		names[n++] = vdm_xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_name);
+	if (n) /* qsort's base may not be NULL, even for no element */
+		qsort(names, n, sizeof(*names), cmp_name);
 	for (size_t i = 0; i < n; i++) {
 		char *child = vdm_strdupf("%s/%s", path, names[i]);
 		add_entry(c, dfd, names[i], child, depth);
@@ -375,13 +376,14 @@ int vdm_capture(struct vdm_ctx *ctx, const struct vdm_capture_opts *o, int fd, s
 		vdm_capture_note(&c, "NVML is not available: nvml.json holds no answers");
 	vdm_capture_command(&c, "commands/nvidia-smi-q.txt", (char *const[]){ "nvidia-smi", "-q", NULL });
 	vdm_capture_command(&c, "commands/nvidia-smi-vgpu-q.txt", (char *const[]){ "nvidia-smi", "vgpu", "-q", NULL });
-	qsort(c.e, c.n, sizeof(*c.e), cmp_entry);
+	if (c.n)
+		qsort(c.e, c.n, sizeof(*c.e), cmp_entry);
 	struct vdm_redact *red = o->redact ? vdm_capture_redaction(&c, docs + 1, 2) : NULL;
 	docs[0] = vdm_capture_manifest(&c, h, o->redact);
 	char *text[3];
 	for (size_t i = 0; i < 3; i++)
 		text[i] = vdm_capture_json_text(red, docs[i]);
-	if (red)
+	if (red && c.n)
 		qsort(c.e, c.n, sizeof(*c.e), cmp_entry);
 	static const char *const names[] = { "manifest.json", "host.json", "nvml.json" };
 	rc = vdm_capture_write_tar(&c, fd, text, names, 3, err);
