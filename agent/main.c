@@ -289,6 +289,7 @@ int main(int argc, char **argv)
 	if (rc < 0) {
 		fatal("%s", err);
 		free(err);
+		clients_free(&a);
 		vdm_ctx_free(a.ctx);
 		curl_global_cleanup();
 		return 1;
@@ -305,6 +306,7 @@ int main(int argc, char **argv)
 	a.kube = kube_new(&kc);
 	if (!a.kube) {
 		fatal("out of memory");
+		clients_free(&a);
 		vdm_ctx_free(a.ctx);
 		curl_global_cleanup();
 		return 1;
