@@ -72,11 +72,9 @@ struct vdm_rootfs *vdm_rootfs_new(const char *root, const char *host, int *err_o
 	return fs;
 }
 
-void vdm_root_cache_flush(struct vdm_ctx *ctx)
+/* Close and forget every cached directory handle. */
+static void cache_clear(struct vdm_rootfs *fs)
 {
-	struct vdm_rootfs *fs = vdm__ctx_rootfs(ctx);
-	if (!fs)
-		return;
 	for (size_t i = 0; i < fs->cap; i++)
 		if (fs->tab[i].key) {
 			free(fs->tab[i].key);
@@ -87,16 +85,18 @@ void vdm_root_cache_flush(struct vdm_ctx *ctx)
 	fs->cap = fs->n = 0;
 }
 
+void vdm_root_cache_flush(struct vdm_ctx *ctx)
+{
+	struct vdm_rootfs *fs = vdm__ctx_rootfs(ctx);
+	if (fs)
+		cache_clear(fs);
+}
+
 void vdm_rootfs_free(struct vdm_rootfs *fs)
 {
 	if (!fs)
 		return;
-	for (size_t i = 0; i < fs->cap; i++)
-		if (fs->tab[i].key) {
-			free(fs->tab[i].key);
-			close(fs->tab[i].fd);
-		}
-	free(fs->tab);
+	cache_clear(fs);
 	close(fs->rootfd);
 	close(fs->hostfd);
 	free(fs);
