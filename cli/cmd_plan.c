@@ -17,7 +17,7 @@
 #define USAGE                                                                                   \
 	"[--gpu MODEL[xN]]... (--vms N | --fill) [--memory GB] [--cuda | --series C|Q|A|B | "    \
 	"--use compute|workstation|desktop|apps] [--profile TYPE] [--mig] [--mixed-size] "      \
-	"[--label NAME] [--json]"
+	"[--host-driver vgpu|ai-enterprise] [--label NAME] [--json]"
 #define SUMMARY "Size vGPUs for a workload and print the configuration file that lays them out"
 
 static bool parse_count(const char *s, int *out)
@@ -113,6 +113,42 @@ static int build_request(struct cli *c, struct vdm_sizing_request *r, const stru
 	return 0;
 }
 
+/* One argument as the shell reads it back: as is when plain, else in single quotes. */
+static void shell_word(FILE *f, const char *a)
+{
+	if (*a && strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=,+-") ==
+			  strlen(a)) {
+		fputs(a, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *a; a++)
+		fputs(*a == '\'' ? "'\\''" : (char[]){*a, 0}, f);
+	fputc('\'', f);
+}
+
+/* After a plan that used types only some host drivers list: the command
+ * that plans for the other driver, runnable as it is (no newline). argv is
+ * plan's (argv[0] "plan"), any --host-driver left out. */
+static void write_otherwise(FILE *f, struct cli *c, int argc, char **argv)
+{
+	fprintf(f, "%s plan", c->prog);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--"))
+			break;
+		if (!strcmp(a, "--host-driver") || !strcmp(a, "-host-driver")) {
+			i++;
+			continue;
+		}
+		if (!strncmp(a, "--host-driver=", 14) || !strncmp(a, "-host-driver=", 13))
+			continue;
+		fputc(' ', f);
+		shell_word(f, a);
+	}
+	fputs(" --host-driver vgpu", f);
+}
+
 /* The config must be one the parser accepts, with the label. */
 static bool config_ok(struct cli *c, const char *text, const char *label)
 {
@@ -130,7 +166,7 @@ int cmd_plan(struct cli *c, int argc, char **argv)
 {
 	struct opt_list gpus = {0}, vms = {0}, mem = {0}, prof = {0};
 	bool fill = false, json = false, help = false, debug = false;
-	const char *series = NULL, *use = NULL;
+	const char *series = NULL, *use = NULL, *host_driver = NULL;
 	struct vdm_sizing_request r = {0};
 	const struct opt opts[] = {
 		{"gpu", 'g', OPT_LIST, NULL, "MODEL[xN]",
@@ -147,6 +183,9 @@ int cmd_plan(struct cli *c, int argc, char **argv)
 		{"mig", 0, OPT_BOOL, NULL, NULL, "Prefer MIG-backed types where the GPU has them", &r.mig},
 		{"mixed-size", 0, OPT_BOOL, NULL, NULL,
 		 "Allow different sizes on one GPU where it supports mixed-size mode", &r.mixed_size},
+		{"host-driver", 0, OPT_STRING, NULL, "vgpu|ai-enterprise",
+		 "With --gpu: the host driver the GPUs will run (NVIDIA vGPU, or NVIDIA AI Enterprise); "
+		 "not given: every catalogue type, those only one driver lists flagged", &host_driver},
 		{"label", 'l', OPT_STRING, NULL, "NAME",
 		 "Label of the config (default: the type when there is one, else default)", &r.label},
 		{"json", 0, OPT_BOOL, NULL, NULL, "Print the table (and the config) as JSON on stdout", &json},
@@ -165,6 +204,17 @@ int cmd_plan(struct cli *c, int argc, char **argv)
 		free(r.groups);
 		return EXIT_FAIL;
 	}
+	if (host_driver) {
+		int hd = vdm_sizing_host_driver(host_driver);
+		if (hd < 0 || !gpus.n) {
+			cli_fatal(c, hd < 0 ? "plan: --host-driver \"%s\": expected vgpu or ai-enterprise"
+					    : "plan: --host-driver \"%s\" is for --gpu: on a host, its driver's "
+					      "own lists say what it offers", host_driver);
+			free(r.groups);
+			return EXIT_FAIL;
+		}
+		r.host_driver = (enum vdm_host_driver)hd;
+	}
 
 	struct vdm_sizing *s = vdm_sizing_new();
 	char *err = NULL;
@@ -176,6 +226,7 @@ int cmd_plan(struct cli *c, int argc, char **argv)
 		struct vdm_host *h;
 		if (vdm_host_scan(c->ctx, &h, &err) < 0)
 			goto fail;
+		vdm_host_find_users(h); /* what a VM holds stays */
 		vdm_sizing_add_host(s, h);
 		vdm_host_free(h);
 	}
@@ -192,6 +243,18 @@ int cmd_plan(struct cli *c, int argc, char **argv)
 	}
 	if (json) {
 		struct json_object *o = vdm_sizing_json(s);
+		if (s->dependent) {
+			char *line = NULL;
+			size_t len = 0;
+			FILE *f = open_memstream(&line, &len);
+			if (f) {
+				write_otherwise(f, c, argc, argv);
+				fclose(f);
+				json_object_object_add(json_object_object_get(o, "host_driver"), "otherwise",
+						       json_object_new_string(line));
+				free(line);
+			}
+		}
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 								      JSON_C_TO_STRING_SPACED |
 								      JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -200,6 +263,11 @@ int cmd_plan(struct cli *c, int argc, char **argv)
 		char *table = vdm_sizing_table(s);
 		fputs(table, stderr);
 		free(table);
+		if (s->dependent) {
+			fputs("otherwise: ", stderr);
+			write_otherwise(stderr, c, argc, argv);
+			fputc('\n', stderr);
+		}
 	}
 	for (size_t i = 0; i < s->n_unmet; i++)
 		cli_fatal(c, "plan: %s", s->unmet[i]);

@@ -19,13 +19,24 @@ struct vdm_sizing *vdm_sizing_new(void)
 	return vdm_xcalloc(1, sizeof(struct vdm_sizing));
 }
 
+void vdm_sizing_seed(struct vdm_sizing_gpu *g)
+{
+	free(g->allocs);
+	g->allocs = NULL;
+	g->n_allocs = 0;
+	if (!g->n_held)
+		return;
+	g->allocs = vdm_xcalloc(g->n_held, sizeof(*g->allocs));
+	for (size_t h = 0; h < g->n_held; h++)
+		g->allocs[g->n_allocs++] = (struct vdm_sizing_alloc){
+			.type = g->held[h].type, .count = g->held[h].count, .group = -1};
+}
+
 static void clear_result(struct vdm_sizing *s)
 {
 	for (size_t i = 0; i < s->n_gpus; i++) {
 		struct vdm_sizing_gpu *g = &s->gpus[i];
-		free(g->allocs);
-		g->allocs = NULL;
-		g->n_allocs = 0;
+		vdm_sizing_seed(g);
 		g->mixed = false;
 		free(g->why);
 		g->why = NULL;
@@ -37,6 +48,12 @@ static void clear_result(struct vdm_sizing *s)
 	s->n_unmet = 0;
 	free(s->label);
 	s->label = NULL;
+	free(s->dependent);
+	s->dependent = NULL;
+	free(s->alternative);
+	s->alternative = NULL;
+	free(s->alternative_unmet);
+	s->alternative_unmet = NULL;
 }
 
 void vdm_sizing_free(struct vdm_sizing *s)
@@ -49,6 +66,11 @@ void vdm_sizing_free(struct vdm_sizing *s)
 		for (size_t t = 0; t < g->n_types; t++)
 			free(g->types[t].name);
 		free(g->types);
+		for (size_t h = 0; h < g->n_held; h++)
+			free(g->held[h].holders);
+		free(g->held);
+		free(g->allocs);
+		free(g->unplannable);
 		free(g->model);
 	}
 	free(s->gpus);
@@ -68,14 +90,15 @@ static struct vdm_sizing_gpu *add_gpu(struct vdm_sizing *s, const char *model)
 	return g;
 }
 
-static void add_type(struct vdm_sizing_gpu *g, const char *name, char series, long fb_mib,
-		     int max, bool mig)
+static struct vdm_sizing_type *add_type(struct vdm_sizing_gpu *g, const char *name, char series,
+					 long fb_mib, int max, bool mig)
 {
 	g->types = vdm_xrealloc(g->types, g->n_types + 1, sizeof(*g->types));
-	g->types[g->n_types++] = (struct vdm_sizing_type){
+	g->types[g->n_types] = (struct vdm_sizing_type){
 		.name = vdm_xstrdup(name), .series = series, .fb_mib = fb_mib,
 		.max_instances = max, .mig = mig,
 	};
+	return &g->types[g->n_types++];
 }
 
 int vdm_sizing_add_model(struct vdm_sizing *s, const char *model, int n, char **err)
@@ -107,7 +130,7 @@ int vdm_sizing_add_model(struct vdm_sizing *s, const char *model, int n, char **
 			if (strstr(ct->suffix, "B4")) /* real, but no config can name it */
 				continue;
 			add_type(g, ct->name, ct->series, ct->fb_mib, (int)ct->max_instances,
-				 ct->gi_profile != NULL);
+				 ct->gi_profile != NULL)->driver_dependent = ct->sim == VDM_CAT_SIM_UNOFFERED;
 		}
 	}
 	s->offline = true;
@@ -143,6 +166,73 @@ int vdm_sizing_add_model_arg(struct vdm_sizing *s, const char *arg, char **err)
 		}
 	}
 	return vdm_sizing_add_model(s, model, n, err);
+}
+
+/* The sizing type of a vGPU a VM holds: by name among the GPU's types, else
+ * added from the catalogue (a vendor-VFIO GPU lists only what is creatable
+ * now); -1 when neither can name it. */
+static int held_type(struct vdm_sizing_gpu *g, const struct vdm_gpu *hg, const struct vdm_vgpu *vg,
+		     const struct vdm_cat_gpu *c)
+{
+	const struct vdm_cat_type *ct = NULL;
+	const char *name = vg->type >= 0 && (size_t)vg->type < hg->n_types ? hg->types[vg->type].name : NULL;
+	if (!name && c && vg->type_id) {
+		long id;
+		const char *p = strncmp(vg->type_id, "nvidia-", 7) ? vg->type_id : vg->type_id + 7;
+		if (vdm_parse_long(p, 10, 1, 1000000, &id) == 0 && (ct = vdm_cat_gpu_type_by_id(c, (unsigned)id)))
+			name = ct->name;
+	}
+	if (!name)
+		return -1;
+	for (size_t t = 0; t < g->n_types; t++)
+		if (!strcmp(g->types[t].name, name))
+			return (int)t;
+	if (!ct && c)
+		ct = vdm_cat_gpu_type(c, name);
+	struct vdm_vgpu_type p;
+	const char *why;
+	if (!ct || vdm_vgpu_type_parse(name, &p, &why) != 0)
+		return -1;
+	add_type(g, ct->name, ct->series, ct->fb_mib, (int)ct->max_instances, ct->gi_profile != NULL);
+	return (int)g->n_types - 1;
+}
+
+/* Keep what a VM holds: one held allocation per type, with its holders. */
+static void add_held(struct vdm_sizing_gpu *g, const struct vdm_gpu *hg, const struct vdm_cat_gpu *c)
+{
+	for (size_t v = 0; v < hg->n_vgpus; v++) {
+		const struct vdm_vgpu *vg = &hg->vgpus[v];
+		if (vg->user_pid <= 0)
+			continue;
+		int t = held_type(g, hg, vg, c);
+		if (t < 0) {
+			if (!g->unplannable)
+				g->unplannable = vdm_strdupf("GPU %d (%s): vGPU %s, held by pid %d, is of a type "
+							     "(%s) neither the driver nor the catalogue names; "
+							     "plan cannot lay out around it",
+							     hg->index, hg->addr, vg->id, vg->user_pid,
+							     vg->type_id ? vg->type_id : "?");
+			continue;
+		}
+		char who[160];
+		if (vg->user_vm)
+			snprintf(who, sizeof(who), "VM %s (pid %d)", vg->user_vm, vg->user_pid);
+		else
+			snprintf(who, sizeof(who), "pid %d", vg->user_pid);
+		size_t h = 0;
+		while (h < g->n_held && g->held[h].type != t)
+			h++;
+		if (h == g->n_held) {
+			g->held = vdm_xrealloc(g->held, g->n_held + 1, sizeof(*g->held));
+			g->held[g->n_held++] = (struct vdm_sizing_held){.type = t, .holders = vdm_xstrdup(who)};
+		} else if (!strstr(g->held[h].holders, who)) {
+			char *more = vdm_strdupf("%s, %s", g->held[h].holders, who);
+			free(g->held[h].holders);
+			g->held[h].holders = more;
+		}
+		g->held[h].count++;
+	}
+	vdm_sizing_seed(g);
 }
 
 int vdm_sizing_add_host(struct vdm_sizing *s, const struct vdm_host *h)
@@ -186,9 +276,19 @@ int vdm_sizing_add_host(struct vdm_sizing *s, const struct vdm_host *h)
 		/* the driver's lists win; the catalogue fills in what they cannot say */
 		g->fb_mib = fb > 0 ? fb : c ? (long)c->fb_mib : 0;
 		g->mig_capable = any_mig || (c && c->mig);
+		add_held(g, hg, c);
 		added++;
 	}
 	return added;
+}
+
+int vdm_sizing_host_driver(const char *word)
+{
+	if (word && !strcasecmp(word, "vgpu"))
+		return VDM_HOST_DRIVER_VGPU;
+	if (word && (!strcasecmp(word, "ai-enterprise") || !strcasecmp(word, "aie")))
+		return VDM_HOST_DRIVER_AI_ENTERPRISE;
+	return -1;
 }
 
 char vdm_sizing_use_series(const char *use)
@@ -202,23 +302,42 @@ char vdm_sizing_use_series(const char *use)
 
 /* ---- the rules ---- */
 
-static bool offers_series(const struct vdm_sizing_gpu *g, char series, bool mig)
+bool vdm_sizing_usable(const struct vdm_sizing_type *t, const struct vdm_sizing_request *r)
+{
+	return !(t->driver_dependent && r->host_driver == VDM_HOST_DRIVER_VGPU);
+}
+
+static bool offers_series(const struct vdm_sizing_gpu *g, const struct vdm_sizing_request *r, char series,
+			  bool mig)
 {
 	for (size_t t = 0; t < g->n_types; t++)
-		if (g->types[t].series == series && g->types[t].mig == mig)
+		if (g->types[t].series == series && g->types[t].mig == mig && vdm_sizing_usable(&g->types[t], r))
 			return true;
 	return false;
 }
 
-static bool c_only(const struct vdm_sizing_gpu *g)
+static bool c_only(const struct vdm_sizing_gpu *g, const struct vdm_sizing_request *r)
 {
 	bool any = false;
 	for (size_t t = 0; t < g->n_types; t++) {
+		if (!vdm_sizing_usable(&g->types[t], r))
+			continue;
 		if (g->types[t].series != 'C')
 			return false;
 		any = true;
 	}
 	return any;
+}
+
+/* Why the C-series is missing on this GPU, for --cuda's fallback to Q. */
+static const char *no_c_note(const struct vdm_sizing_gpu *g, const struct vdm_sizing_request *r)
+{
+	if (g->from_host)
+		return "C-series not listed by this host's driver (C-series comes with NVIDIA AI "
+		       "Enterprise's host driver); Q runs CUDA too";
+	if (r->host_driver == VDM_HOST_DRIVER_VGPU && offers_series(g, &(struct vdm_sizing_request){0}, 'C', false))
+		return "C-series not listed by the NVIDIA vGPU host driver; Q runs CUDA too";
+	return "C-series not offered here; Q runs CUDA too";
 }
 
 /* The series a group gets on a GPU, 0 if none; *note says why when it is not
@@ -228,18 +347,18 @@ char vdm_sizing_series(const struct vdm_sizing_gpu *g, const struct vdm_sizing_r
 {
 	*note = NULL;
 	if (r->series) {
-		if (offers_series(g, r->series, mig))
+		if (offers_series(g, r, r->series, mig))
 			return r->series;
-		if (r->cuda && r->series == 'C' && offers_series(g, 'Q', mig)) {
-			*note = "C-series not offered here; Q runs CUDA too";
+		if (r->cuda && r->series == 'C' && offers_series(g, r, 'Q', mig)) {
+			*note = no_c_note(g, r);
 			return 'Q';
 		}
 		return 0;
 	}
-	if (offers_series(g, 'Q', mig))
+	if (offers_series(g, r, 'Q', mig))
 		return 'Q';
-	if (offers_series(g, 'C', mig)) {
-		*note = c_only(g) ? "C-only GPU" : "no Q-series type here";
+	if (offers_series(g, r, 'C', mig)) {
+		*note = c_only(g, r) ? "C-only GPU" : "no Q-series type here";
 		return 'C';
 	}
 	return 0;
@@ -287,8 +406,12 @@ int vdm_sizing_choose(const struct vdm_sizing_gpu *g, const struct vdm_sizing_re
 			const char *n = g->types[t].name;
 			size_t ml = strlen(g->model);
 			if (strcmp(n, grp->profile) == 0 ||
-			    (strncmp(n, g->model, ml) == 0 && n[ml] == '-' && !strcmp(n + ml + 1, grp->profile)))
-				return (int)t;
+			    (strncmp(n, g->model, ml) == 0 && n[ml] == '-' && !strcmp(n + ml + 1, grp->profile))) {
+				if (vdm_sizing_usable(&g->types[t], r))
+					return (int)t;
+				*why = vdm_strdupf("the NVIDIA vGPU host driver does not list %s", n);
+				return -1;
+			}
 		}
 		*why = vdm_strdupf("does not offer %s", grp->profile);
 		return -1;
@@ -301,7 +424,11 @@ int vdm_sizing_choose(const struct vdm_sizing_gpu *g, const struct vdm_sizing_re
 		series = vdm_sizing_series(g, r, false, &note);
 	}
 	if (!series) {
-		if (c_only(g))
+		struct vdm_sizing_request any = *r;
+		any.host_driver = VDM_HOST_DRIVER_ANY;
+		if (r->host_driver == VDM_HOST_DRIVER_VGPU && vdm_sizing_series(g, &any, mig, &note))
+			*why = vdm_strdupf("the NVIDIA vGPU host driver lists no %c-series type", r->series);
+		else if (c_only(g, r))
 			*why = vdm_strdupf("C-only GPU: offers no %c-series type", r->series);
 		else
 			*why = vdm_strdupf("offers no %c-series type", r->series);
@@ -311,7 +438,7 @@ int vdm_sizing_choose(const struct vdm_sizing_gpu *g, const struct vdm_sizing_re
 	long largest = 0;
 	for (size_t t = 0; t < g->n_types; t++) {
 		const struct vdm_sizing_type *ty = &g->types[t];
-		if (ty->series != series || ty->mig != mig)
+		if (ty->series != series || ty->mig != mig || !vdm_sizing_usable(ty, r))
 			continue;
 		largest = ty->fb_mib > largest ? ty->fb_mib : largest;
 		if (ty->fb_mib < memory_mib)

@@ -14,7 +14,14 @@
  *   - one size per GPU, unless the GPU is in mixed-size mode (or supports it
  *     and the request allows it); different sizes go to different GPUs;
  *   - time-sliced and MIG-backed types never share a GPU;
- *   - C-only GPUs get C types; CUDA runs on C and Q only.
+ *   - C-only GPUs get C types; CUDA runs on C and Q only;
+ *   - on a host, the vGPUs a VM holds stay where they are, as they are (apply
+ *     never removes a vGPU in use): they count against the GPU's room and are
+ *     written into the config, beside (not part of) the VMs asked for;
+ *   - planned from the catalogue, a type that not every host driver lists
+ *     (the L40S C-series: NVIDIA AI Enterprise's host driver lists it, the
+ *     NVIDIA vGPU (graphics) host driver, as a real capture shows, does not)
+ *     is flagged, and the plan for the other driver is made too.
  */
 #ifndef VGPUDM_SIZING_H
 #define VGPUDM_SIZING_H
@@ -34,9 +41,19 @@ struct vdm_sizing_type {
 	long fb_mib;             /* per vGPU */
 	int max_instances;       /* per GPU; -1 unknown (then frame buffer / size) */
 	bool mig;                /* MIG-backed */
+	bool driver_dependent;   /* catalogue only: some host drivers do not list it
+				  * (catalogue column sim=unoffered, source cap-l40s) */
 };
 
-/* What a GPU gets: count vGPUs of types[type], for request group `group`. */
+/* vGPUs a VM (a process) holds on a host GPU: kept as they are. */
+struct vdm_sizing_held {
+	int type;                /* index in the GPU's types */
+	int count;
+	char *holders;           /* "VM win10 (pid 4242), pid 77", for people */
+};
+
+/* What a GPU gets: count vGPUs of types[type], for request group `group`
+ * (-1: vGPUs a VM holds, kept). */
 struct vdm_sizing_alloc {
 	int type;
 	int count;
@@ -56,6 +73,9 @@ struct vdm_sizing_gpu {
 	bool mig_capable;
 	struct vdm_sizing_type *types;
 	size_t n_types;
+	struct vdm_sizing_held *held;   /* kept: allocations of group -1 in every run */
+	size_t n_held;
+	char *unplannable;       /* a held vGPU plan cannot name ("its type is not listed"); NULL */
 	/* result of vdm_sizing_run */
 	struct vdm_sizing_alloc *allocs;
 	size_t n_allocs;
@@ -80,6 +100,13 @@ struct vdm_sizing_request {
 	bool mig;                /* prefer MIG-backed types where the GPU has them */
 	bool mixed_size;         /* may use mixed-size mode where the GPU supports it */
 	const char *label;       /* NULL: the type when there is one, else "default" */
+	enum vdm_host_driver {   /* offline plans: which host driver the GPUs run */
+		VDM_HOST_DRIVER_ANY = 0,       /* not said: every catalogue type, the
+						* driver-dependent ones flagged */
+		VDM_HOST_DRIVER_VGPU,          /* NVIDIA vGPU (graphics: vWS, vPC, vApps):
+						* no driver-dependent type */
+		VDM_HOST_DRIVER_AI_ENTERPRISE, /* NVIDIA AI Enterprise (vGPU for Compute) */
+	} host_driver;
 };
 
 struct vdm_sizing {
@@ -90,6 +117,13 @@ struct vdm_sizing {
 	char *label;             /* the label written */
 	char **unmet;            /* one line per shortfall */
 	size_t n_unmet;
+	/* After a run that used driver-dependent types with host_driver ANY:
+	 * which ("L40S-8C"), and what the plan for VDM_HOST_DRIVER_VGPU gives
+	 * ("6 x L40S-8Q"; NULL when that plan cannot meet the request).  NULL
+	 * when no such type was used. */
+	char *dependent;
+	char *alternative;
+	char *alternative_unmet; /* that plan's first shortfall, when it has one */
 };
 
 struct vdm_sizing *vdm_sizing_new(void);
@@ -103,7 +137,8 @@ int vdm_sizing_add_model_arg(struct vdm_sizing *s, const char *arg, char **err);
 /* Add every GPU of a scanned host that has a vGPU framework.  Types,
  * maxima, VFs and mixed-size mode are the host's; the catalogue (found by
  * PCI id, else by model) adds the frame buffer and MIG and mixed-size
- * capability.  Returns the number of GPUs added. */
+ * capability.  vGPUs a process holds (run vdm_host_find_users on h first)
+ * are kept: held allocations.  Returns the number of GPUs added. */
 int vdm_sizing_add_host(struct vdm_sizing *s, const struct vdm_host *h);
 
 /* Size the request.  0: every group placed; -ENOSPC: something is short
@@ -121,9 +156,14 @@ char *vdm_sizing_config(const struct vdm_sizing *s);
 char *vdm_sizing_table(const struct vdm_sizing *s);
 /* The same as JSON: {"label", "met", "gpus": [{"index", "model", "address",
  * "source", "memory_mib", "used_mib", "spare_mib", "mixed_size",
- * "vgpus": [{"type", "count", "series", "fb_mib", "licence"}], "why"}],
- * "unmet": [...], "config": {...} or null}. */
+ * "vgpus": [{"type", "count", "held", "series", "fb_mib", "mig", "licence",
+ * "driver_dependent"}], "why"}], "unmet": [...], "host_driver": null or
+ * {"dependent", "alternative"}, "config": {...} or null}.  "held": of
+ * "count", those a VM holds (kept). */
 struct json_object *vdm_sizing_json(const struct vdm_sizing *s);
+
+/* "vgpu" or "ai-enterprise" -> the driver; -1 when neither. */
+int vdm_sizing_host_driver(const char *word);
 
 /* Series of a `--use` word ("compute" -> 'C'...), 0 if unknown. */
 char vdm_sizing_use_series(const char *use);

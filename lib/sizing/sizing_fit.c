@@ -129,13 +129,11 @@ static int place(struct vdm_sizing *s, struct vdm_sizing_request *r, size_t k, l
 	return placed;
 }
 
+/* Back to what VMs hold. */
 static void drop_allocs(struct vdm_sizing *s)
 {
-	for (size_t i = 0; i < s->n_gpus; i++) {
-		free(s->gpus[i].allocs);
-		s->gpus[i].allocs = NULL;
-		s->gpus[i].n_allocs = 0;
-	}
+	for (size_t i = 0; i < s->n_gpus; i++)
+		vdm_sizing_seed(&s->gpus[i]);
 }
 
 /* The size a group stands for, to order groups: its memory, or the size of
@@ -177,8 +175,14 @@ static void explain(struct vdm_sizing *s, const struct vdm_sizing_request *r, co
 			distinct += !seen;
 		}
 		g->mixed = distinct > 1;
+		for (size_t h = 0; h < g->n_held; h++)
+			append_why(g, "keeps %d x %s that %s holds%s", g->held[h].count,
+				   g->types[g->held[h].type].name, g->held[h].holders,
+				   h ? "" : " (apply never removes a vGPU in use)");
 		for (size_t a = 0; a < g->n_allocs; a++) {
 			const struct vdm_sizing_alloc *al = &g->allocs[a];
+			if (al->group < 0)
+				continue; /* held: said above */
 			const struct vdm_sizing_type *t = &g->types[al->type];
 			const struct vdm_sizing_group *grp = &r->groups[al->group];
 			const char *note = NULL;
@@ -207,7 +211,7 @@ static void explain(struct vdm_sizing *s, const struct vdm_sizing_request *r, co
 			if (t->mig)
 				append_why(g, "MIG-backed: counted by GPU instances");
 			int full = room_empty(g, r, al->type);
-			if (!g->mixed && al->count == full)
+			if (!g->mixed && !g->n_held && al->count == full)
 				append_why(g, "full at %d (%s)", full, limit_word(g, t, full));
 		}
 		if (g->mixed && g->mixed_mode == 1)
@@ -216,7 +220,7 @@ static void explain(struct vdm_sizing *s, const struct vdm_sizing_request *r, co
 			append_why(g, "mixed sizes: switch the GPU to mixed-size mode first "
 				   "(nvidia-smi vgpu -i %s -shm 1, after enabling its VFs)",
 				   g->addr[0] ? g->addr : "<GPU>");
-		else if (g->n_allocs && r->n_groups > 1)
+		else if (g->n_allocs > g->n_held && (r->n_groups > 1 || g->n_held))
 			append_why(g, "one size per GPU (equal-size mode)");
 		if (g->n_allocs)
 			continue;
@@ -255,7 +259,7 @@ static void shortfall(struct vdm_sizing *s, struct vdm_sizing_request *r, size_t
 	const struct vdm_sizing_group *grp = &r->groups[k];
 	char *w = what(r, grp, mem);
 	const char *best = NULL, *best_type = NULL;
-	int best_room = 0, have = 0, takers = 0, taken = 0;
+	int best_room = 0, have = 0, takers = 0, taken = 0, held = 0;
 	char *reasons = NULL;
 
 	for (size_t i = 0; i < s->n_gpus; i++) {
@@ -287,8 +291,9 @@ static void shortfall(struct vdm_sizing *s, struct vdm_sizing_request *r, size_t
 		have++;
 		bool other = false;
 		for (size_t a = 0; a < s->gpus[i].n_allocs; a++)
-			other |= s->gpus[i].allocs[a].group != (int)k;
+			other |= s->gpus[i].allocs[a].group != (int)k && s->gpus[i].allocs[a].group >= 0;
 		taken += other;
+		held += s->gpus[i].n_held > 0;
 	}
 	const char *where = s->offline ? "the GPUs given have" : "this host has";
 	char *line;
@@ -301,9 +306,12 @@ static void shortfall(struct vdm_sizing *s, struct vdm_sizing_request *r, size_t
 		int placed = grp->placed;
 		int short_by = grp->vms - placed;
 		int need = (grp->vms + best_room - 1) / best_room;
-		char extra[64] = "";
+		char extra[128] = "";
 		if (taken)
 			snprintf(extra, sizeof(extra), ", %d of them used by the other vGPUs", taken);
+		if (held)
+			snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+				 ", %d of them with vGPUs a VM holds (kept)", held);
 		if (takers == have)
 			line = vdm_strdupf("%s %s %d x %s; %s %d%s", w,
 					   mem || grp->profile || grp->fill ? "needs" : "need", need, best, where,
@@ -384,6 +392,9 @@ int vdm_sizing_run(struct vdm_sizing *s, struct vdm_sizing_request *r, char **er
 		return rc;
 	vdm_sizing_reset(s);
 	s->req = r;
+	for (size_t i = 0; i < s->n_gpus; i++)
+		if (s->gpus[i].unplannable)
+			vdm_sizing_unmet(s, vdm_xstrdup(s->gpus[i].unplannable));
 	long *mem = vdm_xcalloc(r->n_groups, sizeof(*mem));
 	bool searched = false;
 	for (size_t k = 0; k < r->n_groups; k++) {
@@ -461,5 +472,6 @@ int vdm_sizing_run(struct vdm_sizing *s, struct vdm_sizing_request *r, char **er
 	free(order);
 	free(key);
 	free(mem);
+	vdm_sizing_driver_alternative(s, r);
 	return s->n_unmet ? -ENOSPC : 0;
 }

@@ -18,6 +18,13 @@ int vdm_sizing_choose(const struct vdm_sizing_gpu *g, const struct vdm_sizing_re
  * asked for ("C-only GPU"); 0 if none. */
 char vdm_sizing_series(const struct vdm_sizing_gpu *g, const struct vdm_sizing_request *r,
 		       bool mig, const char **note);
+/* May the request use this type (not one its host driver lacks)? */
+bool vdm_sizing_usable(const struct vdm_sizing_type *t, const struct vdm_sizing_request *r);
+/* Start the GPU's allocations again from what VMs hold (group -1). */
+void vdm_sizing_seed(struct vdm_sizing_gpu *g);
+/* After a run with host_driver ANY: set s->dependent and s->alternative
+ * (sizing_driver.c). */
+void vdm_sizing_driver_alternative(struct vdm_sizing *s, const struct vdm_sizing_request *r);
 /* "8 GB", "0.5 GB" */
 void vdm_sizing_gb(long mib, char *buf, size_t len);
 void vdm_sizing_unmet(struct vdm_sizing *s, char *line);

@@ -233,8 +233,21 @@ char *vdm_sizing_table(const struct vdm_sizing *s)
 				put(&b, "%-*s  ", (int)w[c], v);
 		}
 	}
-	put(&b, "%d vGPUs on %d of %zu GPUs, label \"%s\"\n", vgpus, used_gpus, s->n_gpus,
+	int kept = 0;
+	for (size_t i = 0; i < s->n_gpus; i++)
+		for (size_t h = 0; h < s->gpus[i].n_held; h++)
+			kept += s->gpus[i].held[h].count;
+	char held[64] = "";
+	if (kept)
+		snprintf(held, sizeof(held), " (%d of them held by VMs, kept)", kept);
+	put(&b, "%d vGPUs%s on %d of %zu GPUs, label \"%s\"\n", vgpus, held, used_gpus, s->n_gpus,
 	    s->label ? s->label : "default");
+	if (s->dependent) {
+		put(&b, "driver: %s: listed by NVIDIA AI Enterprise's host driver, not by the NVIDIA vGPU "
+		    "(graphics) host driver; with that driver: %s%s\n", s->dependent,
+		    s->alternative ? "" : "short too: ",
+		    s->alternative ? s->alternative : s->alternative_unmet ? s->alternative_unmet : "?");
+	}
 	for (size_t r = 0; r < nr; r++)
 		for (int c = 0; c < NCOL; c++)
 			free(rows[r].col[c]);
@@ -306,10 +319,15 @@ struct json_object *vdm_sizing_json(const struct vdm_sizing *s)
 			char series[2] = {t->series, 0};
 			json_object_object_add(x, "type", json_object_new_string(t->name));
 			json_object_object_add(x, "count", json_object_new_int(l.count[k]));
+			int held = 0;
+			for (size_t h = 0; h < g->n_held; h++)
+				held += g->held[h].type == l.type[k] ? g->held[h].count : 0;
+			json_object_object_add(x, "held", json_object_new_int(held));
 			json_object_object_add(x, "series", json_object_new_string(series));
 			json_object_object_add(x, "fb_mib", json_object_new_int64(t->fb_mib));
 			json_object_object_add(x, "mig", json_object_new_boolean(t->mig));
 			json_object_object_add(x, "licence", json_object_new_string(licence(t->series)));
+			json_object_object_add(x, "driver_dependent", json_object_new_boolean(t->driver_dependent));
 			json_object_array_add(v, x);
 		}
 		json_object_object_add(j, "vgpus", v);
@@ -321,6 +339,16 @@ struct json_object *vdm_sizing_json(const struct vdm_sizing *s)
 	for (size_t i = 0; i < s->n_unmet; i++)
 		json_object_array_add(unmet, json_object_new_string(s->unmet[i]));
 	json_object_object_add(o, "unmet", unmet);
+	struct json_object *hd = NULL;
+	if (s->dependent) {
+		hd = json_object_new_object();
+		json_object_object_add(hd, "dependent", json_object_new_string(s->dependent));
+		json_object_object_add(hd, "alternative",
+				       s->alternative ? json_object_new_string(s->alternative) : NULL);
+		json_object_object_add(hd, "alternative_unmet", s->alternative_unmet ?
+				       json_object_new_string(s->alternative_unmet) : NULL);
+	}
+	json_object_object_add(o, "host_driver", hd);
 	json_object_object_add(o, "config", s->n_unmet ? NULL : config_json(s));
 	return o;
 }

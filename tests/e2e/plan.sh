@@ -66,7 +66,8 @@ restart --gpu L40S:vfio
 dm plan --vms 12 --memory 8 --cuda
 expect_rc 1 "L40S: 12 x 8 GB for CUDA does not fit one L40S"
 expect_err "plan: 12 x 8 GB C-series needs 2 x L40S; this host has 1$" "the issue's message"
-expect_err "L40S-8Q .*C-series not offered here; Q runs CUDA too" "C not offered by the driver: Q"
+expect_err "L40S-8Q .*C-series not listed by this host's driver \(C-series comes with NVIDIA AI Enterprise's host driver\); Q runs CUDA too" \
+	"C not offered by the driver: Q, and why"
 plan_apply --vms 6 --memory 8 --cuda
 expect_eq "$PLAN_RC/$RC" "0/0" "L40S: 6 x 8 GB for CUDA"
 dm assert -f "$CFG"
@@ -130,6 +131,92 @@ dm apply -f "$T_TMP/cfg.json"
 expect_rc 0 "--json's config applies"
 dm assert -f "$T_TMP/cfg.json"
 expect_rc 0 "and asserts"
+
+# ---- a VM holds a vGPU: plan keeps it, so plan | apply never meets the in-use refusal ----
+restart --gpu T4 --gpu T4
+cat >"$T_TMP/four.yaml" <<'YAML'
+version: v1
+vgpu-configs:
+  four:
+  - devices: all
+    vgpu-devices:
+      T4-4Q: 4
+YAML
+dm apply -f "$T_TMP/four.yaml" -c four
+expect_rc 0 "set-up: 4 x T4-4Q on each T4"
+held=$(ls "$ROOT/sys/bus/mdev/devices" | head -1)
+held_gpu=$(basename "$(readlink -f "$ROOT/sys/bus/mdev/devices/$held/..")")
+group=$(basename "$(readlink "$ROOT/sys/bus/mdev/devices/$held/iommu_group")")
+# a "VM": QEMU's -name guest=<domain> names it, the VFIO group is held
+bash -c 'exec -a qemu-system-x86_64 python3 -c "import time; time.sleep(300)" "$@"' qemu \
+	-name guest=win10,debug-threads=on 3<>"$ROOT/dev/vfio/$group" &
+HOLDER=$!
+trap 'in_main_shell && { kill $HOLDER 2>/dev/null; wait $HOLDER 2>/dev/null; cleanup; }' EXIT
+for _ in $(seq 50); do [ -e "$ROOT/proc/$HOLDER" ] && break; sleep 0.1; done
+# C-series on a T4 starts at 4C: 8 of them need both GPUs, and one holds a Q
+dm plan --vms 8 --cuda
+expect_rc 1 "T4 x2, a 4Q held: 8 CUDA vGPUs do not fit beside it"
+expect_err "plan: 8 C-series vGPUs need 2 x T4; this host has 2, 1 of them with vGPUs a VM holds \(kept\)$" \
+	"says a GPU is taken by what a VM holds"
+expect_err "keeps 1 x T4-4Q that VM win10 \(pid $HOLDER\) holds \(apply never removes a vGPU in use\)" \
+	"the table names the VM"
+expect_eq "$(wc -c <"$OUT")" 0 "no config printed"
+plan_apply --vms 8 --memory 2
+expect_eq "$PLAN_RC/$RC" "0/0" "8 x 2 GB beside the held 4Q: plan | apply"
+expect_eq "$(vgpu_types | tr '\n' ' ')" "8 T4-2Q 1 T4-4Q " "8 x T4-2Q on the free GPU, the held 4Q kept"
+[ -e "$ROOT/sys/bus/mdev/devices/$held" ] && pass "the held vGPU keeps its UUID" || fail "the held vGPU is gone"
+grep -q "T4-4Q: 1" "$CFG" && pass "the config keeps it" || fail "the config lacks the held vGPU"
+plan_apply --vms 3 --memory 4
+expect_eq "$PLAN_RC/$RC" "0/0" "3 x 4 GB: packed beside the held one"
+expect_eq "$(vgpu_types | tr '\n' ' ')" "8 T4-2Q 4 T4-4Q " "3 new T4-4Q join the held one on its GPU; the GPU not needed is left alone"
+expect_eq "$(basename "$(readlink -f "$ROOT/sys/bus/mdev/devices/$held/..")")" "$held_gpu" "still on its GPU"
+dm plan --vms 2 --memory 4 --json
+python3 - "$OUT" <<'PY' && pass "--json: held count" || fail "--json: held count"
+import json, sys
+o = json.load(open(sys.argv[1]))
+v = [x for g in o["gpus"] for x in g["vgpus"]]
+assert v == [dict(v[0], type="T4-4Q", count=3, held=1)], v
+PY
+kill $HOLDER; wait $HOLDER 2>/dev/null
+
+# ---- offline (--gpu): types only one host driver lists ----
+dm plan --gpu L40S --vms 6 --memory 8 --cuda
+expect_rc 0 "offline L40S, CUDA: the catalogue's C-series"
+expect_out "L40S-8C: 6" "L40S-8C from the catalogue"
+expect_err "^driver: L40S-8C: listed by NVIDIA AI Enterprise's host driver, not by the NVIDIA vGPU \(graphics\) host driver; with that driver: 6 x L40S-8Q$" \
+	"says it depends on the host driver, and what the other driver gets"
+expect_err "^otherwise: .*nvidia-vgpu-dm plan --gpu L40S --vms 6 --memory 8 --cuda --host-driver vgpu$" \
+	"the command for the other driver"
+dm plan --gpu L40S --vms 6 --memory 8 --cuda --host-driver vgpu
+expect_rc 0 "--host-driver vgpu"
+expect_out "L40S-8Q: 6" "Q: the graphics driver's"
+expect_err "C-series not listed by the NVIDIA vGPU host driver; Q runs CUDA too" "and why"
+dm plan --gpu L40S --vms 2 --use compute --host-driver vgpu
+expect_rc 1 "--use compute on the graphics driver"
+expect_err "plan: .*L40S: the NVIDIA vGPU host driver lists no C-series type" "says the driver lacks C"
+dm plan --gpu L40S --vms 2 --profile L40S-8C --host-driver vgpu
+expect_rc 1 "--profile L40S-8C on the graphics driver"
+expect_err "the NVIDIA vGPU host driver does not list L40S-8C" "says so"
+dm plan --gpu L40S --vms 6 --memory 8 --cuda --host-driver ai-enterprise
+expect_rc 0 "--host-driver ai-enterprise"
+if grep -q "^driver:\|^otherwise:" "$ERR"; then fail "ai-enterprise: no flag expected"; else pass "ai-enterprise: no flag"; fi
+dm plan --gpu T4 --vms 2 --cuda
+if grep -q "^driver:" "$ERR"; then fail "T4-C flagged"; else pass "the T4's C-series is not flagged"; fi
+dm plan --gpu L40S --vms 6 --memory 8 --cuda --json
+python3 - "$OUT" <<'PY' && pass "--json: host_driver" || fail "--json: host_driver"
+import json, sys
+o = json.load(open(sys.argv[1]))
+h = o["host_driver"]
+assert h["dependent"] == "L40S-8C" and h["alternative"] == "6 x L40S-8Q", h
+assert h["otherwise"].endswith("plan --gpu L40S --vms 6 --memory 8 --cuda --json --host-driver vgpu"), h
+assert o["gpus"][0]["vgpus"][0]["driver_dependent"] is True
+PY
+dm plan --vms 1 --host-driver vgpu
+expect_rc 1 "--host-driver on a host"
+expect_err "is for --gpu" "says it is for --gpu"
+dm plan --gpu L40S --vms 1 --host-driver grid
+expect_rc 1 "bad --host-driver"
+expect_err "plan: --host-driver \"grid\": expected vgpu or ai-enterprise" "named"
 
 # ---- offline (--gpu) and bad options ----
 dm plan --gpu T4x2 --vms 1 --memory 8 --vms 4 --memory 2
