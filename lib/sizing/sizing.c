@@ -100,7 +100,9 @@ int vdm_sizing_add_model(struct vdm_sizing *s, const char *model, int n, char **
 		g->vendor_id = 0x10DE;
 		g->fb_mib = c->fb_mib;
 		g->vf_limit = c->sriov_vfs > 0 ? c->sriov_vfs : -1;
-		g->mixed_capable = c->mixed_size;
+		/* without SR-IOV (before Ampere) a GPU has one size at a time,
+		 * as the host's own check says (plan_check.c) */
+		g->mixed_capable = c->sriov_vfs == 0 ? 0 : c->mixed_size;
 		g->mig_capable = c->mig;
 		for (size_t t = 0; t < c->n_types; t++) {
 			const struct vdm_cat_type *ct = &c->types[t];
@@ -163,8 +165,8 @@ int vdm_sizing_add_host(struct vdm_sizing *s, const struct vdm_host *h)
 		g->vendor_id = hg->id.vendor;
 		g->from_host = true;
 		g->vf_limit = hg->sriov && hg->total_vfs > 0 ? hg->total_vfs : -1;
-		g->mixed_mode = hg->mixed_size;
-		g->mixed_capable = hg->mixed_size == 1 ? 1 : c ? c->mixed_size : -1;
+		g->mixed_mode = vdm_gpu_is_mixed(hg) ? 1 : hg->mixed_size;
+		g->mixed_capable = g->mixed_mode == 1 ? 1 : !hg->sriov ? 0 : c ? c->mixed_size : -1;
 		long fb = 0;
 		bool any_mig = false;
 		for (size_t t = 0; t < hg->n_types; t++) {
@@ -245,9 +247,12 @@ char vdm_sizing_series(const struct vdm_sizing_gpu *g, const struct vdm_sizing_r
 	return 0;
 }
 
+/* On a host only a GPU in mixed-size mode now takes two sizes: apply does not
+ * switch the mode (it needs the GPU without vGPUs), so a plan that counted on
+ * it would be refused there. From the catalogue, --mixed-size allows it. */
 bool vdm_sizing_mixed_ok(const struct vdm_sizing_gpu *g, const struct vdm_sizing_request *r)
 {
-	return g->mixed_mode == 1 || (r->mixed_size && g->mixed_capable == 1);
+	return g->mixed_mode == 1 || (r->mixed_size && g->mixed_capable == 1 && !g->from_host);
 }
 
 /* How many more vGPUs of type t the GPU takes, given what it holds. */
