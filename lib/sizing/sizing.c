@@ -46,8 +46,10 @@ void vdm_sizing_free(struct vdm_sizing *s)
 	clear_result(s);
 	for (size_t i = 0; i < s->n_gpus; i++) {
 		struct vdm_sizing_gpu *g = &s->gpus[i];
-		for (size_t t = 0; t < g->n_types; t++)
+		for (size_t t = 0; t < g->n_types; t++) {
 			free(g->types[t].name);
+			free(g->types[t].blocked);
+		}
 		free(g->types);
 		free(g->model);
 	}
@@ -181,6 +183,16 @@ int vdm_sizing_add_host(struct vdm_sizing *s, const struct vdm_host *h)
 			if (max < 0 && ct)
 				max = (int)ct->max_instances;
 			add_type(g, vt->name, p.series, tfb, max, vdm_vgpu_type_is_mig(&p));
+			/* a GPU-instance profile NVML names only in MIG mode, and the
+			 * catalogue not at all: apply cannot plan its GPU instances */
+			const struct vdm_mig *m = hg->mig;
+			int gip = m && m->type_gip ? m->type_gip[t] : -1;
+			if (vdm_vgpu_type_is_mig(&p) && m && m->profiles_from_catalogue && gip >= 0 &&
+			    !vdm_mig_gip(hg, (unsigned)gip))
+				g->types[g->n_types - 1].blocked = vdm_strdupf(
+					"%s needs GPU-instance profile %d, which NVML lists only in MIG mode: "
+					"turn MIG mode on first (nvidia-smi -i %s -mig 1) and plan again",
+					vt->name, gip, hg->addr);
 			any_mig |= vdm_vgpu_type_is_mig(&p);
 			if (!vdm_vgpu_type_is_mig(&p) && max > 0 && tfb * max > fb)
 				fb = tfb * max;
@@ -292,8 +304,12 @@ int vdm_sizing_choose(const struct vdm_sizing_gpu *g, const struct vdm_sizing_re
 			const char *n = g->types[t].name;
 			size_t ml = strlen(g->model);
 			if (strcmp(n, grp->profile) == 0 ||
-			    (strncmp(n, g->model, ml) == 0 && n[ml] == '-' && !strcmp(n + ml + 1, grp->profile)))
-				return (int)t;
+			    (strncmp(n, g->model, ml) == 0 && n[ml] == '-' && !strcmp(n + ml + 1, grp->profile))) {
+				if (!g->types[t].blocked)
+					return (int)t;
+				*why = vdm_xstrdup(g->types[t].blocked);
+				return -1;
+			}
 		}
 		*why = vdm_strdupf("does not offer %s", grp->profile);
 		return -1;
@@ -316,7 +332,7 @@ int vdm_sizing_choose(const struct vdm_sizing_gpu *g, const struct vdm_sizing_re
 	long largest = 0;
 	for (size_t t = 0; t < g->n_types; t++) {
 		const struct vdm_sizing_type *ty = &g->types[t];
-		if (ty->series != series || ty->mig != mig)
+		if (ty->series != series || ty->mig != mig || ty->blocked)
 			continue;
 		largest = ty->fb_mib > largest ? ty->fb_mib : largest;
 		if (ty->fb_mib < memory_mib)

@@ -34,6 +34,7 @@ struct vdm_sizing_type {
 	long fb_mib;             /* per vGPU */
 	int max_instances;       /* per GPU; -1 unknown (then frame buffer / size) */
 	bool mig;                /* MIG-backed */
+	char *blocked;           /* why this host cannot take it now (malloc'd), else NULL */
 };
 
 /* What a GPU gets: count vGPUs of types[type], for request group `group`. */
