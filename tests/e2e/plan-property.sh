@@ -15,7 +15,7 @@
 # test each; "" both); more arguments name the models to run (default all).
 . "$(dirname "$0")/lib.sh"
 ONLY_FW=${1:-}
-shift
+shift $(($# > 0))
 ONLY_MODELS=" $* "
 CFG="$T_TMP/plan.yaml"
 PERR="$T_TMP/plan.err"
@@ -31,10 +31,9 @@ MODES=(
 	"--vms 6 --memory 8"
 	"--vms 6 --memory 8 --cuda"
 	"--vms 2 --memory 4 --use compute"
-	"--vms 4 --memory 4 --use workstation"
 	"--vms 4 --memory 2 --use desktop"
 	"--vms 3 --memory 4 --use apps"
-	"--fill --memory 4"
+	"--fill --memory 4 --use workstation"
 	"--vms 1 --memory 8 --vms 4 --memory 2"
 )
 MIXED=(
@@ -163,7 +162,7 @@ while read -r MODEL fws; do
 		[ -z "$ONLY_FW" ] || [ "$FW" = "$ONLY_FW" ] || continue
 		restart
 		OFFLINE_MIXED=1 # no mixed-size mode on this model: it never mixes sizes
-		[ -e "$(ls -d "$ROOT"/.vgpu-sim/gpus/* | head -1)/mixed_size" ] && OFFLINE_MIXED=0
+		for f in "$ROOT"/.vgpu-sim/gpus/*/mixed_size; do [ -e "$f" ] && OFFLINE_MIXED=0; break; done
 		mapfile -t modes < <(printf '%s\n' "${MODES[@]}" "${MIXED[@]}"; profile_modes; mig_modes)
 		run_modes "${modes[@]}"
 		# mixed sizes on a GPU in mixed-size mode (SR-IOV models: the
