@@ -63,8 +63,10 @@ void vdm_sizing_free(struct vdm_sizing *s)
 	clear_result(s);
 	for (size_t i = 0; i < s->n_gpus; i++) {
 		struct vdm_sizing_gpu *g = &s->gpus[i];
-		for (size_t t = 0; t < g->n_types; t++)
+		for (size_t t = 0; t < g->n_types; t++) {
 			free(g->types[t].name);
+			free(g->types[t].blocked);
+		}
 		free(g->types);
 		for (size_t h = 0; h < g->n_held; h++)
 			free(g->held[h].holders);
@@ -123,7 +125,9 @@ int vdm_sizing_add_model(struct vdm_sizing *s, const char *model, int n, char **
 		g->vendor_id = 0x10DE;
 		g->fb_mib = c->fb_mib;
 		g->vf_limit = c->sriov_vfs > 0 ? c->sriov_vfs : -1;
-		g->mixed_capable = c->mixed_size;
+		/* without SR-IOV (before Ampere) a GPU has one size at a time,
+		 * as the host's own check says (plan_check.c) */
+		g->mixed_capable = c->sriov_vfs == 0 ? 0 : c->mixed_size;
 		g->mig_capable = c->mig;
 		for (size_t t = 0; t < c->n_types; t++) {
 			const struct vdm_cat_type *ct = &c->types[t];
@@ -253,8 +257,8 @@ int vdm_sizing_add_host(struct vdm_sizing *s, const struct vdm_host *h)
 		g->vendor_id = hg->id.vendor;
 		g->from_host = true;
 		g->vf_limit = hg->sriov && hg->total_vfs > 0 ? hg->total_vfs : -1;
-		g->mixed_mode = hg->mixed_size;
-		g->mixed_capable = hg->mixed_size == 1 ? 1 : c ? c->mixed_size : -1;
+		g->mixed_mode = vdm_gpu_is_mixed(hg) ? 1 : hg->mixed_size;
+		g->mixed_capable = g->mixed_mode == 1 ? 1 : !hg->sriov ? 0 : c ? c->mixed_size : -1;
 		long fb = 0;
 		bool any_mig = false;
 		for (size_t t = 0; t < hg->n_types; t++) {
@@ -269,6 +273,16 @@ int vdm_sizing_add_host(struct vdm_sizing *s, const struct vdm_host *h)
 			if (max < 0 && ct)
 				max = (int)ct->max_instances;
 			add_type(g, vt->name, p.series, tfb, max, vdm_vgpu_type_is_mig(&p));
+			/* a GPU-instance profile NVML names only in MIG mode, and the
+			 * catalogue not at all: apply cannot plan its GPU instances */
+			const struct vdm_mig *m = hg->mig;
+			int gip = m && m->type_gip ? m->type_gip[t] : -1;
+			if (vdm_vgpu_type_is_mig(&p) && m && m->profiles_from_catalogue && gip >= 0 &&
+			    !vdm_mig_gip(hg, (unsigned)gip))
+				g->types[g->n_types - 1].blocked = vdm_strdupf(
+					"%s needs GPU-instance profile %d, which NVML lists only in MIG mode: "
+					"turn MIG mode on first (nvidia-smi -i %s -mig 1) and plan again",
+					vt->name, gip, hg->addr);
 			any_mig |= vdm_vgpu_type_is_mig(&p);
 			if (!vdm_vgpu_type_is_mig(&p) && max > 0 && tfb * max > fb)
 				fb = tfb * max;
@@ -304,7 +318,7 @@ char vdm_sizing_use_series(const char *use)
 
 bool vdm_sizing_usable(const struct vdm_sizing_type *t, const struct vdm_sizing_request *r)
 {
-	return !(t->driver_dependent && r->host_driver == VDM_HOST_DRIVER_VGPU);
+	return !t->blocked && !(t->driver_dependent && r->host_driver == VDM_HOST_DRIVER_VGPU);
 }
 
 static bool offers_series(const struct vdm_sizing_gpu *g, const struct vdm_sizing_request *r, char series,
@@ -364,9 +378,12 @@ char vdm_sizing_series(const struct vdm_sizing_gpu *g, const struct vdm_sizing_r
 	return 0;
 }
 
+/* On a host only a GPU in mixed-size mode now takes two sizes: apply does not
+ * switch the mode (it needs the GPU without vGPUs), so a plan that counted on
+ * it would be refused there. From the catalogue, --mixed-size allows it. */
 bool vdm_sizing_mixed_ok(const struct vdm_sizing_gpu *g, const struct vdm_sizing_request *r)
 {
-	return g->mixed_mode == 1 || (r->mixed_size && g->mixed_capable == 1);
+	return g->mixed_mode == 1 || (r->mixed_size && g->mixed_capable == 1 && !g->from_host);
 }
 
 /* How many more vGPUs of type t the GPU takes, given what it holds. */
@@ -409,7 +426,8 @@ int vdm_sizing_choose(const struct vdm_sizing_gpu *g, const struct vdm_sizing_re
 			    (strncmp(n, g->model, ml) == 0 && n[ml] == '-' && !strcmp(n + ml + 1, grp->profile))) {
 				if (vdm_sizing_usable(&g->types[t], r))
 					return (int)t;
-				*why = vdm_strdupf("the NVIDIA vGPU host driver does not list %s", n);
+				*why = g->types[t].blocked ? vdm_xstrdup(g->types[t].blocked)
+					: vdm_strdupf("the NVIDIA vGPU host driver does not list %s", n);
 				return -1;
 			}
 		}

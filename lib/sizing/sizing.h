@@ -43,6 +43,7 @@ struct vdm_sizing_type {
 	bool mig;                /* MIG-backed */
 	bool driver_dependent;   /* catalogue only: some host drivers do not list it
 				  * (catalogue column sim=unoffered, source cap-l40s) */
+	char *blocked;           /* why this host cannot take it now (malloc'd), else NULL */
 };
 
 /* vGPUs a VM (a process) holds on a host GPU: kept as they are. */

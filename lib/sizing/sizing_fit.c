@@ -454,6 +454,18 @@ int vdm_sizing_run(struct vdm_sizing *s, struct vdm_sizing_request *r, char **er
 		if (grp->fill ? grp->placed == 0 : grp->placed < grp->vms)
 			shortfall(s, r, k, mem[k]);
 	}
+	/* --mixed-size on this host's GPUs that are not in mixed-size mode:
+	 * they took one size each; say how to change that */
+	for (size_t i = 0; i < s->n_gpus && s->n_unmet && r->mixed_size; i++) {
+		const struct vdm_sizing_gpu *g = &s->gpus[i];
+		if (g->from_host && g->mixed_mode != 1 && g->mixed_capable == 1)
+			vdm_sizing_unmet(s, vdm_strdupf(
+				"--mixed-size: GPU %d (%s) is %s, one size per GPU; switch it while it "
+				"holds no vGPU (nvidia-smi vgpu -i %s -shm 1) and plan again", g->index,
+				g->addr, g->mixed_mode == 0 ? "in equal-size mode"
+							    : "not known to be in mixed-size mode",
+				g->addr));
+	}
 	explain(s, r, mem, searched);
 
 	/* the label: the one type, when every used GPU has the same single type */

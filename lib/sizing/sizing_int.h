@@ -18,7 +18,7 @@ int vdm_sizing_choose(const struct vdm_sizing_gpu *g, const struct vdm_sizing_re
  * asked for ("C-only GPU"); 0 if none. */
 char vdm_sizing_series(const struct vdm_sizing_gpu *g, const struct vdm_sizing_request *r,
 		       bool mig, const char **note);
-/* May the request use this type (not one its host driver lacks)? */
+/* May the request use this type (not blocked on this host, not one its host driver lacks)? */
 bool vdm_sizing_usable(const struct vdm_sizing_type *t, const struct vdm_sizing_request *r);
 /* Start the GPU's allocations again from what VMs hold (group -1). */
 void vdm_sizing_seed(struct vdm_sizing_gpu *g);
