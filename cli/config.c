@@ -76,7 +76,7 @@ static char *labels_hint(struct cli *c, const struct vdm_spec *s, const char *la
 	/* Quoted: a label holding a newline must not make a second log line. */
 	char **names = vdm_xcalloc(s->n_configs + 1, sizeof(*names));
 	for (size_t i = 0; i < s->n_configs; i++)
-		names[i] = cli_quote(s->configs[i].label);
+		names[i] = vdm_quote(s->configs[i].label);
 	char *close = vdm_did_you_mean(label, (const char *const *)names, s->n_configs);
 	for (size_t i = 0; i < s->n_configs; i++)
 		free(names[i]);
@@ -106,7 +106,7 @@ static char *labels_hint(struct cli *c, const struct vdm_spec *s, const char *la
 		for (size_t i = 0; i < s->n_configs && n < shown; i++) {
 			if (n_here && here[i] != (pass == 0))
 				continue;
-			char *q = cli_quote(s->configs[i].label);
+			char *q = vdm_quote(s->configs[i].label);
 			append(&list, (pass == 1 && n_here && list[strlen(list) - 1] == ':') ? " " : ", ", q);
 			free(q);
 			n++;
@@ -151,7 +151,7 @@ int config_load(struct cli *c, struct config_flags *f, struct vdm_spec **spec,
 		/* The label is the user's: shown quoted and escaped (a newline in it
 		 * cannot make a second log line), with the labels the file has. */
 		char *have = labels_hint(c, *spec, label);
-		char *q = cli_quote(label);
+		char *q = vdm_quote(label);
 		cli_fatal(c, "error selecting VGPU config: selected vgpu-config not present: %s; %s",
 			  q, have);
 		free(q);
