@@ -82,19 +82,6 @@ static const char *selected(const struct agent *a)
 	return a->label ? a->label : a->o.default_config;
 }
 
-char *reconcile_key(struct agent *a)
-{
-	char *err = NULL;
-	struct vdm_spec *spec = vdm_spec_load(a->o.config_file, &err);
-	free(err);
-	if (!spec)
-		return NULL;
-	const struct vdm_config *cfg = vdm_spec_find(spec, selected(a));
-	char *k = cfg ? layout_key(selected(a), cfg) : NULL;
-	vdm_spec_free(spec);
-	return k;
-}
-
 /* Kubernetes' wait.Jitter(d, 0.1): d plus up to 10%. */
 static long jitter(long d)
 {
