@@ -4,6 +4,7 @@
 #include "nvml_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,14 +312,20 @@ int vdm_nvml_destroy_gi(struct vdm_nvml *n, const char *addr, unsigned gi_id)
 	return r == NVML_SUCCESS ? 0 : vdm__nvml_failed(n, "nvmlGpuInstanceDestroy", r);
 }
 
-int vdm_nvml_type_gi_profile(struct vdm_nvml *n, unsigned type_id)
+int vdm_nvml_type_gi_profile(struct vdm_nvml *n, unsigned type_id, int *gip)
 {
 	unsigned id = 0;
 	NEED(n, type_gip);
 	nvmlReturn_t r = n->type_gip(type_id, &id);
 	if (r != NVML_SUCCESS)
 		return vdm__nvml_failed(n, "nvmlVgpuTypeGetGpuInstanceProfileId", r);
-	return id == NVML_INVALID_ID ? -1 : (int)id;
+	if (id != NVML_INVALID_ID && id > INT_MAX) {
+		snprintf(n->last_error, sizeof(n->last_error),
+			 "nvmlVgpuTypeGetGpuInstanceProfileId: profile id %u out of range", id);
+		return -ERANGE;
+	}
+	*gip = id == NVML_INVALID_ID ? VDM_NVML_TIME_SLICED : (int)id;
+	return 0;
 }
 
 int vdm_nvml_type_per_gi(struct vdm_nvml *n, unsigned type_id)
