@@ -128,9 +128,6 @@ void events_free(void);
 
 /* reconcile.c: one reconcile of the node's wish with the host. */
 void reconcile(struct agent *a);
-/* The content of the selected layout, for "did it change?". malloc'd, or NULL
- * when the file does not parse or lacks the label. */
-char *reconcile_key(struct agent *a);
 /* Delay before the next retry (ms), from the failure count. */
 long retry_delay_ms(const struct agent *a);
 

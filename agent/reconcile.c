@@ -3,7 +3,8 @@
  * One reconcile: the layout the label names (or DEFAULT_VGPU_CONFIG) against
  * the host, as upstream's updateConfig (reference §1.6) with its wedges
  * removed (§7):
- *   parse the file and find the layout (fails: state failed, Event)
+ *   parse the file and find the layout (fails: state failed, Event; for a
+ *   label the file does not have, the labels it may mean, as the CLI's -c)
  *   already applied (no unfinished journal): state success
  *   otherwise: state pending + operands paused (one write), wait (bounded)
  *   for their pods to go, apply through libvgpudm (plan, in-use refusal,
@@ -25,6 +26,7 @@
 
 #include "agent.h"
 #include "agent_apply.h"
+#include "apply/apply.h"
 #include "metrics.h"
 #include "spec/spec.h"
 
@@ -78,19 +80,6 @@ static char *layout_key(const char *label, const struct vdm_config *cfg)
 static const char *selected(const struct agent *a)
 {
 	return a->label ? a->label : a->o.default_config;
-}
-
-char *reconcile_key(struct agent *a)
-{
-	char *err = NULL;
-	struct vdm_spec *spec = vdm_spec_load(a->o.config_file, &err);
-	free(err);
-	if (!spec)
-		return NULL;
-	const struct vdm_config *cfg = vdm_spec_find(spec, selected(a));
-	char *k = cfg ? layout_key(selected(a), cfg) : NULL;
-	vdm_spec_free(spec);
-	return k;
 }
 
 /* Kubernetes' wait.Jitter(d, 0.1): d plus up to 10%. */
@@ -197,11 +186,18 @@ void reconcile(struct agent *a)
 		return;
 	}
 	if (!cfg) {
-		char *note = vdm_strdupf("selected vgpu-config not present: %s (%s %s, file %s); the host "
-					 "was not changed", label, a->label ? "label" : "default",
-					 a->label ? LABEL_CONFIG : "config", a->o.config_file);
+		/* As the CLI's -c error: the labels meant and those the file has,
+		 * this host's first. The hint last: a long one is what the
+		 * Event's 1024 bytes cut. */
+		char *q = vdm_quote(label);
+		char *hint = vdm_run_labels_hint(a->ctx, spec, label);
+		char *note = vdm_strdupf("selected vgpu-config not present: %s (%s %s), the host was not "
+					 "changed; %s", q, a->label ? "label" : "default",
+					 a->label ? LABEL_CONFIG : "config", hint);
 		finish(a, false, key, true, "UnknownConfig", note);
 		free(note);
+		free(hint);
+		free(q);
 		vdm_spec_free(spec);
 		return;
 	}

@@ -63,10 +63,6 @@ void opts_help(FILE *f, const struct opt *opts);
 int cmd_start(struct cli *c, const char *cmd, const char *usage, const char *summary,
 	      const struct opt *opts, int argc, char **argv, const bool *help, const bool *debug);
 bool parse_bool(const char *s, bool *out);
-/* s as it may appear in a message: as is when it is plain printable ASCII
- * without quotes or spaces, else in double quotes with C escapes (\n, \t,
- * \", \\, \xNN). malloc'd. */
-char *cli_quote(const char *s);
 /* Warn about an unfinished apply's journal; with view, show h as the next
  * apply's restore leaves it (export: the layout apply starts from). */
 struct vdm_host;

@@ -109,7 +109,7 @@ static const struct command *find_command(const char *name)
 /* The user's word, quoted as upstream does ('bogus'), escaped when it has to be. */
 static int unknown_command(struct cli *c, const char *name)
 {
-	char *q = cli_quote(name);
+	char *q = vdm_quote(name);
 	const char *mark = q[0] == '"' ? "" : "'";
 	fprintf(stderr, "No help topic for %s%s%s\n", mark, q, mark);
 	cli_fatal(c, "unknown command %s%s%s (see '%s --help')", mark, q, mark, c->prog);

@@ -144,30 +144,3 @@ void cli_note_pending(struct cli *c, struct vdm_host *h, bool view)
 	free(note);
 	free(err);
 }
-
-char *cli_quote(const char *s)
-{
-	bool plain = *s != '\0';
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '\'')
-			plain = false;
-	if (plain)
-		return vdm_xstrdup(s);
-	size_t n = strlen(s);
-	char *out = vdm_xcalloc(n * 4 + 3, 1), *o = out;
-	*o++ = '"';
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '\n')
-			o += sprintf(o, "\\n");
-		else if (*p == '\t')
-			o += sprintf(o, "\\t");
-		else if (*p == '"' || *p == '\\')
-			o += sprintf(o, "\\%c", *p);
-		else if (*p < ' ' || *p == 0x7f)
-			o += sprintf(o, "\\x%02x", *p);
-		else
-			*o++ = (char)*p;
-	}
-	*o++ = '"';
-	return out;
-}

@@ -6,10 +6,12 @@
  * report st_size 4096 like sysfs attributes.
  *
  * Scratch directories (run/) behave like a tmpfs instead: entries can be
- * created, removed and renamed there, and their files are plain bytes.
+ * created, removed and renamed there (fs_ns.c), and their files are plain
+ * bytes.
  * Locks (flock, fcntl) are left to the kernel's local emulation.
  */
 #include "fs.h"
+#include "fs_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,13 +25,6 @@
 
 #define SYSFS_PAGE 4096
 
-struct open_file {
-	struct strbuf content;
-	bool valid;
-	const struct file_ops *ops; /* for close(): the node may be gone by then */
-	void *handle;               /* from ops->open() */
-};
-
 struct dir_entry {
 	char *name;
 	uint64_t ino;
@@ -41,18 +36,13 @@ struct dir_handle {
 	size_t n;
 };
 
-static struct sim *sim_of(fuse_req_t req)
-{
-	return fuse_req_userdata(req);
-}
-
 static void count(struct sim *s, const struct node *n, enum sim_counter c)
 {
 	if (!n || !n->internal)
 		s->counters[c]++;
 }
 
-static void trace(struct sim *s, const char *op, const struct node *n, const char *name, int err)
+void fs_trace(struct sim *s, const char *op, const struct node *n, const char *name, int err)
 {
 	if (!s->debug)
 		return;
@@ -87,7 +77,7 @@ static off_t internal_size(const struct node *n)
 	return size;
 }
 
-static void fill_stat(const struct sim *s, const struct node *n, struct stat *st)
+void fs_fill_stat(const struct sim *s, const struct node *n, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec = s->started;
@@ -114,14 +104,14 @@ static void fill_stat(const struct sim *s, const struct node *n, struct stat *st
 	}
 }
 
-static void reply_entry(fuse_req_t req, const struct sim *s, const struct node *n)
+void fs_reply_entry(fuse_req_t req, const struct sim *s, const struct node *n)
 {
 	struct fuse_entry_param e;
 
 	memset(&e, 0, sizeof(e));
 	e.ino = n->ino;
 	e.generation = 1;
-	fill_stat(s, n, &e.attr);
+	fs_fill_stat(s, n, &e.attr);
 	e.attr_timeout = 0.0;
 	e.entry_timeout = 0.0;
 	fuse_reply_entry(req, &e);
@@ -142,11 +132,11 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	int err = !p ? ENOENT : p->kind != NODE_DIR ? ENOTDIR : !c ? ENOENT : 0;
 
 	count(s, c ? c : p, SIM_C_LOOKUP);
-	trace(s, "lookup", p, name, err);
+	fs_trace(s, "lookup", p, name, err);
 	if (err)
 		fuse_reply_err(req, err);
 	else
-		reply_entry(req, s, c);
+		fs_reply_entry(req, s, c);
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -171,12 +161,12 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 	(void)fi;
 	count(s, n, SIM_C_GETATTR);
-	trace(s, "getattr", n, NULL, n ? 0 : ENOENT);
+	fs_trace(s, "getattr", n, NULL, n ? 0 : ENOENT);
 	if (!n) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	fill_stat(s, n, &st);
+	fs_fill_stat(s, n, &st);
 	fuse_reply_attr(req, &st, 0.0);
 }
 
@@ -212,12 +202,12 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		err = EPERM;
 	else if (!n->ops->store)
 		err = EACCES;
-	trace(s, "setattr", n, NULL, err);
+	fs_trace(s, "setattr", n, NULL, err);
 	if (err) {
 		fuse_reply_err(req, err);
 		return;
 	}
-	fill_stat(s, n, &st);
+	fs_fill_stat(s, n, &st);
 	fuse_reply_attr(req, &st, 0.0);
 }
 
@@ -228,7 +218,7 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 	int err = !n ? ENOENT : n->kind != NODE_LINK ? EINVAL : 0;
 
 	count(s, n, SIM_C_READLINK);
-	trace(s, "readlink", n, NULL, err);
+	fs_trace(s, "readlink", n, NULL, err);
 	if (err)
 		fuse_reply_err(req, err);
 	else
@@ -249,7 +239,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		err = EISDIR;
 	else if (!n->scratch && ((acc != O_WRONLY && !n->ops->show) || (acc != O_RDONLY && !n->ops->store)))
 		err = EACCES; /* like kernfs: no show/store for the requested mode */
-	trace(s, "open", n, NULL, err);
+	fs_trace(s, "open", n, NULL, err);
 	if (err) {
 		fuse_reply_err(req, err);
 		return;
@@ -286,7 +276,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 	count(s, n, SIM_C_READ);
 	if (n && n->scratch) {
 		size_t len = plain_size(n);
-		trace(s, "read", n, NULL, 0);
+		fs_trace(s, "read", n, NULL, 0);
 		if ((size_t)off >= len)
 			fuse_reply_buf(req, NULL, 0);
 		else
@@ -300,14 +290,14 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 			sb_reset(&of->content);
 			rc = n->ops->show(n, &of->content);
 		}
-		trace(s, "read", n, NULL, rc < 0 ? -rc : 0);
+		fs_trace(s, "read", n, NULL, rc < 0 ? -rc : 0);
 		if (rc < 0) {
 			fuse_reply_err(req, -rc);
 			return;
 		}
 		of->valid = true;
 	} else {
-		trace(s, "read", n, NULL, 0);
+		fs_trace(s, "read", n, NULL, 0);
 	}
 	if ((size_t)off >= of->content.len) {
 		fuse_reply_buf(req, NULL, 0);
@@ -327,7 +317,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	count(s, n, SIM_C_WRITE);
 	if (n && n->scratch) {
 		int rc = plain_write(n, buf, size, off);
-		trace(s, "write", n, NULL, -rc);
+		fs_trace(s, "write", n, NULL, -rc);
 		if (rc < 0)
 			fuse_reply_err(req, -rc);
 		else
@@ -336,7 +326,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	}
 	/* sysfs stores ignore the offset */
 	if (!n || !n->ops->store) {
-		trace(s, "write", n, NULL, n ? EACCES : ENODEV);
+		fs_trace(s, "write", n, NULL, n ? EACCES : ENODEV);
 		fuse_reply_err(req, n ? EACCES : ENODEV);
 		return;
 	}
@@ -400,7 +390,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct node *n = tree_get(&s->tree, ino);
 	int err = !n ? ENOENT : n->kind != NODE_DIR ? ENOTDIR : 0;
 
-	trace(s, "opendir", n, NULL, err);
+	fs_trace(s, "opendir", n, NULL, err);
 	if (err) {
 		fuse_reply_err(req, err);
 		return;
@@ -418,7 +408,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 	struct dir_handle *dh = (struct dir_handle *)(uintptr_t)fi->fh;
 
 	count(s, n, SIM_C_READDIR);
-	trace(s, "readdir", n, NULL, n ? 0 : ENOENT);
+	fs_trace(s, "readdir", n, NULL, n ? 0 : ENOENT);
 	if (off == 0) {
 		if (!n) {
 			fuse_reply_err(req, ENOENT);
@@ -449,166 +439,6 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_err(req, 0);
 }
 
-/* The namespace is the kernel's: users cannot add or remove entries, except
- * in scratch directories. */
-
-/* The scratch directory parent where name may be created: 0 or an errno. */
-static int scratch_dir(struct sim *s, fuse_ino_t parent, const char *name, struct node **dir)
-{
-	*dir = tree_get(&s->tree, parent);
-	if (!*dir)
-		return ENOENT;
-	if (!(*dir)->scratch)
-		return (*dir)->kind == NODE_DIR ? EACCES : ENOTDIR;
-	if ((*dir)->kind != NODE_DIR)
-		return ENOTDIR;
-	return name && node_child(*dir, name) ? EEXIST : 0;
-}
-
-static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi)
-{
-	struct sim *s = sim_of(req);
-	struct node *d;
-	int err = scratch_dir(s, parent, name, &d);
-
-	trace(s, "create", d, name, err);
-	if (err) {
-		fuse_reply_err(req, err);
-		return;
-	}
-	struct node *n = tree_plain_file(&s->tree, d, name, mode & 07777);
-	struct open_file *of = xcalloc(1, sizeof(*of));
-	struct fuse_entry_param e;
-
-	of->ops = n->ops;
-	memset(&e, 0, sizeof(e));
-	e.ino = n->ino;
-	e.generation = 1;
-	fill_stat(s, n, &e.attr);
-	fi->fh = (uint64_t)(uintptr_t)of;
-	fi->direct_io = 1;
-	fi->keep_cache = 0;
-	if (fuse_reply_create(req, &e, fi) != 0)
-		free(of);
-}
-
-static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
-{
-	struct sim *s = sim_of(req);
-	struct node *d;
-	int err = scratch_dir(s, parent, name, &d);
-
-	(void)rdev;
-	if (!err && !S_ISREG(mode))
-		err = EPERM; /* only plain files */
-	trace(s, "mknod", d, name, err);
-	if (err)
-		fuse_reply_err(req, err == EACCES ? EPERM : err);
-	else
-		reply_entry(req, s, tree_plain_file(&s->tree, d, name, mode & 07777));
-}
-
-static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
-{
-	struct sim *s = sim_of(req);
-	struct node *d;
-	int err = scratch_dir(s, parent, name, &d);
-
-	trace(s, "mkdir", d, name, err);
-	if (err) {
-		fuse_reply_err(req, err == EACCES ? EPERM : err);
-		return;
-	}
-	struct node *n = tree_mkdir(&s->tree, d, name);
-	n->perm = mode & 07777;
-	reply_entry(req, s, n);
-}
-
-static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct sim *s = sim_of(req);
-	struct node *d;
-	int err = scratch_dir(s, parent, NULL, &d);
-	struct node *n = err ? NULL : node_child(d, name);
-
-	if (!err)
-		err = !n ? ENOENT : n->kind == NODE_DIR ? EISDIR : 0;
-	trace(s, "unlink", d, name, err);
-	if (!err)
-		tree_remove(&s->tree, n); /* SIMPLIFICATION: open handles read ENODEV */
-	fuse_reply_err(req, err == EACCES ? EPERM : err);
-}
-
-static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct sim *s = sim_of(req);
-	struct node *d;
-	int err = scratch_dir(s, parent, NULL, &d);
-	struct node *n = err ? NULL : node_child(d, name);
-
-	if (!err)
-		err = !n ? ENOENT : n->kind != NODE_DIR ? ENOTDIR : n->children.n ? ENOTEMPTY : 0;
-	trace(s, "rmdir", d, name, err);
-	if (!err)
-		tree_remove(&s->tree, n);
-	fuse_reply_err(req, err == EACCES ? EPERM : err);
-}
-
-static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
-{
-	(void)link, (void)parent, (void)name;
-	fuse_reply_err(req, EPERM);
-}
-
-static bool is_ancestor(const struct node *a, const struct node *n)
-{
-	for (; n; n = n->parent)
-		if (n == a)
-			return true;
-	return false;
-}
-
-static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-		      const char *newname, unsigned int flags)
-{
-	struct sim *s = sim_of(req);
-	struct node *from, *to;
-	int err = scratch_dir(s, parent, NULL, &from);
-	struct node *n = NULL, *old = NULL;
-
-	if (!err)
-		err = scratch_dir(s, newparent, NULL, &to);
-	if (!err) {
-		n = node_child(from, name);
-		old = node_child(to, newname);
-		if (flags)
-			err = EINVAL; /* no RENAME_NOREPLACE / RENAME_EXCHANGE */
-		else if (!n)
-			err = ENOENT;
-		else if (n->kind == NODE_DIR && is_ancestor(n, to))
-			err = EINVAL;
-		else if (old && old->kind == NODE_DIR && n->kind != NODE_DIR)
-			err = EISDIR;
-		else if (old && old->kind != NODE_DIR && n->kind == NODE_DIR)
-			err = ENOTDIR;
-		else if (old && old->kind == NODE_DIR && old->children.n)
-			err = ENOTEMPTY;
-	}
-	trace(s, "rename", from, name, err);
-	if (!err && n != old) {
-		if (old)
-			tree_remove(&s->tree, old);
-		tree_move(n, to, newname);
-	}
-	fuse_reply_err(req, err == EACCES ? EPERM : err);
-}
-
-static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
-{
-	(void)ino, (void)newparent, (void)newname;
-	fuse_reply_err(req, EPERM);
-}
-
 const struct fuse_lowlevel_ops sim_fs_ops = {
 	.init = op_init,
 	.lookup = op_lookup,
@@ -624,12 +454,12 @@ const struct fuse_lowlevel_ops sim_fs_ops = {
 	.opendir = op_opendir,
 	.readdir = op_readdir,
 	.releasedir = op_releasedir,
-	.create = op_create,
-	.mknod = op_mknod,
-	.mkdir = op_mkdir,
-	.unlink = op_unlink,
-	.rmdir = op_rmdir,
-	.symlink = op_symlink,
-	.rename = op_rename,
-	.link = op_link,
+	.create = fs_op_create,
+	.mknod = fs_op_mknod,
+	.mkdir = fs_op_mkdir,
+	.unlink = fs_op_unlink,
+	.rmdir = fs_op_rmdir,
+	.symlink = fs_op_symlink,
+	.rename = fs_op_rename,
+	.link = fs_op_link,
 };

@@ -276,7 +276,7 @@ int vdm_journal_read(struct vdm_ctx *ctx, struct vdm_snapshot *s, char **err)
 			else if (!bad)
 				add_line(&s->v, &s->n, w);
 		} else if (!strncmp(line, "mig ", 4) || !strncmp(line, "gi ", 3))
-			bad = !vdm_mig_journal_parse(line, s);
+			bad = vdm_mig_journal_parse(line, s, &why) < 0;
 		else if (!strcmp(line, "end"))
 			end = true;
 		else
@@ -285,9 +285,10 @@ int vdm_journal_read(struct vdm_ctx *ctx, struct vdm_snapshot *s, char **err)
 	bool trailing = end && fgets(line, sizeof(line), f) != NULL;
 	fclose(f);
 	if (!magic || !end || bad || trailing) {
-		*err = vdm_strdupf("%s: not a complete %s (line %d); move it away after checking "
+		*err = vdm_strdupf("%s: not a complete %s (line %d%s%s); move it away after checking "
 				   "the host with 'nvidia-vgpu-dm list'", path,
-				   lineno == 1 && !magic ? "journal of this version" : "journal", lineno);
+				   lineno == 1 && !magic ? "journal of this version" : "journal", lineno,
+				   bad && why ? ": " : "", bad && why ? why : "");
 		vdm_snapshot_free(s);
 		return -EINVAL;
 	}

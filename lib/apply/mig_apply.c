@@ -346,19 +346,56 @@ void vdm_mig_journal_write(FILE *f, const struct vdm_snapshot *s, const char *gp
 			fprintf(f, "gi %s %u %u %u\n", gpu, s->gi[i].profile_id, s->gi[i].start, s->gi[i].size);
 }
 
-bool vdm_mig_journal_parse(const char *line, struct vdm_snapshot *s)
+/* The n words of line after its keyword, each a number in [0, max] but the
+ * first, a PCI address: w[0] the address, v[1..n-1] the numbers. */
+static const char *journal_words(const char *line, char (*gpu)[VDM_ADDR_LEN], long *v, int n,
+				 const long *max)
 {
-	struct vdm_snap_mig sm;
-	struct vdm_snap_gi sg;
-	if (sscanf(line, "mig %31s %d %d", sm.gpu, &sm.mode, &sm.num_vfs) == 3) {
+	char buf[256];
+	if (snprintf(buf, sizeof(buf), "%s", line) >= (int)sizeof(buf))
+		return "the line is too long";
+	char *save = NULL, *t = strtok_r(buf, " ", &save); /* the keyword */
+	for (int i = 0; i < n; i++) {
+		t = strtok_r(NULL, " ", &save);
+		if (!t)
+			return "a field is missing";
+		uint32_t key;
+		if (i == 0 && (strlen(t) >= VDM_ADDR_LEN || vdm_pci_addr_parse(t, &key) < 0))
+			return "the GPU is not a PCI address";
+		if (i == 0)
+			snprintf(*gpu, VDM_ADDR_LEN, "%s", t);
+		else if (vdm_parse_long(t, 10, 0, max[i], &v[i]) < 0)
+			return "a number is not a decimal in range";
+	}
+	return strtok_r(NULL, " ", &save) ? "too many fields" : NULL;
+}
+
+int vdm_mig_journal_parse(const char *line, struct vdm_snapshot *s, const char **why)
+{
+	long v[4];
+	if (!strncmp(line, "mig ", 4)) {
+		static const long max[] = {0, 1, 0xffff}; /* mode 0/1, SR-IOV VFs */
+		struct vdm_snap_mig sm;
+		if ((*why = journal_words(line, &sm.gpu, v, 3, max)))
+			return -EINVAL;
+		sm.mode = (int)v[1];
+		sm.num_vfs = (int)v[2];
 		s->mig = vdm_xrealloc(s->mig, s->n_mig + 1, sizeof(*s->mig));
 		s->mig[s->n_mig++] = sm;
-		return true;
+		return 0;
 	}
-	if (sscanf(line, "gi %31s %u %u %u", sg.gpu, &sg.profile_id, &sg.start, &sg.size) == 4) {
+	if (!strncmp(line, "gi ", 3)) {
+		static const long max[] = {0, 0x7fffffff, 0x7fffffff, 0x7fffffff};
+		struct vdm_snap_gi sg;
+		if ((*why = journal_words(line, &sg.gpu, v, 4, max)))
+			return -EINVAL;
+		sg.profile_id = (unsigned)v[1];
+		sg.start = (unsigned)v[2];
+		sg.size = (unsigned)v[3];
 		s->gi = vdm_xrealloc(s->gi, s->n_gi + 1, sizeof(*s->gi));
 		s->gi[s->n_gi++] = sg;
-		return true;
+		return 0;
 	}
-	return false;
+	*why = "not a MIG line";
+	return -EINVAL;
 }

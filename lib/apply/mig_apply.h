@@ -21,10 +21,12 @@ int vdm_mig_apply(struct vdm_host *h, const struct vdm_gpu_plan *gp, unsigned *d
 
 /* Journal: record the MIG state of the plan's changed GPUs in s, write and
  * parse its lines ("mig <gpu> <mode> <vfs>", "gi <gpu> <profile> <start>
- * <size>"); parse returns true for a MIG line. */
+ * <size>": a PCI address, then decimals without sign, mode 0 or 1). parse
+ * adds the line's state to s: 0, or -EINVAL with *why (static) saying what
+ * is wrong with it; nothing is added then. */
 void vdm_mig_snapshot(const struct vdm_gpu *g, struct vdm_snapshot *s);
 void vdm_mig_journal_write(FILE *f, const struct vdm_snapshot *s, const char *gpu);
-bool vdm_mig_journal_parse(const char *line, struct vdm_snapshot *s);
+int vdm_mig_journal_parse(const char *line, struct vdm_snapshot *s, const char **why);
 /* Restore the snapshot's MIG mode, VF state and GIs (after the vGPUs not in
  * it are gone, before the missing ones are made). 0 or -errno; *failed
  * counts failed steps. *host is rescanned. */

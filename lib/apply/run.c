@@ -50,6 +50,20 @@ char *vdm_root_problem(struct vdm_ctx *ctx)
 	return NULL;
 }
 
+char *vdm_run_labels_hint(struct vdm_ctx *ctx, const struct vdm_spec *spec, const char *label)
+{
+	struct vdm_host *h = NULL;
+	char *err = NULL;
+	char *why = vdm_root_problem(ctx);
+	if (!why && vdm_host_scan(ctx, &h, &err) < 0)
+		h = NULL;
+	free(why);
+	free(err);
+	char *hint = vdm_labels_hint(spec, label, h);
+	vdm_host_free(h);
+	return hint;
+}
+
 char *vdm_run_describe(struct vdm_ctx *ctx)
 {
 	char lock[VDM_PATH_MAX], journal[VDM_PATH_MAX], nvml[4096], sriov[4096];

@@ -85,6 +85,11 @@ void vdm_run_result_free(struct vdm_run_result *r);
  * no sys/bus/pci/devices. Every command checks this first. */
 char *vdm_root_problem(struct vdm_ctx *ctx);
 
+/* vdm_labels_hint (plan.h) for a label spec does not have, with ctx's host
+ * scanned when it can be (else from the file's labels alone, silently).
+ * malloc'd. */
+char *vdm_run_labels_hint(struct vdm_ctx *ctx, const struct vdm_spec *spec, const char *label);
+
 /* Where this run finds the host, one malloc'd line for a start-up log:
  * "sysfs root /, host root /host (default /host, a mount point), lock
  * /host/run/nvidia-vgpu-dm.lock, journal /host/run/nvidia-vgpu-dm.journal,

@@ -102,8 +102,12 @@ int vdm_nvml_create_gi(struct vdm_nvml *n, const char *pci_addr, const struct vd
 /* Destroy a GPU instance and its compute instances (of every profile). */
 int vdm_nvml_destroy_gi(struct vdm_nvml *n, const char *pci_addr, unsigned gi_id);
 
-/* GI profile id a vGPU type needs; -1 for a time-sliced type, or -errno. */
-int vdm_nvml_type_gi_profile(struct vdm_nvml *n, unsigned type_id);
+/* The GI profile id a vGPU type needs, in *gip: >= 0, or
+ * VDM_NVML_TIME_SLICED for a time-sliced type (NVML's
+ * INVALID_GPU_INSTANCE_PROFILE_ID). 0, or -errno when NVML cannot say
+ * (-EPERM among them: not "time-sliced"); *gip is then untouched. */
+#define VDM_NVML_TIME_SLICED (-1)
+int vdm_nvml_type_gi_profile(struct vdm_nvml *n, unsigned type_id, int *gip);
 /* vGPUs of a MIG-backed type one GPU instance holds, or -errno. */
 int vdm_nvml_type_per_gi(struct vdm_nvml *n, unsigned type_id);
 

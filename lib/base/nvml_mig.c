@@ -4,18 +4,45 @@
 #include "nvml_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* What a call needs of the loaded library: each function by its field name. */
+struct need {
+	bool have;
+	const char *name;
+};
+#define HAVE(n, fn) ((struct need){(n)->fn != NULL, #fn})
+
+/* The prologue of every per-GPU call here: addr as an NVML device, then
+ * every function the call needs. 0, or -errno with last_error set (the
+ * lookup's error, or -EOPNOTSUPP "NVML lacks gi_create"). */
+static int device_needing(struct vdm_nvml *n, const char *addr, nvmlDevice_t *dev, size_t n_need,
+			  const struct need *need)
+{
+	int rc = vdm__nvml_device(n, addr, dev);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n_need; i++)
+		if (!need[i].have) {
+			snprintf(n->last_error, sizeof(n->last_error), "NVML lacks %s", need[i].name);
+			return -EOPNOTSUPP;
+		}
+	return 0;
+}
+#define DEVICE(n, addr, dev, ...) \
+	device_needing(n, addr, dev, sizeof((struct need[]){__VA_ARGS__}) / sizeof(struct need), \
+		       (struct need[]){__VA_ARGS__})
 
 int vdm_nvml_mig_mode(struct vdm_nvml *n, const char *addr, int *current, int *pending)
 {
 	nvmlDevice_t dev;
 	unsigned cur = 0, pend = 0;
-	int rc = vdm__nvml_device(n, addr, &dev);
+	int rc = DEVICE(n, addr, &dev, HAVE(n, get_mig));
 	if (rc < 0)
 		return rc;
-	NEED(n, get_mig);
 	nvmlReturn_t r = n->get_mig(dev, &cur, &pend);
 	if (r != NVML_SUCCESS)
 		return r == NVML_ERROR_NOT_SUPPORTED ? -EOPNOTSUPP : vdm__nvml_failed(n, "nvmlDeviceGetMigMode", r);
@@ -28,10 +55,9 @@ int vdm_nvml_set_mig_mode(struct vdm_nvml *n, const char *addr, int mode)
 {
 	nvmlDevice_t dev;
 	nvmlReturn_t act = NVML_SUCCESS;
-	int rc = vdm__nvml_device(n, addr, &dev);
+	int rc = DEVICE(n, addr, &dev, HAVE(n, set_mig));
 	if (rc < 0)
 		return rc;
-	NEED(n, set_mig);
 	nvmlReturn_t r = n->set_mig(dev, (unsigned)mode, &act);
 	if (r != NVML_SUCCESS)
 		return vdm__nvml_failed(n, "nvmlDeviceSetMigMode", r);
@@ -52,12 +78,10 @@ void vdm_nvml_gips_free(struct vdm_nvml_gip *p, size_t np)
 int vdm_nvml_gi_profiles(struct vdm_nvml *n, const char *addr, struct vdm_nvml_gip **out)
 {
 	nvmlDevice_t dev;
-	int rc = vdm__nvml_device(n, addr, &dev);
+	int rc = DEVICE(n, addr, &dev, HAVE(n, gip_info), HAVE(n, gip_placements));
 	*out = NULL;
 	if (rc < 0)
 		return rc;
-	NEED(n, gip_info);
-	NEED(n, gip_placements);
 	struct vdm_nvml_gip *p = NULL;
 	int np = 0;
 	for (unsigned k = 0; k < PROFILE_SCAN_LIMIT; k++) {
@@ -183,12 +207,10 @@ int vdm_nvml_gis(struct vdm_nvml *n, const char *addr, const struct vdm_nvml_gip
 		 struct vdm_nvml_gi **out)
 {
 	nvmlDevice_t dev;
-	int rc = vdm__nvml_device(n, addr, &dev);
+	int rc = DEVICE(n, addr, &dev, HAVE(n, gi_list), HAVE(n, gi_info));
 	*out = NULL;
 	if (rc < 0)
 		return rc;
-	NEED(n, gi_list);
-	NEED(n, gi_info);
 	size_t cnt = 0;
 	for (size_t k = 0; k < np; k++) {
 		unsigned c = 0;
@@ -230,13 +252,10 @@ int vdm_nvml_create_gi(struct vdm_nvml *n, const char *addr, const struct vdm_nv
 		       unsigned *id)
 {
 	nvmlDevice_t dev;
-	int rc = vdm__nvml_device(n, addr, &dev);
+	int rc = DEVICE(n, addr, &dev, HAVE(n, gi_create), HAVE(n, gi_info), HAVE(n, cip_info),
+			HAVE(n, ci_create));
 	if (rc < 0)
 		return rc;
-	NEED(n, gi_create);
-	NEED(n, gi_info);
-	NEED(n, cip_info);
-	NEED(n, ci_create);
 	nvmlGpuInstancePlacement_t pl = {start, 0};
 	for (size_t i = 0; i < p->n_pl; i++)
 		if (p->pl[i].start == start)
@@ -269,11 +288,9 @@ int vdm_nvml_create_gi(struct vdm_nvml *n, const char *addr, const struct vdm_nv
 int vdm_nvml_destroy_gi(struct vdm_nvml *n, const char *addr, unsigned gi_id)
 {
 	nvmlDevice_t dev;
-	int rc = vdm__nvml_device(n, addr, &dev);
+	int rc = DEVICE(n, addr, &dev, HAVE(n, gi_by_id), HAVE(n, gi_destroy));
 	if (rc < 0)
 		return rc;
-	NEED(n, gi_by_id);
-	NEED(n, gi_destroy);
 	nvmlGpuInstance_t gi;
 	nvmlReturn_t r = n->gi_by_id(dev, gi_id, &gi);
 	if (r != NVML_SUCCESS)
@@ -295,14 +312,20 @@ int vdm_nvml_destroy_gi(struct vdm_nvml *n, const char *addr, unsigned gi_id)
 	return r == NVML_SUCCESS ? 0 : vdm__nvml_failed(n, "nvmlGpuInstanceDestroy", r);
 }
 
-int vdm_nvml_type_gi_profile(struct vdm_nvml *n, unsigned type_id)
+int vdm_nvml_type_gi_profile(struct vdm_nvml *n, unsigned type_id, int *gip)
 {
 	unsigned id = 0;
 	NEED(n, type_gip);
 	nvmlReturn_t r = n->type_gip(type_id, &id);
 	if (r != NVML_SUCCESS)
 		return vdm__nvml_failed(n, "nvmlVgpuTypeGetGpuInstanceProfileId", r);
-	return id == NVML_INVALID_ID ? -1 : (int)id;
+	if (id != NVML_INVALID_ID && id > INT_MAX) {
+		snprintf(n->last_error, sizeof(n->last_error),
+			 "nvmlVgpuTypeGetGpuInstanceProfileId: profile id %u out of range", id);
+		return -ERANGE;
+	}
+	*gip = id == NVML_INVALID_ID ? VDM_NVML_TIME_SLICED : (int)id;
+	return 0;
 }
 
 int vdm_nvml_type_per_gi(struct vdm_nvml *n, unsigned type_id)
@@ -319,11 +342,10 @@ int vdm_nvml_active_vgpus(struct vdm_nvml *n, const char *addr, struct vdm_nvml_
 {
 	nvmlDevice_t dev;
 	unsigned cnt = 0;
-	int rc = vdm__nvml_device(n, addr, &dev);
+	int rc = DEVICE(n, addr, &dev, HAVE(n, active_vgpus));
 	*out = NULL;
 	if (rc < 0)
 		return rc;
-	NEED(n, active_vgpus);
 	nvmlReturn_t r = n->active_vgpus(dev, &cnt, NULL);
 	if (r != NVML_SUCCESS && r != NVML_ERROR_INSUFFICIENT_SIZE)
 		return vdm__nvml_failed(n, "nvmlDeviceGetActiveVgpus", r);

@@ -2,9 +2,11 @@
 /*
  * "did you mean": the words closest to a mistyped one by edit distance, for
  * every error that names something the user wrote and we do not know (a
- * label, a vGPU type name, a key of the config file).
+ * label, a vGPU type name, a key of the config file); and how such a word
+ * is quoted in a message.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,4 +71,31 @@ char *vdm_did_you_mean(const char *word, const char *const *cands, size_t n)
 	char *q = vdm_strdupf("%s?", out);
 	free(out);
 	return q;
+}
+
+char *vdm_quote(const char *s)
+{
+	bool plain = *s != '\0';
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '\'')
+			plain = false;
+	if (plain)
+		return vdm_xstrdup(s);
+	size_t n = strlen(s);
+	char *out = vdm_xcalloc(n * 4 + 3, 1), *o = out;
+	*o++ = '"';
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n')
+			o += sprintf(o, "\\n");
+		else if (*p == '\t')
+			o += sprintf(o, "\\t");
+		else if (*p == '"' || *p == '\\')
+			o += sprintf(o, "\\%c", *p);
+		else if (*p < ' ' || *p == 0x7f)
+			o += sprintf(o, "\\x%02x", *p);
+		else
+			*o++ = (char)*p;
+	}
+	*o++ = '"';
+	return out;
 }

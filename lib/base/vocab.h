@@ -55,5 +55,10 @@ size_t vdm_edit_distance(const char *a, const char *b);
  * closest to word by edit distance, within a third of its length (at least
  * 2), in the given order; NULL when none is that close. malloc'd. */
 char *vdm_did_you_mean(const char *word, const char *const *cands, size_t n);
+/* s as it may appear in a message (a label, a command, a file name the user
+ * gave): as is when it is plain printable ASCII without quotes or spaces,
+ * else in double quotes with C escapes (\n, \t, \", \\, \xNN), so that a
+ * newline in it cannot make a second log line. malloc'd. */
+char *vdm_quote(const char *s);
 
 #endif

@@ -74,6 +74,25 @@ static void check_present(struct gctx *g)
 		g->gpu = *g->bdf && vdm_smi_gpu_by_addr(g->smi, g->bdf) >= 0 ? vdm_smi_gpu_by_addr(g->smi, g->bdf) : 0;
 }
 
+/* One source for what each deployment needs, used by every licence check
+ * and remedy: does this guest need a licence at all, and which FeatureType
+ * its gridd.conf takes. A vGPU takes 1 (its licence follows the profile); a
+ * passed-through GPU takes 2 (vWS) or 4 (vCS); a GPU passed through whole
+ * with the datacenter driver (nvidia-smi -q shows no "vGPU Software Licensed
+ * Product" section) needs no licence. */
+static bool needs_licence(const struct gctx *g)
+{
+	if (g->vgpu || !g->smi)
+		return true;
+	return gpu_field((struct gctx *)g, "vGPU Software Licensed Product/License Status") ||
+	       gpu_field((struct gctx *)g, "vGPU Software Licensed Product/Product Name");
+}
+
+static int wanted_feature_type(const struct gctx *g)
+{
+	return g->vgpu || !g->smi ? 1 : g->series == 'C' ? 4 : 2;
+}
+
 static void check_vgpu(struct gctx *g)
 {
 	struct vdm_doctor *d = g->d;
@@ -90,6 +109,12 @@ static void check_vgpu(struct gctx *g)
 	if (g->vgpu) {
 		c = vdm_doctor_add(d, "guest.gpu.vgpu", NULL, VDM_CHECK_OK, "the GPU is a vGPU%s%s",
 				   *g->host_version ? " of a host running driver " : "", g->host_version);
+	} else if ((vm || sig == 0) && !needs_licence(g)) {
+		/* What the guest.license.* checks will also say: nothing to license. */
+		c = vdm_doctor_add(d, "guest.gpu.vgpu", NULL, VDM_CHECK_OK, "the GPU is not a vGPU (%s): it is "
+				   "passed through whole, with the datacenter driver, and needs no licence",
+				   vm ? vm->value : "no vGPU signature: passthrough");
+		vdm_check_evidence(c, "nvidia-smi -q", "no \"vGPU Software Licensed Product\" section");
 	} else if (vm || sig == 0) {
 		c = vdm_doctor_add(d, "guest.gpu.vgpu", NULL, VDM_CHECK_WARN, "the GPU is not a vGPU (%s)",
 				   vm ? vm->value : "no vGPU signature: passthrough");
@@ -235,25 +260,6 @@ static void check_cuda(struct gctx *g)
 		}
 	}
 	smi_ev(c, cv, "CUDA Version");
-}
-
-/* One source for what each deployment needs, used by every licence check
- * and remedy: does this guest need a licence at all, and which FeatureType
- * its gridd.conf takes. A vGPU takes 1 (its licence follows the profile); a
- * passed-through GPU takes 2 (vWS) or 4 (vCS); a GPU passed through whole
- * with the datacenter driver (nvidia-smi -q shows no "vGPU Software Licensed
- * Product" section) needs no licence. */
-static bool needs_licence(const struct gctx *g)
-{
-	if (g->vgpu || !g->smi)
-		return true;
-	return gpu_field((struct gctx *)g, "vGPU Software Licensed Product/License Status") ||
-	       gpu_field((struct gctx *)g, "vGPU Software Licensed Product/Product Name");
-}
-
-static int wanted_feature_type(const struct gctx *g)
-{
-	return g->vgpu || !g->smi ? 1 : g->series == 'C' ? 4 : 2;
 }
 
 static void check_license_conf(struct gctx *g)

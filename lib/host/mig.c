@@ -112,11 +112,11 @@ static void scan_gpu(struct vdm_host *h, struct vdm_gpu *g, struct vdm_nvml *n)
 	m->type_per_gi = vdm_xcalloc(g->n_types + 1, sizeof(int));
 	for (size_t t = 0; t < g->n_types; t++) {
 		unsigned id = type_number(g->types[t].id);
-		int gip = vdm_nvml_type_gi_profile(n, id);
+		int gip;
 		struct vdm_vgpu_type vt;
-		if (gip < -1) /* NVML cannot say: the name can */
+		if (vdm_nvml_type_gi_profile(n, id, &gip) < 0) /* NVML cannot say: the name can */
 			gip = vdm_vgpu_type_parse(g->types[t].name, &vt, NULL) == 0 &&
-					      vdm_vgpu_type_is_mig(&vt) ? -2 : -1;
+					      vdm_vgpu_type_is_mig(&vt) ? -2 : VDM_NVML_TIME_SLICED;
 		m->type_gip[t] = gip;
 		int per = gip >= 0 ? vdm_nvml_type_per_gi(n, id) : 0;
 		m->type_per_gi[t] = per > 0 ? per : 1; /* no MIG time-slicing: one per GI */

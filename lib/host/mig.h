@@ -42,7 +42,9 @@ struct vdm_mig {
 	char *denied;
 	struct vdm_gi *gis;
 	size_t n_gis;
-	int *type_gip;              /* per GPU type: GI profile id, -1 time-sliced */
+	int *type_gip;              /* per GPU type: GI profile id, -1 time-sliced
+				       (VDM_NVML_TIME_SLICED), -2 MIG-backed by its name
+				       but NVML could not say which profile */
 	int *type_per_gi;           /* per GPU type: vGPUs one GI holds */
 	int *vgpu_gi;               /* per vGPU (gpu->vgpus order): its GI id, -1 none or unknown */
 };

@@ -67,6 +67,14 @@ char *vdm_plan_mismatch(const struct vdm_plan *plan);
 char *vdm_counts_str(const struct vdm_gpu *gpu, const int *counts);
 int *vdm_gpu_current_counts(const struct vdm_gpu *gpu);
 
+/* Why label is not in spec, for the text after "selected vgpu-config not
+ * present: LABEL; " (plan_hint.c): "did you mean T4-4Q? " when labels are
+ * close by edit distance, then "FILE has: A, B, ..." (up to 12, then the
+ * total); with h (NULL: none, the host could not be scanned) the labels that
+ * lay out a GPU of h come first: "FILE has, for this host's GPUs: A, B;
+ * others: C, ...". Labels are quoted as vdm_quote does. malloc'd. */
+char *vdm_labels_hint(const struct vdm_spec *s, const char *label, const struct vdm_host *h);
+
 /* The rest of the plan wing's face: MIG steps. */
 #include "mig_plan.h"
 

@@ -103,10 +103,11 @@ static void types(json_object *o, struct vdm_nvml *n, const char *addr)
 		int max = vdm_nvml_type_max_instances(n, addr, ids[i]);
 		if (max >= 0)
 			json_object_object_add(t, "max_instances", json_object_new_int(max));
-		int gip = vdm_nvml_type_gi_profile(n, ids[i]);
-		if (gip >= -1)
+		int gip = VDM_NVML_TIME_SLICED;
+		bool gip_known = vdm_nvml_type_gi_profile(n, ids[i], &gip) == 0;
+		if (gip_known)
 			json_object_object_add(t, "gi_profile", json_object_new_int(gip));
-		int per = gip >= 0 ? vdm_nvml_type_per_gi(n, ids[i]) : -1;
+		int per = gip_known && gip >= 0 ? vdm_nvml_type_per_gi(n, ids[i]) : -1;
 		if (per >= 0)
 			json_object_object_add(t, "per_gi", json_object_new_int(per));
 		json_object_array_add(arr, t);

@@ -225,6 +225,11 @@ for id in guest.license.conf guest.license.feature-type guest.license.server gue
 	check $id skip
 done
 summary_has guest.license.conf "passed through whole with the datacenter driver needs no licence"
+# ... and guest.gpu.vgpu, judged from the same source, says so too: no
+# remedy sending the user to gridd.conf's FeatureType.
+check guest.gpu.vgpu ok
+summary_has guest.gpu.vgpu "not a vGPU \\(Pass-Through\\): it is passed through whole, with the datacenter driver, and needs no licence"
+evidence_has guest.gpu.vgpu 'no "vGPU Software Licensed Product" section'
 if python3 -c 'import json,sys; sys.exit(any(c["result"] == "fail" and c["id"].startswith("guest.license") for c in json.load(open(sys.argv[1]))))' "$OUT"; then
 	pass "no licence failure for a passed-through GPU"; else fail "a licence check fails a passed-through GPU"; fi
 # In a VM with nested KVM (/sys/module/kvm, an empty mdev_bus), no nvidia-smi:

@@ -93,6 +93,17 @@ printf 'nvidia-vgpu-dm journal v2\npid 99999999999999999999\ngpu 0000:3b:00.0\ne
 dm_at "$R" apply -f "$CFG" -c one
 expect_rc 1 "journal with an out-of-range pid: refused"
 expect_err "not a complete journal \(line 2\)" "names the line"
+# MIG lines are read as strictly: no trailing junk, no sign, modes 0 and 1.
+for bad in "mig 0000:3b:00.0 1 0x|a number is not a decimal in range" \
+	"gi 0000:3b:00.0 -1 0 1|a number is not a decimal in range" \
+	"mig 0000:3b:00.0 7 0|a number is not a decimal in range" \
+	"mig 0000:3b:00.0 1 0 9|too many fields" "gi 0000:3b:00.0 9 0|a field is missing" \
+	"mig nvidia0 1 0|the GPU is not a PCI address"; do
+	printf 'nvidia-vgpu-dm journal v2\npid 4242\ngpu 0000:3b:00.0\n%s\nend\n' "${bad%|*}" >"$R/run/nvidia-vgpu-dm.journal"
+	dm_at "$R" apply -f "$CFG" -c one
+	expect_rc 1 "journal line '${bad%|*}': refused"
+	expect_err "not a complete journal \(line 4: ${bad#*|}\)" "says why"
+done
 expect_eq "$(stat -c %s "$T/create")" 0 "no journal refusal wrote anything"
 [ -e "$R/run/nvidia-vgpu-dm.journal" ] && pass "the refused journal is kept" || fail "journal removed"
 rm -f "$R/run/nvidia-vgpu-dm.journal"

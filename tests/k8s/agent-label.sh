@@ -41,12 +41,20 @@ k8s_requests_since "$mark" | grep '"method":"GET"' | has "pods" && pass "waited 
 	fail "no pod list"
 wait_operand_pods
 
-# A label that names no config: failed, Event, host untouched.
+# A label that names no config: failed, Event, host untouched. The Event
+# and the log say which labels it may mean and list the file's, those for
+# this host's T4s before the A100 one (the agent scanned the host).
 before=$(vgpus)
+{ cat "$VGPUDM_SRCDIR/tests/data/k8s/config.yaml"
+  printf '  A100-4C:\n    - devices: all\n      vgpu-devices:\n        A100-4C: 10\n'; } >"$T_TMP/c-a100.yaml"
+cm_config "$T_TMP/c-a100.yaml"
 k8s_label "$K8S_NODE" "$LABEL_CONFIG=T4-3Q"
 wait_state failed
-expect_event "^Warning UnknownConfig Node/$K8S_NODE selected vgpu-config not present: T4-3Q" \
-	"Event: unknown config named"
+hint="did you mean T4-4Q or T4-2Q\\? [^ ]*config\\.yaml has, for this host.s GPUs: default, T4-4Q, T4-2Q, T4-16Q, none; others: A100-4C\$" # . for ': the regex goes through eval '...'
+expect_event "^Warning UnknownConfig Node/$K8S_NODE selected vgpu-config not present: T4-3Q \\(label $LABEL_CONFIG\\), the host was not changed; $hint" \
+	"Event: unknown config named, with the labels it may mean and the file's, this host's first"
+grep -E "UnknownConfig: selected vgpu-config not present: T4-3Q \\(label $LABEL_CONFIG\\), the host was not changed; $hint" "$AGENT_LOG" >/dev/null &&
+	pass "log: the same hint" || fail "log: no hint ($(grep UnknownConfig "$AGENT_LOG" | tail -n 1))"
 expect_eq "$(vgpus)" "$before" "unknown config: host untouched"
 expect_operands true
 

@@ -82,6 +82,43 @@ static void test_scan_order_and_filter(void **state)
 	done(&w);
 }
 
+/* The hint after "selected vgpu-config not present": the close labels, then
+ * the file's, those for this host's GPUs first; without a host, file order. */
+static void test_labels_hint(void **state)
+{
+	static const char yaml[] =
+		"version: v1\n"
+		"vgpu-configs:\n"
+		"  A100-4C:\n"
+		"    - devices: all\n"
+		"      vgpu-devices:\n"
+		"        A100-4C: 10\n"
+		"  T4-4Q:\n"
+		"    - devices: all\n"
+		"      vgpu-devices:\n"
+		"        T4-4Q: 4\n"
+		"  \"two words\":\n"
+		"    - devices: all\n"
+		"      vgpu-devices: {}\n";
+	(void)state;
+	struct world w;
+	two_t4();
+	scan(&w);
+	w.spec = vdm_spec_parse("t.yaml", yaml, strlen(yaml), &w.err);
+	assert_non_null(w.spec);
+	char *hint = vdm_labels_hint(w.spec, "T4-4q", w.host);
+	assert_string_equal(hint, "did you mean T4-4Q? t.yaml has, for this host's GPUs: T4-4Q, "
+			    "\"two words\"; others: A100-4C");
+	free(hint);
+	hint = vdm_labels_hint(w.spec, "zzzzzzzz", NULL);
+	assert_string_equal(hint, "t.yaml has: A100-4C, T4-4Q, \"two words\"");
+	free(hint);
+	hint = vdm_labels_hint(w.spec, "A100-4c", NULL);
+	assert_string_equal(hint, "did you mean A100-4C? t.yaml has: A100-4C, T4-4Q, \"two words\"");
+	free(hint);
+	done(&w);
+}
+
 static void test_plan_create_on_empty(void **state)
 {
 	(void)state;
@@ -361,6 +398,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_scan_order_and_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_labels_hint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_create_on_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_keeps_and_removes_surplus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_applied_when_matching, setup, teardown),

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* vGPU type names: upstream's grammar, field values, base names. */
+/* vGPU type names: upstream's grammar, field values, base names; words quoted in messages. */
 #include <errno.h>
 #include <regex.h>
 #include <setjmp.h>
@@ -7,10 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "base/base.h"
 #include "spec/spec.h"
 
 struct valid_case {
@@ -346,6 +348,27 @@ static void test_base_name_too_long(void **state)
 	assert_string_equal(buf, "");
 }
 
+/* A word the user wrote, as a message shows it: plain as is, else quoted
+ * and escaped so it cannot forge a second log line. */
+static void test_quote(void **state)
+{
+	static const char *const cases[][2] = {
+		{"T4-4Q", "T4-4Q"},
+		{"", "\"\""},
+		{"a b", "\"a b\""},
+		{"it's", "\"it's\""},
+		{"nope\nFATA[0000] forged", "\"nope\\nFATA[0000] forged\""},
+		{"t\tq\"b\\", "\"t\\tq\\\"b\\\\\""},
+		{"\x01\x7f\xc3\xa9", "\"\\x01\\x7f\xc3\xa9\""},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *q = vdm_quote(cases[i][0]);
+		assert_string_equal(q, cases[i][1]);
+		free(q);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_matches_upstream_regex),
 		cmocka_unit_test(test_base_name),
 		cmocka_unit_test(test_base_name_too_long),
+		cmocka_unit_test(test_quote),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
