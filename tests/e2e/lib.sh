@@ -44,6 +44,22 @@ sim_start() {
 	fi
 }
 
+# Copies of the tool (and of the NVML stand-in, when VGPU_DM_NVML_LIBRARY
+# names it) that another user can run: a clone under a private directory
+# (mktemp's 0700, /root) is out of nobody's reach. Sets NOBODY_DM, and points
+# VGPU_DM_NVML_LIBRARY at the copy. Makes $T_TMP reachable (mode 755).
+nobody_tools() {
+	local d="$T_TMP/nobody-tools"
+	chmod 755 "$T_TMP"
+	mkdir -p "$d" && chmod 755 "$d"
+	cp "$VGPU_DM" "$d/nvidia-vgpu-dm" && chmod 755 "$d/nvidia-vgpu-dm"
+	NOBODY_DM="$d/nvidia-vgpu-dm"
+	if [ -n "${VGPU_DM_NVML_LIBRARY:-}" ]; then
+		cp "$VGPU_DM_NVML_LIBRARY" "$d/libnvidia-ml.so.1" && chmod 755 "$d/libnvidia-ml.so.1"
+		export VGPU_DM_NVML_LIBRARY="$d/libnvidia-ml.so.1"
+	fi
+}
+
 # Point the tool and every stand-in of the simulator (NVML, nvidia-smi,
 # sriov-manage, systemctl) at the mount, the way the README tells users to.
 sim_env() {

@@ -114,10 +114,10 @@ if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1 && [ "$(id -u)" = 
 	mig_on
 	dm apply -f "$CFG" -c H100-1-10C
 	expect_rc 0 "as root: H100-1-10C"
-	chmod 755 "$T_TMP"
+	nobody_tools
 	as_nobody() {
 		setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/ VGPU_DM_SYSFS_ROOT="$ROOT" \
-			"$VGPU_DM" "$@" >"$OUT" 2>"$ERR"
+			"$NOBODY_DM" "$@" >"$OUT" 2>"$ERR"
 		RC=$?
 	}
 	as_nobody list

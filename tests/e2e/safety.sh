@@ -82,10 +82,11 @@ stop_holders
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	NR="$T_TMP/noroot"
 	mkdir -p "$NR/sys/bus/pci/devices" "$NR/run"
-	chmod 755 "$T_TMP" "$NR"
+	nobody_tools
+	chmod 755 "$NR"
 	cp "$CFG" "$NR/c.yaml" && chmod 644 "$NR/c.yaml"
 	setpriv --reuid=65534 --regid=65534 --clear-groups env VGPU_DM_SYSFS_ROOT="$NR" \
-		"$VGPU_DM" apply -f "$NR/c.yaml" -c four >"$OUT" 2>"$ERR"
+		"$NOBODY_DM" apply -f "$NR/c.yaml" -c four >"$OUT" 2>"$ERR"
 	RC=$?
 	expect_rc 1 "not root: refused"
 	expect_err "^FATA\[0000\] cannot open the lock file $NR/run/nvidia-vgpu-dm.lock: Permission denied; apply needs root, or write access to the root it is given: $NR \(--sysfs-root\)$" "not root: says apply needs root"

@@ -162,7 +162,9 @@ eq "in 80 bytes: the 36-character UUID" "0/36" "$(val uuid_80)"
 echo "# as nobody (setpriv)"
 if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
 	chmod 755 "$WORK"
-	res=$(py setpriv --reuid=nobody --regid=nogroup --clear-groups)
+	# a copy nobody can load: the build tree may be private (mktemp's 0700, /root)
+	cp "$NVML" "$WORK/libnvidia-ml.so.1" && chmod 755 "$WORK/libnvidia-ml.so.1"
+	res=$(NVML="$WORK/libnvidia-ml.so.1" py setpriv --reuid=nobody --regid=nogroup --clear-groups)
 	eq "placements: NO_PERMISSION" "4/8" "$(val placements_mig_off)"
 	eq "set MIG mode: NO_PERMISSION" 4 "$(val setmig)"
 	eq "list GPU instances: NO_PERMISSION" 4 "$(val list_gis)"
