@@ -40,7 +40,8 @@ bash -c 'exec -a qemu-system-x86_64 python3 -c "import time; time.sleep(300)" "$
 	-name guest=win10-ws,debug-threads=on -S -machine pc-q35-8.2,usb=off $long 3<>"$ROOT/dev/vfio/$group" &
 qemu=$!
 trap 'kill $qemu 2>/dev/null; cleanup' EXIT
-for _ in $(seq 50); do [ -e "$ROOT/proc/$qemu" ] && break; sleep 0.1; done
+# until it runs as the "VM" (before its exec it is a copy of this shell)
+for _ in $(seq 100); do grep -qa "guest=win10-ws" "$ROOT/proc/$qemu/cmdline" 2>/dev/null && break; sleep 0.1; done
 dm list
 expect_out "^  $held +T4-8Q +[0-9a-f:.]+ +VM win10-ws \(pid $qemu\)$" "list: the holder is the VM (libvirt domain) and its pid"
 dm list --json

@@ -125,7 +125,8 @@ if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1 && [ "$(id -u)" = 
 	expect_err "GPU 0 \(0000:03:00.0\): its GPU instances are unknown: NVML refused nvmlDeviceGetGpuInstancePossiblePlacements_v2: Insufficient Permissions \(NVML code 4\); NVML lists and changes MIG GPU instances only for a privileged caller \(root\)" \
 		"as nobody: list says NVML refused, in one line"
 	expect_eq "$(grep -c 'its GPU instances are unknown' "$ERR")" 1 "  once"
-	as_nobody apply -f "$CFG" -c H100-2-20C --dry-run
+	cp "$CFG" "$T_TMP/nobody-tools/config.yaml" && chmod 644 "$T_TMP/nobody-tools/config.yaml"
+	as_nobody apply -f "$T_TMP/nobody-tools/config.yaml" -c H100-2-20C --dry-run
 	expect_rc 1 "as nobody: a dry-run that needs the instances fails"
 	expect_err "cannot plan its MIG steps: NVML refused .*Insufficient Permissions.*: run as root" \
 		"  saying why"

@@ -152,7 +152,8 @@ bash -c 'exec -a qemu-system-x86_64 python3 -c "import time; time.sleep(300)" "$
 	-name guest=win10,debug-threads=on 3<>"$ROOT/dev/vfio/$group" &
 HOLDER=$!
 trap 'in_main_shell && { kill $HOLDER 2>/dev/null; wait $HOLDER 2>/dev/null; cleanup; }' EXIT
-for _ in $(seq 50); do [ -e "$ROOT/proc/$HOLDER" ] && break; sleep 0.1; done
+# until it runs as the "VM" (before its exec it is a copy of this shell)
+for _ in $(seq 100); do grep -qa "guest=win10" "$ROOT/proc/$HOLDER/cmdline" 2>/dev/null && break; sleep 0.1; done
 # C-series on a T4 starts at 4C: 8 of them need both GPUs, and one holds a Q
 dm plan --vms 8 --cuda
 expect_rc 1 "T4 x2, a 4Q held: 8 CUDA vGPUs do not fit beside it"

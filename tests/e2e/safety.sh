@@ -33,7 +33,8 @@ group=$(basename "$(readlink "$ROOT/sys/bus/mdev/devices/$held/iommu_group")")
 sleep 300 3<>"$ROOT/dev/vfio/$group" &
 HOLDERS+=($!)
 holder=$!
-for _ in $(seq 50); do [ -e "$ROOT/proc/$holder" ] && break; sleep 0.1; done
+# until it runs as sleep (before its exec it is a copy of this shell)
+for _ in $(seq 100); do grep -qa "^sleep" "$ROOT/proc/$holder/cmdline" 2>/dev/null && break; sleep 0.1; done
 start=$(vgpus)
 
 dm apply -f "$CFG" -c eight

@@ -39,7 +39,8 @@ held=$(echo $third | awk '{print $1}')
 group=$(basename "$(readlink "$ROOT/sys/bus/mdev/devices/$held/iommu_group")")
 sleep 300 3<>"$ROOT/dev/vfio/$group" &
 holder=$!
-for _ in $(seq 50); do [ -e "$ROOT/proc/$holder" ] && break; sleep 0.1; done
+# until it runs as sleep (before its exec it is a copy of this shell)
+for _ in $(seq 100); do grep -qa "^sleep" "$ROOT/proc/$holder/cmdline" 2>/dev/null && break; sleep 0.1; done
 dm apply -f "$CFG" -c two --uuid-seed s1
 expect_rc 0 "shrink with a VM holding a high ordinal"
 expect_err "WARN.*keeping vGPU $held \(T4-4Q, seeded ordinal [23]\), which pid $holder holds; a fresh apply with this --uuid-seed makes ordinals 0 to 1" "warns that the VM forces otherwise"

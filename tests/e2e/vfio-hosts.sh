@@ -65,7 +65,8 @@ vf=$(grep -lv '^0$' "$ROOT"/sys/bus/pci/devices/*/nvidia/current_vgpu_type | hea
 node=$(ls "$vf/vfio-dev" | head -1)
 sleep 300 3<>"$ROOT/dev/vfio/devices/$node" &
 holder=$!
-for _ in $(seq 50); do [ -e "$ROOT/proc/$holder" ] && break; sleep 0.1; done
+# until it runs as sleep (before its exec it is a copy of this shell)
+for _ in $(seq 100); do grep -qa "^sleep" "$ROOT/proc/$holder/cmdline" 2>/dev/null && break; sleep 0.1; done
 printf 'version: v1\nvgpu-configs:\n  x:\n    - devices: all\n      vgpu-devices: {}\n' >"$T_TMP/none.yaml"
 dm apply -f "$T_TMP/none.yaml"
 expect_rc 3 "vendor VFIO: a VF in use is not freed"

@@ -19,7 +19,8 @@ held=$(vgpus | awk -v g="$gpu0" '$3 == g {print $1}' | tail -1)
 group=$(basename "$(readlink "$ROOT/sys/bus/mdev/devices/$held/iommu_group")")
 sleep 300 3<>"$ROOT/dev/vfio/$group" &
 HOLDER=$!
-for _ in $(seq 50); do [ -e "$ROOT/proc/$HOLDER" ] && break; sleep 0.1; done
+# until it runs as sleep (before its exec it is a copy of this shell)
+for _ in $(seq 100); do grep -qa "^sleep" "$ROOT/proc/$HOLDER/cmdline" 2>/dev/null && break; sleep 0.1; done
 before=$(vgpus)
 mark=$(k8s_mark)
 k8s_label "$K8S_NODE" "$LABEL_CONFIG=T4-4Q"
