@@ -204,42 +204,7 @@ static const struct file_ops warm_update_ops = { .show = warm_update_show, .stor
 
 /* ---- VFs -------------------------------------------------------------------------------- */
 
-void vfio_add_vf(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn)
-{
-	struct tree *t = &s->tree;
-	struct sim_vf *vf = xcalloc(1, sizeof(*vf));
-	char name[32];
-
-	vf->sim = s;
-	vf->gpu = gpu;
-	vf->fn = fn;
-	vf->vfio_index = s->next_vfio_index++;
-
-	struct node *nv = tree_mkdir(t, fn->dir, "nvidia");
-	tree_file(t, nv, "creatable_vgpu_types", 0444, &creatable_ops, vf);
-	tree_file(t, nv, "current_vgpu_type", 0644, &current_ops, vf);
-	tree_file(t, nv, "gpu_instance_id", 0444, &gpu_instance_ops, vf);
-	tree_file(t, nv, "placement_id", 0444, &placement_ops, vf);
-	tree_file(t, nv, "vgpu_params", 0644, &params_ops, vf);
-	tree_file(t, nv, "warm_update", 0644, &warm_update_ops, vf);
-
-	snprintf(name, sizeof(name), "vfio%u", vf->vfio_index);
-	struct node *vd = tree_mkdir(t, tree_mkdir(t, fn->dir, "vfio-dev"), name);
-	tree_text(t, vd, "dev", "%u:%u\n", VFIO_CDEV_MAJOR, vf->vfio_index);
-	tree_text(t, vd, "uevent", "MAJOR=%u\nMINOR=%u\nDEVNAME=vfio/devices/%s\n", VFIO_CDEV_MAJOR,
-		  vf->vfio_index, name);
-	tree_link(t, vd, "device", fn->dir);
-	tree_link(t, vd, "subsystem", s->vfio_dev_class);
-	vf->class_link = tree_link(t, s->vfio_dev_class, name, vd);
-
-	vf->dev_cdev = devnode_new(s, s->dev_vfio_devices, name);
-	snprintf(name, sizeof(name), "%u", fn->iommu_group);
-	vf->dev_group = devnode_new(s, s->dev_vfio, name);
-	pv_push(&gpu->vvfs, vf);
-}
-
-/* ---- replay: a captured VF's nvidia/ directory (replay.c) -------------------------- */
-
+/* A VF's nvidia/ files, in place of any there (a replayed VF has the captured ones). */
 static void replace_file(struct tree *t, struct node *dir, const char *name, mode_t perm,
 			 const struct file_ops *ops, void *data)
 {
@@ -250,8 +215,10 @@ static void replace_file(struct tree *t, struct node *dir, const char *name, mod
 	tree_file(t, dir, name, perm, ops, data);
 }
 
-struct sim_vf *vfio_bind_vf(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn, struct node *nv,
-			    unsigned vfio_index, const char *params)
+/* The VF's state, its nvidia/ files under nv and its /dev/vfio nodes: what a
+ * made-up VF and a replayed one share. */
+static struct sim_vf *vf_new(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn, struct node *nv,
+			     unsigned vfio_index)
 {
 	struct tree *t = &s->tree;
 	struct sim_vf *vf = xcalloc(1, sizeof(*vf));
@@ -261,19 +228,47 @@ struct sim_vf *vfio_bind_vf(struct sim *s, struct sim_gpu *gpu, struct pci_fn *f
 	vf->gpu = gpu;
 	vf->fn = fn;
 	vf->vfio_index = vfio_index;
-	vf->params = params && *params ? xstrdup(params) : NULL;
 	replace_file(t, nv, "creatable_vgpu_types", 0444, &creatable_ops, vf);
 	replace_file(t, nv, "current_vgpu_type", 0644, &current_ops, vf);
 	replace_file(t, nv, "gpu_instance_id", 0444, &gpu_instance_ops, vf);
 	replace_file(t, nv, "placement_id", 0444, &placement_ops, vf);
 	replace_file(t, nv, "vgpu_params", 0644, &params_ops, vf);
 	replace_file(t, nv, "warm_update", 0644, &warm_update_ops, vf);
-	snprintf(name, sizeof(name), "vfio%u", vf->vfio_index);
-	vf->class_link = s->vfio_dev_class ? node_child(s->vfio_dev_class, name) : NULL;
+	snprintf(name, sizeof(name), "vfio%u", vfio_index);
 	vf->dev_cdev = devnode_new(s, s->dev_vfio_devices, name);
 	snprintf(name, sizeof(name), "%u", fn->iommu_group);
 	vf->dev_group = devnode_new(s, s->dev_vfio, name);
 	pv_push(&gpu->vvfs, vf);
+	return vf;
+}
+
+void vfio_add_vf(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn)
+{
+	struct tree *t = &s->tree;
+	struct sim_vf *vf = vf_new(s, gpu, fn, tree_mkdir(t, fn->dir, "nvidia"), s->next_vfio_index++);
+	char name[32];
+
+	snprintf(name, sizeof(name), "vfio%u", vf->vfio_index);
+	struct node *vd = tree_mkdir(t, tree_mkdir(t, fn->dir, "vfio-dev"), name);
+	tree_text(t, vd, "dev", "%u:%u\n", VFIO_CDEV_MAJOR, vf->vfio_index);
+	tree_text(t, vd, "uevent", "MAJOR=%u\nMINOR=%u\nDEVNAME=vfio/devices/%s\n", VFIO_CDEV_MAJOR,
+		  vf->vfio_index, name);
+	tree_link(t, vd, "device", fn->dir);
+	tree_link(t, vd, "subsystem", s->vfio_dev_class);
+	vf->class_link = tree_link(t, s->vfio_dev_class, name, vd);
+}
+
+/* ---- replay: a captured VF's nvidia/ directory (replay.c) -------------------------- */
+
+struct sim_vf *vfio_bind_vf(struct sim *s, struct sim_gpu *gpu, struct pci_fn *fn, struct node *nv,
+			    unsigned vfio_index, const char *params)
+{
+	struct sim_vf *vf = vf_new(s, gpu, fn, nv, vfio_index);
+	char name[32];
+
+	vf->params = params && *params ? xstrdup(params) : NULL;
+	snprintf(name, sizeof(name), "vfio%u", vfio_index);
+	vf->class_link = s->vfio_dev_class ? node_child(s->vfio_dev_class, name) : NULL;
 	return vf;
 }
 
