@@ -122,8 +122,12 @@ static void shell_word(FILE *f, const char *a)
 		return;
 	}
 	fputc('\'', f);
-	for (; *a; a++)
-		fputs(*a == '\'' ? "'\\''" : (char[]){*a, 0}, f);
+	for (; *a; a++) {
+		if (*a == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*a, f);
+	}
 	fputc('\'', f);
 }
 
